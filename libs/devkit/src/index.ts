@@ -1,0 +1,2 @@
+export * from './local-kafka';
+export * from './service-process';

@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './local-kafka';
+
+export const SERVICE_NAMES = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface ServiceProcess {
+  readonly name: ServiceName;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the service printed so far (for assertions and failure messages). */
+  output(): string;
+  /** SIGTERM, then wait for a graceful exit (SIGKILL after the timeout). Resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL: a crash, for fault tests. */
+  kill(): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  port: number;
+  env: Record<string, string>;
+  /** Echo the service's output to ours (npm start). */
+  inheritOutput?: boolean;
+  readyTimeoutMs?: number;
+}
+
+/** The compiled entry point of a service (built by `tsc -b`). */
+export function serviceEntry(name: ServiceName): string {
+  return join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`service exited with code ${child.exitCode} before it was ready:\n${output().slice(-4000)}`);
+    }
+    try {
+      const response = await fetch(`${url}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((wait) => setTimeout(wait, 200));
+  }
+  throw new Error(`service at ${url} was not ready within ${timeoutMs} ms:\n${output().slice(-4000)}`);
+}
+
+/** Runs a built service as a child process and resolves when its /readyz answers 200. */
+export async function startService(name: ServiceName, options: StartServiceOptions): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry(name)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffer = '';
+  const collect = (chunk: Buffer) => {
+    buffer += chunk.toString();
+    if (buffer.length > 1_000_000) buffer = buffer.slice(-500_000);
+    if (options.inheritOutput) process.stdout.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const url = `http://127.0.0.1:${options.port}`;
+  const output = () => buffer;
+
+  const stop = async (timeoutMs = 30_000): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  try {
+    await waitUntilReady(url, child, output, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  return { name, url, child, output, stop, kill };
+}

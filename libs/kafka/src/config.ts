@@ -1,0 +1,34 @@
+import { type ConfigOf, bool, int, list, oneOf, optionalStr, type Env, parseEnv } from '@tributary/config';
+
+export const COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+/** Kafka settings every service shares. */
+export const kafkaEnvSpec = {
+  brokers: list('KAFKA_BROKERS', { default: ['localhost:9092'] }),
+  topicPrefix: optionalStr('TOPIC_PREFIX'),
+  ssl: bool('KAFKA_SSL', { default: false }),
+  sslCaFile: optionalStr('KAFKA_SSL_CA_FILE'),
+  saslMechanism: oneOf('KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, {
+    default: 'none',
+  }),
+  saslUsername: optionalStr('KAFKA_SASL_USERNAME'),
+  saslPassword: optionalStr('KAFKA_SASL_PASSWORD'),
+  compression: oneOf('KAFKA_COMPRESSION', COMPRESSIONS, { default: 'none' }),
+  /** -1 = the broker's default.replication.factor. */
+  replicationFactor: int('KAFKA_REPLICATION_FACTOR', { default: -1, min: -1, max: 32 }),
+  eventPartitions: int('KAFKA_EVENT_PARTITIONS', { default: 6, min: 1, max: 1024 }),
+  videoPartitions: int('KAFKA_VIDEO_PARTITIONS', { default: 6, min: 1, max: 1024 }),
+};
+
+export type KafkaConfig = ConfigOf<typeof kafkaEnvSpec>;
+
+export function parseKafkaConfig(env: Env): KafkaConfig {
+  const config = parseEnv(kafkaEnvSpec, env);
+  if (config.saslMechanism !== 'none' && (!config.saslUsername || !config.saslPassword)) {
+    throw new Error(
+      `KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM=${config.saslMechanism}`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,44 @@
+import { type DynamicModule, Global, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from '@tributary/telemetry';
+import { AllExceptionsFilter } from './exception.filter';
+import { HealthController } from './health.controller';
+import { ReadinessRegistry } from './readiness';
+import { ROOT_LOGGER } from './tokens';
+
+/**
+ * What every service has: health/readiness endpoints, the uniform error filter, the global
+ * validation pipe, and pino as Nest's logger (HTTP access lines only for errors, to keep the
+ * event path quiet at thousands of requests per second).
+ */
+@Global()
+@Module({})
+export class CommonModule {
+  static forRoot(logger: Logger): DynamicModule {
+    return {
+      module: CommonModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger,
+            customLogLevel: (_request, response, error) =>
+              error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'silent',
+            customProps: () => ({ component: 'http' }),
+          },
+        }),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: ROOT_LOGGER, useValue: logger },
+        ReadinessRegistry,
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+      exports: [ROOT_LOGGER, ReadinessRegistry],
+    };
+  }
+}

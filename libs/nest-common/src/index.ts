@@ -1,0 +1,6 @@
+export * from './tokens';
+export * from './readiness';
+export * from './health.controller';
+export * from './exception.filter';
+export * from './common.module';
+export * from './bootstrap';

@@ -1,0 +1,2 @@
+/** The process's root pino logger (see @tributary/telemetry createLogger). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');

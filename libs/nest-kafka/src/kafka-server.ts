@@ -1,0 +1,81 @@
+import { type KafkaOptions, ServerKafka } from '@nestjs/microservices';
+import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer.js';
+import type { Consumer } from 'kafkajs';
+import { createKafkaClient, type KafkaConfig, type KafkaLogger } from '@tributary/kafka';
+import type { TopicNames } from './topic-names';
+
+export interface TributaryKafkaServerOptions {
+  kafka: KafkaConfig;
+  clientId: string;
+  /** The consumer group, used as is (Nest's "-server" postfix is not appended). */
+  groupId: string;
+  topics: TopicNames;
+  logger: KafkaLogger;
+  fromBeginning?: boolean;
+  partitionsConsumedConcurrently?: number;
+}
+
+/** Handlers are registered under contract topic names; this maps prefixed topics back to them. */
+class ContractTopicDeserializer extends KafkaRequestDeserializer {
+  constructor(private readonly topics: TopicNames) {
+    super();
+  }
+
+  override mapToSchema(data: never, options?: Record<string, unknown>) {
+    const channel = typeof options?.channel === 'string' ? this.topics.baseOf(options.channel) : options?.channel;
+    return super.mapToSchema(data, options ? { ...options, channel } : options);
+  }
+}
+
+/**
+ * The NestJS Kafka transport (`@EventPattern` handlers on kafkajs) with what Nest's stock server
+ * lacks for us: TOPIC_PREFIX support, our kafkajs client settings (TLS, SASL, logging), an
+ * exact group id, and a group-joined flag for readiness probes.
+ */
+export class TributaryKafkaServer extends ServerKafka {
+  private joined = false;
+
+  constructor(private readonly settings: TributaryKafkaServerOptions) {
+    super({
+      client: { clientId: settings.clientId, brokers: settings.kafka.brokers },
+      consumer: { groupId: settings.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 },
+      postfixId: '',
+      subscribe: { fromBeginning: settings.fromBeginning ?? false },
+      run: { partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently ?? 1 },
+      deserializer: new ContractTopicDeserializer(settings.topics),
+    } satisfies KafkaOptions['options']);
+  }
+
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
+  override createClient<T = unknown>(): T {
+    return createKafkaClient(this.settings.kafka, this.settings.clientId, this.settings.logger) as T;
+  }
+
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.joined = false;
+    });
+    consumer.on(consumer.events.STOP, () => {
+      this.joined = false;
+    });
+    const topics = [...this.messageHandlers.keys()].map((pattern) => this.settings.topics.resolve(pattern));
+    if (topics.length > 0) {
+      await consumer.subscribe({ topics, fromBeginning: this.settings.fromBeginning ?? false });
+    }
+    await consumer.run({
+      partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? 1,
+      eachMessage: this.getMessageHandler(),
+    });
+  }
+
+  override async close(): Promise<void> {
+    this.joined = false;
+    await super.close();
+  }
+}

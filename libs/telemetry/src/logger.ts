@@ -1,0 +1,37 @@
+import { trace } from '@opentelemetry/api';
+import pino, { type Logger } from 'pino';
+import { type Env, oneOf, parseEnv } from '@tributary/config';
+
+export type { Logger } from 'pino';
+
+export const loggingEnvSpec = {
+  level: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, {
+    default: 'info',
+  }),
+  /** `json` for production (one object per line), `pretty` for a developer's terminal. */
+  format: oneOf('LOG_FORMAT', ['json', 'pretty'] as const, { default: 'json' }),
+};
+
+/**
+ * The process's root logger. Every line carries `service`; children add `component`; lines written
+ * inside a span carry `trace_id`/`span_id` so logs and traces join up.
+ */
+export function createLogger(service: string, env: Env): Logger {
+  const config = parseEnv(loggingEnvSpec, env);
+  return pino({
+    level: config.level,
+    base: { service },
+    messageKey: 'msg',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin() {
+      const span = trace.getActiveSpan();
+      if (!span) return {};
+      const { traceId, spanId } = span.spanContext();
+      return { trace_id: traceId, span_id: spanId };
+    },
+    ...(config.format === 'pretty'
+      ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      : {}),
+  });
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CommonModule } from '@tributary/nest-common';
+import { KafkaModule } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { EventGatewayConfig } from './config';
+
+/** Streams playback events and live statistics from Kafka to browsers over Socket.IO. */
+@Module({})
+export class AppModule {
+  static register(config: EventGatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CommonModule.forRoot(logger),
+        KafkaModule.forRoot({ clientId: 'event-gateway', config: config.kafka, ensureTopics: true }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CommonModule } from '@tributary/nest-common';
+import { KafkaModule } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { TranscoderConfig } from './config';
+
+/** Consumes raw video per stream and runs ffmpeg into an ABR HLS ladder; health/metrics only over HTTP. */
+@Module({})
+export class AppModule {
+  static register(config: TranscoderConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CommonModule.forRoot(logger),
+        KafkaModule.forRoot({ clientId: 'transcoder', config: config.kafka, ensureTopics: true }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CommonModule } from '@tributary/nest-common';
+import { KafkaModule } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { ViewerApiConfig } from './config';
+
+/** What viewers hit: HLS playlists and segments, the web player, MJPEG preview, stream listing, playback events. */
+@Module({})
+export class AppModule {
+  static register(config: ViewerApiConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CommonModule.forRoot(logger),
+        KafkaModule.forRoot({ clientId: 'viewer-api', config: config.kafka, ensureTopics: true }),
+      ],
+    };
+  }
+}

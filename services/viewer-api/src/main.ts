@@ -1,0 +1,15 @@
+import './telemetry';
+import { processEnv } from '@tributary/config';
+import { bootstrapService, exitOnStartupFailure } from '@tributary/nest-common';
+import { createLogger } from '@tributary/telemetry';
+import { AppModule } from './app.module';
+import { loadViewerApiConfig } from './config';
+
+const logger = createLogger('viewer-api', processEnv());
+
+async function main(): Promise<void> {
+  const config = loadViewerApiConfig(processEnv());
+  await bootstrapService({ module: AppModule.register(config, logger), port: config.port, logger });
+}
+
+main().catch(exitOnStartupFailure(logger));
