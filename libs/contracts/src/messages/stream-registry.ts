@@ -1,0 +1,45 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { STREAM_ID_PATTERN } from '../ids';
+import { createValidator } from '../validation';
+
+/**
+ * The registry of streams: topic `stream.registry` (compacted), key = stream id, value = the
+ * latest StreamRecord; a tombstone (null value) deletes the stream. Every service rebuilds its
+ * view of the streams by reading this topic from the beginning; there is no database.
+ */
+export const STREAM_RECORD_SCHEMA_VERSION = 1;
+export const STREAM_RECORD_SCHEMA_ID = `stream-record/${STREAM_RECORD_SCHEMA_VERSION}`;
+
+export const RenditionSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$', description: 'Path-safe rendition name, e.g. 720p.' }),
+    width: Type.Integer({ minimum: 16, maximum: 7680 }),
+    height: Type.Integer({ minimum: 16, maximum: 4320 }),
+    video_bitrate_kbps: Type.Integer({ minimum: 50, maximum: 100_000 }),
+    audio_bitrate_kbps: Type.Integer({ minimum: 16, maximum: 512 }),
+  },
+  { additionalProperties: false },
+);
+export type Rendition = Static<typeof RenditionSchema>;
+
+/** The default ABR ladder (from a 720p source); renditions above the source are never produced. */
+export const DEFAULT_LADDER: readonly Rendition[] = [
+  { name: '720p', width: 1280, height: 720, video_bitrate_kbps: 2800, audio_bitrate_kbps: 128 },
+  { name: '480p', width: 854, height: 480, video_bitrate_kbps: 1400, audio_bitrate_kbps: 96 },
+  { name: '360p', width: 640, height: 360, video_bitrate_kbps: 800, audio_bitrate_kbps: 64 },
+];
+
+export const StreamRecordSchema = Type.Object(
+  {
+    id: Type.String({ pattern: STREAM_ID_PATTERN, maxLength: 63 }),
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    ladder: Type.Array(RenditionSchema, { minItems: 1, maxItems: 8 }),
+    segment_duration_seconds: Type.Number({ minimum: 1, maximum: 10 }),
+    /** sha256 (hex) of the stream key; the key itself is shown once and never stored. */
+    stream_key_sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { $id: STREAM_RECORD_SCHEMA_ID, additionalProperties: false },
+);
+export type StreamRecord = Static<typeof StreamRecordSchema>;
+export const streamRecordValidator = createValidator(StreamRecordSchema);
