@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { type SchemaOptions, type Static, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 
@@ -67,4 +67,12 @@ export function atIndex(index: number, issues: readonly ValidationIssue[]): Vali
 
 export function formatIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((issue) => `${issue.field || '(value)'} ${issue.message}`).join('; ');
+}
+
+/**
+ * A string enum as plain JSON Schema `enum` (TypeBox's literal unions become `anyOf` of consts,
+ * whose errors read badly: one per branch). Errors name the allowed values.
+ */
+export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
 }

@@ -32,7 +32,7 @@ function logCreator(logger: KafkaLogger) {
 function sasl(config: KafkaConfig): SASLOptions | undefined {
   if (config.saslMechanism === 'none') return undefined;
   const credentials = { username: config.saslUsername ?? '', password: config.saslPassword ?? '' };
-  return { mechanism: config.saslMechanism, ...credentials } as SASLOptions;
+  return { mechanism: config.saslMechanism, ...credentials };
 }
 
 export function createKafkaClient(config: KafkaConfig, clientId: string, logger: KafkaLogger): Kafka {

@@ -45,7 +45,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const payload = exception.getResponse();
       const fields = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
       const rawMessage = fields.message ?? exception.message;
-      const message = Array.isArray(rawMessage) ? rawMessage.join('; ') : String(rawMessage);
+      const message = Array.isArray(rawMessage)
+        ? rawMessage.map(String).join('; ')
+        : typeof rawMessage === 'string'
+          ? rawMessage
+          : exception.message;
       const body: ErrorBody = {
         statusCode,
         error: typeof fields.error === 'string' ? fields.error : (HttpStatus[statusCode] ?? 'Error'),

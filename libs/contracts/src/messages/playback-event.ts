@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { STREAM_ID_PATTERN } from '../ids';
-import { createValidator } from '../validation';
+import { createValidator, StringEnum } from '../validation';
 
 /**
  * A playback event: what a player (or CMCD data, or the simulator) reports about one viewing
@@ -36,23 +36,12 @@ export const PlaybackEventSchema = Type.Object(
     session_id: Id('One viewing session of one player.'),
     user_id: Id('The viewer (opaque).'),
     stream_id: Type.String({ pattern: STREAM_ID_PATTERN, maxLength: 63, description: 'The stream or title watched.' }),
-    event_type: Type.Union(
-      PLAYBACK_EVENT_TYPES.map((type) => Type.Literal(type)),
-      { description: 'What happened.' },
-    ),
+    event_type: StringEnum(PLAYBACK_EVENT_TYPES, { description: 'What happened.' }),
     position_seconds: Type.Number({ minimum: 0, maximum: 1e9, description: 'Playhead position.' }),
     bitrate_kbps: Type.Number({ minimum: 0, maximum: 1e6, description: 'Bitrate of the rendition playing.' }),
-    device: Type.Union(
-      DEVICES.map((device) => Type.Literal(device)),
-      { description: 'Device class.' },
-    ),
+    device: StringEnum(DEVICES, { description: 'Device class.' }),
     ts: Type.String({ format: 'date-time', description: 'When it happened (ISO-8601, with zone).' }),
-    source: Type.Optional(
-      Type.Union(
-        EVENT_SOURCES.map((source) => Type.Literal(source)),
-        { description: 'Who reported it; `player` when absent.' },
-      ),
-    ),
+    source: Type.Optional(StringEnum(EVENT_SOURCES, { description: 'Who reported it; `player` when absent.' })),
     buffer_length_ms: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9, description: 'Buffer ahead of the playhead.' })),
     throughput_kbps: Type.Optional(Type.Number({ minimum: 0, maximum: 1e8, description: 'Measured download throughput.' })),
     playback_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Playback rate, 1 = real time.' })),

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { STREAM_ID_PATTERN } from '../ids';
-import { createValidator } from '../validation';
+import { createValidator, StringEnum } from '../validation';
 import { RenditionSchema } from './stream-registry';
 
 /**
@@ -18,9 +18,9 @@ export type StreamState = (typeof STREAM_STATES)[number];
 export const StreamStatusSchema = Type.Object(
   {
     stream_id: Type.String({ pattern: STREAM_ID_PATTERN, maxLength: 63 }),
-    state: Type.Union(STREAM_STATES.map((state) => Type.Literal(state))),
+    state: StringEnum(STREAM_STATES),
     /** Who reported it. */
-    reporter: Type.Union([Type.Literal('ingest'), Type.Literal('transcoder')]),
+    reporter: StringEnum(['ingest', 'transcoder'] as const),
     /** One publisher connection; a new publish of the same stream gets a new id. */
     publish_session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
