@@ -1,0 +1,120 @@
+/**
+ * `npm start`: the whole platform on this machine — a local Kafka broker (unless KAFKA_BROKERS
+ * is set), the four services, a demo stream with a test-pattern publisher, and simulated viewers —
+ * then prints the URLs. Ctrl-C stops everything, children included.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv, port, optionalStr, int, processEnv } from '@tributary/config';
+import { REPO_ROOT, type LocalKafka, type ServiceName, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+
+const env = parseEnv(
+  {
+    kafkaBrokers: optionalStr('KAFKA_BROKERS'),
+    kafkaPort: port('KAFKA_PORT', 9092),
+    viewerApiPort: port('VIEWER_API_PORT', 8080),
+    ingestPort: port('INGEST_PORT', 8081),
+    eventGatewayPort: port('EVENT_GATEWAY_PORT', 8082),
+    transcoderPort: port('TRANSCODER_PORT', 8083),
+    simulatorRate: int('DEMO_EVENT_RATE', { default: 5, min: 0, max: 100_000 }),
+  },
+  processEnv(),
+);
+
+const say = (line: string) => process.stdout.write(`[tributary] ${line}\n`);
+const logDir = join(REPO_ROOT, '.cache', 'logs');
+
+type Stoppable = { name: string; stop: () => Promise<unknown> };
+const running: Stoppable[] = [];
+let stopping = false;
+
+async function stopAll(exitCode: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping…');
+    // Reverse start order: load generators, then services, then Kafka.
+    for (const item of [...running].reverse()) {
+      try {
+        await item.stop();
+      } catch (error) {
+        say(`${item.name} did not stop cleanly: ${(error as Error).message}`);
+      }
+    }
+    say('stopped');
+  }
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+async function startPlatformService(name: ServiceName, httpPort: number, brokers: string): Promise<ServiceProcess> {
+  const service = await startService(name, {
+    port: httpPort,
+    env: {
+      KAFKA_BROKERS: brokers,
+      LOG_FORMAT: 'json',
+      NODE_ENV: 'development',
+      VIEWER_API_PORT: String(env.viewerApiPort),
+      INGEST_PORT: String(env.ingestPort),
+      EVENT_GATEWAY_PORT: String(env.eventGatewayPort),
+      TRANSCODER_PORT: String(env.transcoderPort),
+      INGEST_PUBLIC_URL: `http://localhost:${env.ingestPort}`,
+      VIEWER_PUBLIC_URL: `http://localhost:${env.viewerApiPort}`,
+    },
+    readyTimeoutMs: 120_000,
+  });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  log.write(service.output());
+  service.child.stdout?.pipe(log);
+  service.child.stderr?.pipe(log);
+  service.child.once('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}`);
+      void stopAll(1);
+    }
+  });
+  running.push({ name, stop: () => service.stop() });
+  say(`${name} ready on ${service.url}`);
+  return service;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(logDir, { recursive: true });
+  let brokers = env.kafkaBrokers;
+  if (!brokers) {
+    const kafka: LocalKafka = await startLocalKafka({
+      port: env.kafkaPort,
+      // Persistent, so streams and events survive a restart of `npm start` (replay!).
+      dataDir: join(REPO_ROOT, '.cache', 'kafka', `data-${env.kafkaPort}`),
+      log: say,
+    });
+    running.push({ name: 'kafka', stop: () => kafka.stop() });
+    brokers = kafka.brokers;
+    say(`Kafka ready on ${brokers} (log: ${kafka.logFile})`);
+  } else {
+    say(`using Kafka at ${brokers}`);
+  }
+
+  // Ingest first: it creates the topics every other service expects.
+  await startPlatformService('ingest', env.ingestPort, brokers);
+  await Promise.all([
+    startPlatformService('transcoder', env.transcoderPort, brokers),
+    startPlatformService('viewer-api', env.viewerApiPort, brokers),
+    startPlatformService('event-gateway', env.eventGatewayPort, brokers),
+  ]);
+
+  say('');
+  say('Tributary is running:');
+  say(`  dashboard (live events):   http://localhost:${env.eventGatewayPort}/`);
+  say(`  Socket.IO namespace:       http://localhost:${env.eventGatewayPort}/playback  (server event "playback.event")`);
+  say(`  playback events endpoint:  POST http://localhost:${env.viewerApiPort}/v1/events`);
+  say(`  Kafka:                     ${brokers}`);
+  say(`  service logs:              ${logDir}/<service>.log`);
+  say('Press Ctrl-C to stop.');
+}
+
+main().catch((error: unknown) => {
+  say(`start failed: ${(error as Error).message}`);
+  void stopAll(1);
+});
