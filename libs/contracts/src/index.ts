@@ -3,6 +3,7 @@ export * from './headers';
 export * from './ids';
 export * from './validation';
 export * from './messages/playback-event';
+export * from './messages/playback-stats';
 export * from './messages/stream-registry';
 export * from './messages/stream-status';
 export * from './messages/video';
