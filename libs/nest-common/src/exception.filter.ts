@@ -1,4 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from '@tributary/telemetry';
 import { ROOT_LOGGER } from './tokens';
@@ -52,7 +53,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : exception.message;
       const body: ErrorBody = {
         statusCode,
-        error: typeof fields.error === 'string' ? fields.error : (HttpStatus[statusCode] ?? 'Error'),
+        error: typeof fields.error === 'string' ? fields.error : (STATUS_CODES[statusCode] ?? 'Error'),
         message: statusCode >= 500 ? 'Internal server error' : message,
       };
       if (Array.isArray(fields.issues)) body.issues = fields.issues as ErrorBody['issues'];
@@ -68,7 +69,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : type === 'entity.parse.failed'
             ? 'request body is not valid JSON'
             : String((exception as Error).message);
-      return { statusCode: status, error: HttpStatus[status] ?? 'Error', message };
+      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
     }
     return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' };
   }
