@@ -7,3 +7,4 @@ export * from './messages/playback-stats';
 export * from './messages/stream-registry';
 export * from './messages/stream-status';
 export * from './messages/video';
+export * from './socket/playback-socket';

@@ -3,6 +3,9 @@ import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { EventGatewayConfig } from './config';
+import { LivePageModule } from './live-page/live-page.module';
+import { PlaybackModule } from './playback/playback.module';
+import { playbackConsumerGroup } from './playback/playback.tokens';
 
 /** Streams playback events and live statistics from Kafka to browsers over Socket.IO. */
 @Module({})
@@ -13,6 +16,8 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'event-gateway', config: config.kafka, ensureTopics: true }),
+        PlaybackModule.register({ consumerGroup: playbackConsumerGroup(config.instanceId) }),
+        LivePageModule,
       ],
     };
   }

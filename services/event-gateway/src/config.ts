@@ -1,13 +1,38 @@
-import { type ConfigOf, type Env, parseEnv, port } from '@tributary/config';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigError, type ConfigOf, type Env, optionalStr, parseEnv, port } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const event_gatewayEnvSpec = {
   port: port('EVENT_GATEWAY_PORT', 8082),
+  /** Names this replica's own consumer group (`event-gateway.<id>`); default: hostname + random suffix. */
+  instanceId: optionalStr('EVENT_GATEWAY_INSTANCE_ID'),
 };
 
-export type EventGatewayConfig = ConfigOf<typeof event_gatewayEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };
+export type EventGatewayConfig = Omit<ConfigOf<typeof event_gatewayEnvSpec>, 'instanceId'> & {
+  readonly instanceId: string;
+  kafka: ReturnType<typeof parseKafkaConfig>;
+};
+
+const INSTANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * Every replica consumes every playback event (each serves its own browsers), so each needs a
+ * consumer group of its own. A fresh default per start: a restarted replica starts from latest.
+ */
+export function resolveInstanceId(configured: string | undefined): string {
+  if (configured !== undefined) {
+    if (!INSTANCE_ID.test(configured)) {
+      throw new ConfigError([`EVENT_GATEWAY_INSTANCE_ID must match ${INSTANCE_ID} (got "${configured}")`]);
+    }
+    return configured;
+  }
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80) || 'host';
+  return `${host}-${randomBytes(4).toString('hex')}`;
+}
 
 /** Streams playback events and live statistics from Kafka to browsers over Socket.IO. Configuration, validated at start-up. */
 export function loadEventGatewayConfig(env: Env): EventGatewayConfig {
-  return { ...parseEnv(event_gatewayEnvSpec, env), kafka: parseKafkaConfig(env) };
+  const parsed = parseEnv(event_gatewayEnvSpec, env);
+  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env) };
 }

@@ -3,6 +3,7 @@ import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from './config';
+import { EventsModule } from './events/events.module';
 
 /** What viewers hit: HLS playlists and segments, the web player, MJPEG preview, stream listing, playback events. */
 @Module({})
@@ -13,6 +14,11 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'viewer-api', config: config.kafka, ensureTopics: true }),
+        EventsModule.register({
+          maxBatch: config.eventsMaxBatch,
+          maxBodyBytes: config.eventsMaxBodyBytes,
+          produceTimeoutMs: config.eventsProduceTimeoutMs,
+        }),
       ],
     };
   }

@@ -1,0 +1,105 @@
+import { STREAM_ID_REGEX } from '../ids';
+import type { PlaybackEvent } from '../messages/playback-event';
+
+/**
+ * The Socket.IO API of event-gateway: live playback events, as they are consumed from
+ * `playback.events`. Namespace `/playback` on event-gateway's HTTP port.
+ *
+ * - Connect without options: every stream's events.
+ * - Connect with `auth: { streamId }` (one id or an array), or send `subscribe { streamId }`:
+ *   only the subscribed streams' events. `unsubscribe { streamId }` stops one stream; a client
+ *   whose last stream is unsubscribed receives nothing until it subscribes again.
+ * - Bad input is answered with an `error` event; the connection stays open.
+ *
+ * Events of one stream arrive in the order they were written to Kafka (per-partition order, the
+ * topic is keyed by stream id).
+ */
+export const PLAYBACK_SOCKET_NAMESPACE = '/playback';
+
+export const PlaybackSocketEvents = {
+  /** Server → client: one playback event. */
+  event: 'playback.event',
+  /** Server → client: the subscription changed (answer to auth, subscribe, unsubscribe). */
+  subscriptions: 'subscriptions',
+  /** Server → client: a request was invalid. */
+  error: 'error',
+  /** Client → server. */
+  subscribe: 'subscribe',
+  /** Client → server. */
+  unsubscribe: 'unsubscribe',
+} as const;
+
+/** Where an event sits in Kafka: enough for a later feature to resume a client from there. */
+export interface KafkaPosition {
+  readonly partition: number;
+  /** Kafka offsets are 64-bit: a decimal string, as kafkajs gives them. */
+  readonly offset: string;
+}
+
+/** Payload of `playback.event`. */
+export interface PlaybackEventMessage {
+  readonly event: PlaybackEvent;
+  readonly position: KafkaPosition;
+}
+
+/** Payload of `subscribe` / `unsubscribe`, and the shape of the handshake `auth`. */
+export interface StreamSubscriptionRequest {
+  readonly streamId: string | readonly string[];
+}
+
+/** Payload of `subscriptions`: `all` = every stream, otherwise exactly `streamIds`. */
+export interface SubscriptionState {
+  readonly all: boolean;
+  readonly streamIds: readonly string[];
+}
+
+export const PLAYBACK_SOCKET_ERROR_CODES = ['invalid_stream_id', 'invalid_request'] as const;
+export type PlaybackSocketErrorCode = (typeof PLAYBACK_SOCKET_ERROR_CODES)[number];
+
+/** Payload of `error`. */
+export interface PlaybackSocketError {
+  readonly code: PlaybackSocketErrorCode;
+  readonly message: string;
+  /** The client event that was refused (`subscribe`, `unsubscribe`, `handshake`). */
+  readonly during: 'handshake' | 'subscribe' | 'unsubscribe';
+}
+
+/** Acknowledgement a client may request for `subscribe`/`unsubscribe` (Socket.IO ack callback). */
+export type SubscriptionAck = (result: { ok: true; subscriptions: SubscriptionState } | { ok: false; error: PlaybackSocketError }) => void;
+
+/** Typed server → client events (`Socket<PlaybackServerToClientEvents, …>` on either side). */
+export interface PlaybackServerToClientEvents {
+  'playback.event': (message: PlaybackEventMessage) => void;
+  subscriptions: (state: SubscriptionState) => void;
+  error: (error: PlaybackSocketError) => void;
+}
+
+/** Typed client → server events. */
+export interface PlaybackClientToServerEvents {
+  subscribe: (request: StreamSubscriptionRequest, ack?: SubscriptionAck) => void;
+  unsubscribe: (request: StreamSubscriptionRequest, ack?: SubscriptionAck) => void;
+}
+
+export const MAX_STREAMS_PER_REQUEST = 100;
+
+/**
+ * Reads the stream ids of a `subscribe`/`unsubscribe` payload or handshake `auth`. Returns the
+ * ids, or a message saying what is wrong: untrusted input from browsers, never throws.
+ */
+export function parseStreamIds(value: unknown): { ok: true; streamIds: string[] } | { ok: false; message: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: 'expected an object { streamId: string | string[] }' };
+  }
+  const raw = (value as { streamId?: unknown }).streamId;
+  const ids = Array.isArray(raw) ? (raw as unknown[]) : [raw];
+  if (ids.length === 0) return { ok: false, message: 'streamId must name at least one stream' };
+  if (ids.length > MAX_STREAMS_PER_REQUEST) {
+    return { ok: false, message: `at most ${MAX_STREAMS_PER_REQUEST} stream ids per request (got ${ids.length})` };
+  }
+  const bad = ids.filter((id) => typeof id !== 'string' || !STREAM_ID_REGEX.test(id));
+  if (bad.length > 0) {
+    const shown = bad.slice(0, 3).map((id) => JSON.stringify(id)?.slice(0, 80) ?? String(id)).join(', ');
+    return { ok: false, message: `streamId must match ${STREAM_ID_REGEX.source} (got ${shown})` };
+  }
+  return { ok: true, streamIds: [...new Set(ids as string[])] };
+}

@@ -1,0 +1,11 @@
+/** Limits of `POST /v1/events` (from ViewerApiConfig). */
+export interface EventsOptions {
+  /** EVENTS_MAX_BATCH: events per request. */
+  readonly maxBatch: number;
+  /** EVENTS_MAX_BODY_BYTES: request body size. */
+  readonly maxBodyBytes: number;
+  /** EVENTS_PRODUCE_TIMEOUT_MS: how long a request waits for Kafka's acknowledgement before 503. */
+  readonly produceTimeoutMs: number;
+}
+
+export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');

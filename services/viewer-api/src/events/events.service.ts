@@ -1,0 +1,93 @@
+import { HttpException, Inject, Injectable } from '@nestjs/common';
+import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventKey, Topics } from '@tributary/contracts';
+import { injectTraceContext, KafkaProducer } from '@tributary/kafka';
+import { TopicNames } from '@tributary/nest-kafka';
+import type { Message } from 'kafkajs';
+import { parseEventBatch } from './event-batch';
+import { EventsUnavailableError } from './events.errors';
+import { EVENTS_OPTIONS, type EventsOptions } from './events.options';
+
+/**
+ * Kafka rejects a record batch larger than the topic's max.message.bytes (1 MiB for
+ * playback.events); one request's messages for one partition form one batch, so larger requests
+ * are written in several sends of at most this many bytes, in order.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+/** Validates playback events and writes them to `playback.events`, keyed by stream id. */
+@Injectable()
+export class EventsService {
+  private readonly topic: string;
+
+  constructor(
+    private readonly producer: KafkaProducer,
+    topics: TopicNames,
+    @Inject(EVENTS_OPTIONS) private readonly options: EventsOptions,
+  ) {
+    this.topic = topics.resolve(Topics.playbackEvents);
+  }
+
+  /** The valid events of a parsed body, or the 400/413 that says what is wrong with it. */
+  parse(body: unknown): PlaybackEvent[] {
+    const result = parseEventBatch(body, this.options.maxBatch);
+    if (result.ok) return result.events;
+    const error = result.status === 413 ? 'Payload Too Large' : 'Bad Request';
+    throw new HttpException({ statusCode: result.status, error, message: result.message, issues: result.issues }, result.status);
+  }
+
+  /**
+   * Resolves once Kafka has acknowledged every event (acks=-1); throws EventsUnavailableError
+   * otherwise. A failed or timed-out write may still have stored some events: the client
+   * retries the whole batch and consumers de-duplicate on event_id.
+   */
+  async publish(events: readonly PlaybackEvent[]): Promise<number> {
+    const chunks = toMessageChunks(events);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new EventsUnavailableError(`Kafka did not acknowledge the events within ${this.options.produceTimeoutMs} ms; retry later`)),
+        this.options.produceTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.send(chunks), timeout]);
+    } catch (error) {
+      if (error instanceof EventsUnavailableError) throw error;
+      throw new EventsUnavailableError('events could not be written to Kafka; retry later', error);
+    } finally {
+      clearTimeout(timer);
+    }
+    return events.length;
+  }
+
+  private async send(chunks: Message[][]): Promise<void> {
+    // In order: one stream's events keep the order they had in the request.
+    for (const messages of chunks) await this.producer.send(this.topic, messages);
+  }
+}
+
+/** Kafka messages for the events, grouped in sends of at most MAX_SEND_BYTES. */
+export function toMessageChunks(events: readonly PlaybackEvent[], maxBytes = MAX_SEND_BYTES): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const value = JSON.stringify(event);
+    // kafkajs instrumentation replaces traceparent with its send span's; this one is the fallback
+    // when instrumentation is off, so a message never goes out without the request's trace.
+    const headers = injectTraceContext({
+      [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID,
+      [Headers.contentType]: 'application/json',
+    });
+    const size = value.length + event.stream_id.length + 200;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ key: playbackEventKey(event), value, headers });
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
