@@ -7,3 +7,4 @@ export * from './consumer';
 export * from './admin';
 export * from './dead-letter';
 export * from './trace-context';
+export * from './rewind';

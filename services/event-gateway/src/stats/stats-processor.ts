@@ -1,0 +1,239 @@
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  formatIssues,
+  Headers,
+  PLAYBACK_EVENT_SCHEMA_ID,
+  PLAYBACK_STATS_SCHEMA_ID,
+  type PlaybackEvent,
+  playbackEventValidator,
+  type PlaybackStats,
+  Topics,
+} from '@tributary/contracts';
+import {
+  contextFromHeaders,
+  DeadLetterPublisher,
+  headerString,
+  injectTraceContext,
+  KafkaConsumerRunner,
+  type KafkaConfig,
+  KafkaProducer,
+  rewindOnAssignment,
+} from '@tributary/kafka';
+import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
+import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { StatsAggregator, DEFAULT_STATS_OPTIONS } from './stats-aggregator';
+import { StatsMetrics } from './stats-metrics';
+import { type StatsConfig, statsConsumerGroup } from './stats.config';
+import { STATS_CONFIG, STATS_METRICS_REGISTRY } from './stats.tokens';
+import type { Registry } from 'prom-client';
+
+const tracer = trace.getTracer('event-gateway.stats');
+
+export type CheckedEvent = { ok: true; event: PlaybackEvent } | { ok: false; reason: string };
+
+/** Parses and validates one `playback.events` message; the reason goes to the dead-letter header. */
+export function checkEventMessage(message: Pick<KafkaMessage, 'value' | 'headers'>): CheckedEvent {
+  const schema = headerString(message.headers, Headers.schema);
+  if (schema !== undefined && schema !== PLAYBACK_EVENT_SCHEMA_ID) {
+    return { ok: false, reason: `unsupported ${Headers.schema} "${schema.slice(0, 100)}": expected ${PLAYBACK_EVENT_SCHEMA_ID}` };
+  }
+  if (!message.value || message.value.length === 0) return { ok: false, reason: 'the message has no value' };
+  let value: unknown;
+  try {
+    value = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'the value is not valid JSON' };
+  }
+  const result = playbackEventValidator.validate(value);
+  if (!result.ok) return { ok: false, reason: `invalid playback event: ${formatIssues(result.issues)}` };
+  return { ok: true, event: result.value };
+}
+
+/**
+ * The stats processor: its own consumer group (`stats-processor`), so it scales on lag
+ * independently of the Socket.IO fan-out. KafkaConsumerRunner with eachBatch rather than Nest's
+ * @EventPattern: batches for throughput, `seek` on assignment to rebuild the window, and the trace
+ * context extracted per message (eachBatch runs in the poll span otherwise).
+ *
+ * Restart semantics: state is not checkpointed. On every assignment each partition is sought back
+ * to `now − (longest window + lateness)` by timestamp and re-read; the aggregator ignores event ids
+ * it has seen, so a rebalance or retry never double-counts, and snapshots wait until the re-read
+ * has caught up (at most STATS_CATCH_UP_TIMEOUT_MS) so a restart never reports a half-empty window.
+ * Committed offsets only feed lag metrics (KEDA).
+ */
+@Injectable()
+export class StatsProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly aggregator: StatsAggregator;
+  private readonly logger: Logger;
+  private readonly metrics: StatsMetrics;
+  private readonly groupId: string;
+  private readonly eventsTopic: string;
+  private readonly statsTopic: string;
+  private runner: KafkaConsumerRunner | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private emitting = false;
+  /** Partition → stream ids last seen on it (to forget streams that moved to another replica). */
+  private readonly streamsByPartition = new Map<number, Set<string>>();
+  /** Partition → log-end offset at assignment; the re-read is complete once every one is reached. */
+  private catchUp = new Map<number, bigint>();
+  private catchUpDeadline = 0;
+  private awaitingAssignment = false;
+
+  constructor(
+    @Inject(STATS_CONFIG) private readonly config: StatsConfig,
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(KAFKA_CONFIG) kafkaConfig: KafkaConfig,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+    @Inject(STATS_METRICS_REGISTRY) registry: Registry,
+    private readonly producer: KafkaProducer,
+    private readonly deadLetters: DeadLetterPublisher,
+    private readonly readiness: ReadinessRegistry,
+    topics: TopicNames,
+  ) {
+    this.logger = rootLogger.child({ component: 'stats.processor' });
+    this.metrics = new StatsMetrics(registry);
+    this.aggregator = new StatsAggregator({ ...DEFAULT_STATS_OPTIONS, allowedLatenessMs: config.allowedLatenessMs });
+    this.groupId = statsConsumerGroup(config, kafkaConfig.topicPrefix);
+    this.eventsTopic = topics.resolve(Topics.playbackEvents);
+    this.statsTopic = topics.resolve(Topics.playbackStats);
+  }
+
+  private get lookbackMs(): number {
+    const { windowsMs, activeWindowMs, allowedLatenessMs } = this.aggregator.options;
+    return Math.max(...windowsMs, activeWindowMs) + allowedLatenessMs;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.enabled) {
+      this.logger.info({}, 'stats processor disabled (STATS_ENABLED=false)');
+      return;
+    }
+    const runner = new KafkaConsumerRunner(this.kafka, {
+      groupId: this.groupId,
+      topics: [this.eventsTopic],
+      eachBatch: (payload) => this.onBatch(payload),
+      autoCommit: true,
+      logger: this.logger,
+    });
+    this.runner = runner;
+    rewindOnAssignment({
+      kafka: this.kafka,
+      consumer: runner.consumer,
+      topic: this.eventsTopic,
+      lookbackMs: () => this.lookbackMs,
+      logger: this.logger,
+      onAssigned: (assigned) => void this.onAssigned(assigned),
+    });
+    runner.consumer.on(runner.consumer.events.GROUP_JOIN, () => {
+      this.awaitingAssignment = true;
+      this.catchUpDeadline = Date.now() + this.config.catchUpTimeoutMs;
+    });
+    this.readiness.register('stats-processor', () => runner.isJoined);
+    await runner.start();
+    this.timer = setInterval(() => void this.emit(), this.config.emitIntervalMs);
+    this.logger.info({ groupId: this.groupId, topic: this.eventsTopic }, 'stats processor consuming');
+  }
+
+  private async onAssigned(assigned: Map<number, string>): Promise<void> {
+    for (const [partition, streams] of this.streamsByPartition) {
+      if (assigned.has(partition)) continue;
+      this.aggregator.forget(streams);
+      this.streamsByPartition.delete(partition);
+    }
+    try {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(this.eventsTopic);
+        this.catchUp = new Map(
+          ends
+            .filter(({ partition, high }) => assigned.has(partition) && BigInt(high) > BigInt(assigned.get(partition)!))
+            .map(({ partition, high }) => [partition, BigInt(high)]),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    } catch (error) {
+      this.logger.warn({ error: String(error) }, 'could not read log-end offsets: snapshots start without waiting for the re-read');
+      this.catchUp = new Map();
+    }
+    this.awaitingAssignment = false;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    let streams = this.streamsByPartition.get(partition);
+    if (!streams) {
+      streams = new Set();
+      this.streamsByPartition.set(partition, streams);
+    }
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const parent = contextFromHeaders(message.headers);
+      const span = tracer.startSpan(`process ${batch.topic}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.kafka.offset': message.offset } }, parent);
+      try {
+        await context.with(trace.setSpan(parent, span), async () => {
+          const checked = checkEventMessage(message);
+          if (checked.ok) {
+            const result = this.aggregator.add(checked.event, Date.now());
+            this.metrics.events.inc({ result });
+            streams.add(checked.event.stream_id);
+            return;
+          }
+          this.metrics.events.inc({ result: 'invalid' });
+          this.logger.warn({ partition, offset: message.offset, reason: checked.reason }, 'invalid playback event: sent to the dead-letter topic');
+          // Throws if the dead-letter write fails: the batch is retried from this message, nothing is lost.
+          await this.deadLetters.publish({ topic: batch.topic, partition, message, groupId: this.groupId }, checked.reason);
+        });
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+      resolveOffset(message.offset);
+    }
+    const target = this.catchUp.get(partition);
+    if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) this.catchUp.delete(partition);
+    await heartbeat();
+  }
+
+  /** True while a fresh assignment is still being re-read (bounded by the catch-up timeout). */
+  get catchingUp(): boolean {
+    return (this.awaitingAssignment || this.catchUp.size > 0) && Date.now() < this.catchUpDeadline;
+  }
+
+  /** Computes every stream's snapshot and writes them to `playback.stats` (one round; never overlaps). */
+  async emit(nowMs = Date.now()): Promise<PlaybackStats[]> {
+    if (this.emitting || this.catchingUp) return [];
+    this.emitting = true;
+    const stop = this.metrics.emitDuration.startTimer();
+    try {
+      const snapshots = this.aggregator.snapshotAll(nowMs);
+      this.metrics.observe(snapshots);
+      if (snapshots.length === 0) return snapshots;
+      const headers = injectTraceContext({ [Headers.schema]: PLAYBACK_STATS_SCHEMA_ID, [Headers.contentType]: 'application/json' });
+      await this.producer.send(
+        this.statsTopic,
+        snapshots.map((stats) => ({ key: stats.stream_id, value: JSON.stringify(stats), headers })),
+      );
+      this.metrics.snapshots.inc(snapshots.length);
+      return snapshots;
+    } catch (error) {
+      // The next round recomputes from the same state: a failed write loses nothing but freshness.
+      this.logger.error({ error: String(error) }, 'could not write playback.stats: retrying on the next round');
+      return [];
+    } finally {
+      stop();
+      this.emitting = false;
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.runner?.stop();
+  }
+}

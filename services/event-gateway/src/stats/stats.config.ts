@@ -1,0 +1,27 @@
+import { bool, type ConfigOf, type Env, int, optionalStr, parseEnv } from '@tributary/config';
+
+/** The stats processor's settings (part of event-gateway's configuration). */
+export const statsEnvSpec = {
+  /** Run the stats processor in this replica (scale it separately by running replicas with only this on). */
+  enabled: bool('STATS_ENABLED', { default: true }),
+  /** Consumer group; default `stats-processor` (under TOPIC_PREFIX when one is set). */
+  consumerGroup: optionalStr('STATS_CONSUMER_GROUP'),
+  /** How often snapshots go to `playback.stats` and the dashboard. */
+  emitIntervalMs: int('STATS_EMIT_INTERVAL_MS', { default: 2_000, min: 100, max: 60_000 }),
+  /** How late (beyond the longest window) an event may arrive and still count. */
+  allowedLatenessMs: int('STATS_ALLOWED_LATENESS_MS', { default: 30_000, min: 0, max: 600_000 }),
+  /** Snapshots wait for the re-read of the recent window after a (re)assignment, at most this long. */
+  catchUpTimeoutMs: int('STATS_CATCH_UP_TIMEOUT_MS', { default: 15_000, min: 0, max: 300_000 }),
+};
+
+export type StatsConfig = ConfigOf<typeof statsEnvSpec>;
+
+export function loadStatsConfig(env: Env): StatsConfig {
+  return parseEnv(statsEnvSpec, env);
+}
+
+/** The group id: one group for all stats replicas, so partitions (and streams) are split between them. */
+export function statsConsumerGroup(config: StatsConfig, topicPrefix: string | undefined): string {
+  if (config.consumerGroup) return config.consumerGroup;
+  return topicPrefix ? `${topicPrefix.replace(/\.$/, '')}.stats-processor` : 'stats-processor';
+}
