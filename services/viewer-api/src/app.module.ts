@@ -1,9 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
+import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from './config';
 import { EventsModule } from './events/events.module';
+import { HlsModule } from './hls/hls.module';
+import { PlayerModule } from './player/player.module';
+import { PreviewModule } from './preview/preview.module';
+import { StreamsModule } from './streams/streams.module';
 
 /** What viewers hit: HLS playlists and segments, the web player, MJPEG preview, stream listing, playback events. */
 @Module({})
@@ -14,11 +19,16 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'viewer-api', config: config.kafka, ensureTopics: true }),
+        MetricsModule.forRoot({ service: 'viewer-api' }),
         EventsModule.register({
           maxBatch: config.eventsMaxBatch,
           maxBodyBytes: config.eventsMaxBodyBytes,
           produceTimeoutMs: config.eventsProduceTimeoutMs,
         }),
+        StreamsModule,
+        HlsModule.register(config),
+        PreviewModule,
+        PlayerModule,
       ],
     };
   }

@@ -1,12 +1,22 @@
 import { type ConfigOf, type Env, int, parseEnv, port } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 
+const MIB = 1024 * 1024;
+
 const viewer_apiEnvSpec = {
   port: port('VIEWER_API_PORT', 8080),
   /** POST /v1/events: events per request, body size, and how long to wait for Kafka's ack before 503. */
   eventsMaxBatch: int('EVENTS_MAX_BATCH', { default: 500, min: 1, max: 10_000 }),
   eventsMaxBodyBytes: int('EVENTS_MAX_BODY_BYTES', { default: 1024 * 1024, min: 1024, max: 64 * 1024 * 1024 }),
   eventsProduceTimeoutMs: int('EVENTS_PRODUCE_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
+  /** Segments per rendition kept in the live sliding window (and listed in live media playlists). */
+  hlsWindowSegments: int('HLS_WINDOW_SEGMENTS', { default: 6, min: 2, max: 100 }),
+  /** Upper bound on segment bytes held in memory across all live windows (LRU across streams). */
+  windowMaxBytes: int('VIEWER_WINDOW_MAX_BYTES', { default: 512 * MIB, min: 1024, max: 64 * 1024 * MIB }),
+  /** How far back (seconds) the live window is re-read from Kafka after a (re)start. */
+  windowRebuildSeconds: int('VIEWER_WINDOW_REBUILD_SECONDS', { default: 120, min: 1, max: 86_400 }),
+  /** Bytes of replayed (VOD) segments cached in memory. */
+  replayCacheBytes: int('VIEWER_REPLAY_CACHE_BYTES', { default: 128 * MIB, min: 1024, max: 16 * 1024 * MIB }),
 };
 
 export type ViewerApiConfig = ConfigOf<typeof viewer_apiEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };

@@ -1,0 +1,134 @@
+import { Controller, Get, NotFoundException, Options, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { StreamCatalogService } from '../streams/stream-catalog.service';
+import { deriveRendition, type RenditionInfo, type StreamView } from '../streams/stream-catalog';
+import { parseRendition, parseStreamId } from '../streams/stream-id';
+import { ReplayPlaylists } from '../replay/replay-playlists';
+import { allowAnyOrigin, parseFrom, parseLiveSegmentFile, sendPlaylist, sendSegment } from './http';
+import { LiveWindowService } from './live-window.service';
+import { writeMediaPlaylist, writeMultivariant } from './playlist-writer';
+import { segmentExtension } from './segment-message';
+
+/** Live HLS from the in-memory window: `/live/:id/master.m3u8`, media playlists and segments. */
+@Controller('live')
+export class HlsController {
+  constructor(
+    private readonly catalog: StreamCatalogService,
+    private readonly window: LiveWindowService,
+    private readonly replay: ReplayPlaylists,
+  ) {}
+
+  @Options('*path')
+  preflight(@Res() response: Response): void {
+    allowAnyOrigin(response);
+    response.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+    response.setHeader('Access-Control-Allow-Headers', '*');
+    response.setHeader('Access-Control-Max-Age', '86400');
+    response.status(204).end();
+  }
+
+  @Get(':id/master.m3u8')
+  async master(@Param('id') rawId: string, @Query('from') rawFrom: unknown, @Res() response: Response): Promise<void> {
+    const id = parseStreamId(rawId);
+    const from = parseFrom(rawFrom);
+    const stream = this.stream(id);
+    if (from !== null) {
+      // Replay from a point in time: the same playlist as /vod/:id/master.m3u8?from=…
+      sendPlaylist(response, await this.replay.master(stream, from), 0);
+      return;
+    }
+    const renditions = this.liveRenditions(stream);
+    if (renditions.length === 0) {
+      throw new NotFoundException(`stream ${id} has no segments yet (state: ${stream.state}); retry in a few seconds`);
+    }
+    const body = writeMultivariant(
+      renditions.map((rendition) => ({
+        uri: `${rendition.name}/index.m3u8`,
+        bandwidth: rendition.bandwidth_bps,
+        width: rendition.width,
+        height: rendition.height,
+        codecs: rendition.codecs,
+        name: rendition.name,
+      })),
+    );
+    sendPlaylist(response, body, 1);
+  }
+
+  @Get(':id/:rendition/index.m3u8')
+  media(@Param('id') rawId: string, @Param('rendition') rawRendition: string, @Res() response: Response): void {
+    const id = parseStreamId(rawId);
+    const rendition = parseRendition(rawRendition);
+    const stream = this.stream(id);
+    const window = this.window.rendition(id, rendition);
+    if (!window || window.segments.length === 0) {
+      throw new NotFoundException(`stream ${id} has no segments for rendition ${rendition} yet`);
+    }
+    const ended = stream.state === 'ended' || stream.state === 'error';
+    const body = writeMediaPlaylist({
+      mediaSequence: window.segments[0]!.meta.sequence,
+      discontinuitySequence: window.discontinuitySequence,
+      targetDurationSeconds: stream.segment_duration_seconds,
+      endList: ended,
+      segments: window.segments.map(({ meta }) => ({
+        uri: `${meta.sequence}.${segmentExtension(meta)}`,
+        durationSeconds: meta.durationSeconds,
+        programTime: meta.programTime,
+        discontinuity: meta.discontinuity,
+        mapUri: window.init && meta.contentType !== 'video/mp2t' ? 'init.mp4' : null,
+      })),
+    });
+    // An ended stream's playlist no longer changes.
+    sendPlaylist(response, body, ended ? 60 : 1);
+  }
+
+  @Get(':id/:rendition/:file')
+  segment(
+    @Param('id') rawId: string,
+    @Param('rendition') rawRendition: string,
+    @Param('file') rawFile: string,
+    @Res() response: Response,
+  ): void {
+    const id = parseStreamId(rawId);
+    const rendition = parseRendition(rawRendition);
+    const file = parseLiveSegmentFile(rawFile);
+    const window = this.window.rendition(id, rendition);
+    if (file.kind === 'init') {
+      if (!window?.init) throw new NotFoundException(`no init segment for ${id}/${rendition}`);
+      sendSegment(response, window.init.bytes, 'video/mp4');
+      return;
+    }
+    const found = window?.segments.find((segment) => segment.meta.sequence === file.sequence);
+    if (!found || segmentExtension(found.meta) !== file.extension) {
+      throw new NotFoundException(`segment ${file.sequence} of ${id}/${rendition} is not in the live window (try /vod/${id}/master.m3u8)`);
+    }
+    sendSegment(response, found.bytes, found.meta.contentType);
+  }
+
+  private stream(id: string): StreamView {
+    const stream = this.catalog.get(id);
+    if (!stream) throw new NotFoundException(`stream ${id} is not known`);
+    return stream;
+  }
+
+  /**
+   * The renditions to advertise: the catalogue's (transcoder-reported, else the ladder) that have
+   * segments in the window, plus any rendition with segments the catalogue does not describe.
+   */
+  private liveRenditions(stream: StreamView): RenditionInfo[] {
+    const present = new Set(
+      this.window.store.renditionNames(stream.id).filter((name) => (this.window.rendition(stream.id, name)?.segments.length ?? 0) > 0),
+    );
+    const known = stream.renditions.filter((rendition) => present.has(rendition.name));
+    for (const name of present) {
+      if (!known.some((rendition) => rendition.name === name)) {
+        const height = Number(/^(\d+)p$/.exec(name)?.[1] ?? 0);
+        known.push({
+          ...deriveRendition({ name, width: 0, height: 0, video_bitrate_kbps: 1000, audio_bitrate_kbps: 128 }),
+          width: height > 0 ? Math.round((height * 16) / 9 / 2) * 2 : 0,
+          height,
+        });
+      }
+    }
+    return known.sort((a, b) => b.bandwidth_bps - a.bandwidth_bps);
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import { Topics } from '@tributary/contracts';
+import { DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
+import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
+import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { ViewerApiConfig } from '../config';
+import { StreamCatalogService } from '../streams/stream-catalog.service';
+import { replicaGroupId } from '../streams/replica-group';
+import { rewindTo } from './rewind';
+import { parseSegmentMeta } from './segment-message';
+import { type RenditionWindow, SegmentWindowStore } from './segment-window';
+import { VIEWER_CONFIG } from './tokens';
+
+/**
+ * Feeds the live window from `video.segments`. KafkaConsumerRunner (not @EventPattern) because
+ * values are binary, metadata is in headers, batches are handled without JSON decoding, and the
+ * consumer must seek back by timestamp after a restart. Every replica has its own group (it
+ * serves every stream) and commits nothing; on start it rewinds VIEWER_WINDOW_REBUILD_SECONDS so
+ * the window is rebuilt from Kafka.
+ */
+@Injectable()
+export class LiveWindowService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly store: SegmentWindowStore;
+  private readonly logger: Logger;
+  private readonly groupId = replicaGroupId('segments');
+  private runner?: KafkaConsumerRunner;
+  private pending: Map<number, bigint> | null = null;
+  private rebuilt = false;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(VIEWER_CONFIG) private readonly config: ViewerApiConfig,
+    private readonly topics: TopicNames,
+    private readonly deadLetters: DeadLetterPublisher,
+    catalog: StreamCatalogService,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+    readiness: ReadinessRegistry,
+  ) {
+    this.logger = rootLogger.child({ component: 'hls-window' });
+    this.store = new SegmentWindowStore(config.hlsWindowSegments, config.windowMaxBytes);
+    readiness.register('hls-window', () => this.rebuilt && (this.runner?.isJoined ?? false));
+    catalog.onChange((id) => {
+      if (!catalog.get(id)) this.store.remove(id);
+    });
+  }
+
+  rendition(streamId: string, rendition: string): RenditionWindow | undefined {
+    return this.store.rendition(streamId, rendition);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const topic = this.topics.resolve(Topics.videoSegments);
+    this.runner = new KafkaConsumerRunner(this.kafka, {
+      groupId: this.groupId,
+      topics: [topic],
+      fromBeginning: false,
+      autoCommit: false,
+      logger: this.logger,
+      consumerConfig: { maxWaitTimeInMs: 250, maxBytesPerPartition: 32 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 },
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    await this.runner.start();
+    this.pending = await rewindTo(this.kafka, this.runner.consumer, topic, Date.now() - this.config.windowRebuildSeconds * 1000);
+    this.rebuilt = this.pending.size === 0;
+    this.logger.info({ groupId: this.groupId, rebuildPartitions: this.pending.size }, 'live window consumer started');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner?.stop();
+  }
+
+  private async handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      try {
+        const meta = parseSegmentMeta(message, batch.partition);
+        this.store.add(meta, message.value!);
+      } catch (error) {
+        this.logger.warn({ partition: batch.partition, offset: message.offset, err: error }, 'dead-lettering an invalid segment message');
+        await this.deadLetters.publish(
+          { topic: batch.topic, partition: batch.partition, message, groupId: this.groupId },
+          (error as Error).message,
+        );
+      }
+      this.markProgress(batch.partition, message.offset);
+    }
+    await heartbeat();
+  }
+
+  private markProgress(partition: number, offset: string): void {
+    if (this.rebuilt || !this.pending) return;
+    const target = this.pending.get(partition);
+    if (target !== undefined && BigInt(offset) + 1n >= target) this.pending.delete(partition);
+    if (this.pending.size === 0) {
+      this.rebuilt = true;
+      this.logger.info({ streams: this.store.streamCount, bytes: this.store.bytes }, 'live window rebuilt from Kafka');
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type { SegmentMeta } from '../hls/segment-message';
+
+/** One stream's archive index (segment metadata, never bytes) over a range of its partition. */
+export class ReplayIndex {
+  /** Next offset to read to extend the index. */
+  nextOffset: bigint;
+  readonly renditions = new Map<string, SegmentMeta[]>();
+  private readonly inits = new Map<string, SegmentMeta>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly streamId: string,
+    readonly partition: number,
+    readonly startOffset: bigint,
+  ) {
+    this.nextOffset = startOffset;
+  }
+
+  add(meta: SegmentMeta): void {
+    if (meta.kind === 'init') {
+      this.inits.set(`${meta.rendition}:${meta.transcodeSession ?? ''}`, meta);
+      return;
+    }
+    const key = `${meta.rendition}:${meta.transcodeSession ?? ''}:${meta.sequence}`;
+    if (this.seen.has(key)) return; // a re-sent segment
+    this.seen.add(key);
+    let list = this.renditions.get(meta.rendition);
+    if (!list) {
+      list = [];
+      this.renditions.set(meta.rendition, list);
+    }
+    list.push(meta);
+  }
+
+  /** The init segment (fMP4) that belongs to a media segment, if any. */
+  initFor(meta: SegmentMeta): SegmentMeta | undefined {
+    return this.inits.get(`${meta.rendition}:${meta.transcodeSession ?? ''}`);
+  }
+
+  /**
+   * A rendition's segments from `fromMs` (the segment containing it) on; a gap in numbering or
+   * a new transcode session starts a discontinuity.
+   */
+  segments(rendition: string, fromMs: number | null): { meta: SegmentMeta; discontinuity: boolean }[] {
+    const list = this.renditions.get(rendition) ?? [];
+    const result: { meta: SegmentMeta; discontinuity: boolean }[] = [];
+    let previous: SegmentMeta | undefined;
+    for (const meta of list) {
+      const startMs = meta.programTime ? Date.parse(meta.programTime) : meta.timestampMs - meta.durationSeconds * 1000;
+      const include = fromMs === null || startMs + meta.durationSeconds * 1000 > fromMs;
+      const gap =
+        previous !== undefined &&
+        (previous.transcodeSession !== meta.transcodeSession || meta.sequence !== previous.sequence + 1);
+      if (include) result.push({ meta, discontinuity: meta.discontinuity || gap });
+      previous = meta;
+    }
+    return result;
+  }
+}

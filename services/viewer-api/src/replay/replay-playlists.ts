@@ -1,0 +1,70 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { writeMediaPlaylist, writeMultivariant } from '../hls/playlist-writer';
+import { segmentExtension, type SegmentMeta } from '../hls/segment-message';
+import type { StreamView } from '../streams/stream-catalog';
+import { ReplayService } from './replay.service';
+
+/** Segments produced a little before the registry's created_at cannot exist; this margin covers clock skew. */
+const CREATED_AT_MARGIN_MS = 60_000;
+
+/** Builds replay (VOD/EVENT) playlists from the archive index. */
+@Injectable()
+export class ReplayPlaylists {
+  constructor(private readonly replay: ReplayService) {}
+
+  private sinceMs(stream: StreamView, from: 'start' | number | null): number {
+    const created = Date.parse(stream.created_at) - CREATED_AT_MARGIN_MS;
+    // A segment containing `from` is produced after it: start reading at `from` minus the
+    // longest segment we allow (10 s) so its neighbour is found too.
+    return typeof from === 'number' ? Math.max(created, from - 10_000) : created;
+  }
+
+  private query(from: 'start' | number | null): string {
+    return typeof from === 'number' ? `?from=${encodeURIComponent(new Date(from).toISOString())}` : '';
+  }
+
+  async master(stream: StreamView, from: 'start' | number | null): Promise<string> {
+    const index = await this.replay.index(stream.id, this.sinceMs(stream, from));
+    const present = [...index.renditions.keys()].filter((name) => index.segments(name, typeof from === 'number' ? from : null).length > 0);
+    if (present.length === 0) throw new NotFoundException(`stream ${stream.id} has no archived segments${typeof from === 'number' ? ' after that time' : ''} within retention`);
+    const variants = present.map((name) => {
+      const info = stream.renditions.find((rendition) => rendition.name === name);
+      return {
+        uri: `/vod/${stream.id}/${name}/index.m3u8${this.query(from)}`,
+        bandwidth: info?.bandwidth_bps ?? 1_000_000,
+        width: info?.width,
+        height: info?.height,
+        codecs: info?.codecs,
+        name,
+      };
+    });
+    return writeMultivariant(variants.sort((a, b) => b.bandwidth - a.bandwidth));
+  }
+
+  async media(stream: StreamView, rendition: string, from: 'start' | number | null): Promise<{ body: string; complete: boolean }> {
+    const index = await this.replay.index(stream.id, this.sinceMs(stream, from));
+    const segments = index.segments(rendition, typeof from === 'number' ? from : null);
+    if (segments.length === 0) throw new NotFoundException(`stream ${stream.id} has no archived segments for rendition ${rendition}`);
+    const complete = stream.state === 'ended' || stream.state === 'error';
+    const uri = (meta: SegmentMeta) => `${meta.partition}-${meta.offset}.${segmentExtension(meta)}`;
+    const body = writeMediaPlaylist({
+      mediaSequence: 0,
+      discontinuitySequence: 0,
+      targetDurationSeconds: stream.segment_duration_seconds,
+      // Still live: an EVENT playlist (grows, no ENDLIST) so players keep reloading it.
+      playlistType: complete ? 'VOD' : 'EVENT',
+      endList: complete,
+      segments: segments.map(({ meta, discontinuity }) => {
+        const init = meta.contentType !== 'video/mp2t' ? index.initFor(meta) : undefined;
+        return {
+          uri: uri(meta),
+          durationSeconds: meta.durationSeconds,
+          programTime: meta.programTime,
+          discontinuity,
+          mapUri: init ? uri(init) : null,
+        };
+      }),
+    });
+    return { body, complete };
+  }
+}

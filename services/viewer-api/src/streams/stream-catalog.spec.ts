@@ -1,0 +1,49 @@
+import { StreamCatalog } from './stream-catalog';
+
+const record = {
+  id: 'cam-1',
+  title: 'Camera 1',
+  ladder: [{ name: '360p', width: 640, height: 360, video_bitrate_kbps: 800, audio_bitrate_kbps: 64 }],
+  segment_duration_seconds: 2,
+  stream_key_sha256: 'a'.repeat(64),
+  created_at: '2026-01-01T00:00:00.000Z',
+};
+
+describe(StreamCatalog.name, () => {
+  it('derives state, times and renditions from registry + status', () => {
+    const catalog = new StreamCatalog();
+    catalog.applyRecord(record);
+    expect(catalog.get('cam-1')).toMatchObject({ state: 'idle', started_at: null });
+    expect(catalog.get('cam-1')!.renditions[0]).toMatchObject({ name: '360p', bandwidth_bps: 950_400 });
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'ingest', publish_session_id: 'p1', ts: '2026-01-01T00:01:00.000Z' });
+    catalog.applyStatus({
+      stream_id: 'cam-1',
+      state: 'live',
+      reporter: 'transcoder',
+      publish_session_id: 'p1',
+      ts: '2026-01-01T00:01:02.000Z',
+      renditions: [{ ...record.ladder[0]!, bandwidth_bps: 1_000_000, codecs: 'avc1.42c01e,mp4a.40.2' }],
+    });
+    expect(catalog.get('cam-1')).toMatchObject({ state: 'live', started_at: '2026-01-01T00:01:00.000Z', ended_at: null });
+    expect(catalog.get('cam-1')!.renditions[0]!.codecs).toBe('avc1.42c01e,mp4a.40.2');
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'ended', reporter: 'ingest', publish_session_id: 'p1', ts: '2026-01-01T00:05:00.000Z' });
+    expect(catalog.get('cam-1')).toMatchObject({ state: 'ended', ended_at: '2026-01-01T00:05:00.000Z' });
+  });
+
+  it('ignores an ended from an older publish session and forgets tombstoned streams', () => {
+    const catalog = new StreamCatalog();
+    catalog.applyRecord(record);
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'ingest', publish_session_id: 'p2', ts: '2026-01-01T00:01:00.000Z' });
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'ended', reporter: 'ingest', publish_session_id: 'p1', ts: '2026-01-01T00:01:01.000Z' });
+    expect(catalog.get('cam-1')!.state).toBe('live');
+    catalog.applyTombstone('cam-1');
+    expect(catalog.get('cam-1')).toBeUndefined();
+    expect(catalog.list()).toEqual([]);
+  });
+
+  it('does not list a stream that only has a status (no registry record)', () => {
+    const catalog = new StreamCatalog();
+    catalog.applyStatus({ stream_id: 'ghost', state: 'live', reporter: 'ingest', ts: '2026-01-01T00:01:00.000Z' });
+    expect(catalog.get('ghost')).toBeUndefined();
+  });
+});

@@ -1,0 +1,59 @@
+import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
+import { StreamCatalogService } from './stream-catalog.service';
+import type { StreamView } from './stream-catalog';
+import { parseStreamId } from './stream-id';
+import { VIEWER_COUNTS, type ViewerCountProvider } from './viewer-count';
+
+/** What viewers may see of a stream (never the key hash). */
+export interface PublicStream {
+  id: string;
+  title: string;
+  state: StreamView['state'];
+  renditions: { name: string; width: number; height: number; bandwidth_bps: number; codecs: string }[];
+  started_at: string | null;
+  ended_at: string | null;
+  viewers: number | null;
+  reason: string | null;
+  urls: { master: string; vod: string; watch: string; thumbnail: string; preview: string };
+}
+
+@Controller('v1/streams')
+export class StreamsController {
+  constructor(
+    private readonly catalog: StreamCatalogService,
+    @Inject(VIEWER_COUNTS) private readonly viewerCounts: ViewerCountProvider,
+  ) {}
+
+  @Get()
+  list(): { streams: PublicStream[] } {
+    return { streams: this.catalog.list().map((stream) => this.toPublic(stream)) };
+  }
+
+  @Get(':id')
+  get(@Param('id') rawId: string): PublicStream {
+    const id = parseStreamId(rawId);
+    const stream = this.catalog.get(id);
+    if (!stream) throw new NotFoundException(`stream ${id} is not known`);
+    return this.toPublic(stream);
+  }
+
+  private toPublic(stream: StreamView): PublicStream {
+    return {
+      id: stream.id,
+      title: stream.title,
+      state: stream.state,
+      renditions: stream.renditions.map(({ name, width, height, bandwidth_bps, codecs }) => ({ name, width, height, bandwidth_bps, codecs })),
+      started_at: stream.started_at,
+      ended_at: stream.ended_at,
+      viewers: this.viewerCounts.viewers(stream.id),
+      reason: stream.reason,
+      urls: {
+        master: `/live/${stream.id}/master.m3u8`,
+        vod: `/vod/${stream.id}/master.m3u8`,
+        watch: `/watch/${stream.id}`,
+        thumbnail: `/live/${stream.id}/thumbnail.jpg`,
+        preview: `/live/${stream.id}/preview.mjpeg`,
+      },
+    };
+  }
+}
