@@ -6,6 +6,7 @@ import type { EventGatewayConfig } from './config';
 import { LivePageModule } from './live-page/live-page.module';
 import { PlaybackModule } from './playback/playback.module';
 import { playbackConsumerGroup } from './playback/playback.tokens';
+import { StatsModule } from './stats/stats.module';
 
 /** Streams playback events and live statistics from Kafka to browsers over Socket.IO. */
 @Module({})
@@ -18,6 +19,7 @@ export class AppModule {
         KafkaModule.forRoot({ clientId: 'event-gateway', config: config.kafka, ensureTopics: true }),
         PlaybackModule.register({ consumerGroup: playbackConsumerGroup(config.instanceId) }),
         LivePageModule,
+        StatsModule.register(config.stats),
       ],
     };
   }

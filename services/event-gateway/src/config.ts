@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigError, type ConfigOf, type Env, optionalStr, parseEnv, port } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
+import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
 
 const event_gatewayEnvSpec = {
   port: port('EVENT_GATEWAY_PORT', 8082),
@@ -12,6 +13,7 @@ const event_gatewayEnvSpec = {
 export type EventGatewayConfig = Omit<ConfigOf<typeof event_gatewayEnvSpec>, 'instanceId'> & {
   readonly instanceId: string;
   kafka: ReturnType<typeof parseKafkaConfig>;
+  stats: StatsConfig;
 };
 
 const INSTANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -34,5 +36,5 @@ export function resolveInstanceId(configured: string | undefined): string {
 /** Streams playback events and live statistics from Kafka to browsers over Socket.IO. Configuration, validated at start-up. */
 export function loadEventGatewayConfig(env: Env): EventGatewayConfig {
   const parsed = parseEnv(event_gatewayEnvSpec, env);
-  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env) };
+  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env), stats: loadStatsConfig(env) };
 }
