@@ -1,5 +1,6 @@
 import type { Consumer, ConsumerConfig, EachBatchHandler, EachMessageHandler, Kafka } from 'kafkajs';
 import type { KafkaLogger } from './logger';
+import { instrumentConsumer } from '@tributary/telemetry';
 
 export interface ConsumerRunnerOptions {
   groupId: string;
@@ -23,6 +24,8 @@ export class KafkaConsumerRunner {
   readonly consumer: Consumer;
   private joined = false;
   private stopping = false;
+  /** Consumed counters + lag sampling for this group (tributary_kafka_consumer_lag_messages). */
+  private readonly stopMetrics: () => Promise<void>;
 
   constructor(
     kafka: Kafka,
@@ -38,6 +41,7 @@ export class KafkaConsumerRunner {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
     });
+    this.stopMetrics = instrumentConsumer(kafka, this.consumer, options.groupId, options.topics);
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.joined = false;
       options.logger.error(
@@ -79,5 +83,6 @@ export class KafkaConsumerRunner {
     if (this.stopping) return;
     this.stopping = true;
     await this.consumer.disconnect();
+    await this.stopMetrics();
   }
 }

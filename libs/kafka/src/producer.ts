@@ -1,6 +1,7 @@
 import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import type { Compression } from './config';
 import { compressionType } from './compression';
+import { observeProduce } from '@tributary/telemetry';
 
 export interface ProducerOptions {
   compression: Compression;
@@ -38,12 +39,16 @@ export class KafkaProducer {
   }
 
   async send(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
-    return this.producer.send({ topic, messages, acks: -1, compression: compressionType(this.options.compression) });
+    // Produce counters/errors per topic (tributary_kafka_produced_messages_total…).
+    return observeProduce(topic, messages, this.producer.send({ topic, messages, acks: -1, compression: compressionType(this.options.compression) }));
   }
 
   /** Sends to several topics in one request per broker. */
   async sendBatch(topicMessages: { topic: string; messages: Message[] }[]): Promise<RecordMetadata[]> {
-    return this.producer.sendBatch({ topicMessages, acks: -1, compression: compressionType(this.options.compression) });
+    const sent = this.producer.sendBatch({ topicMessages, acks: -1, compression: compressionType(this.options.compression) });
+    // Every topic's messages count as sent or failed together (one request).
+    for (const { topic, messages } of topicMessages) void observeProduce(topic, messages, sent).catch(() => undefined);
+    return sent;
   }
 
   /** Waits for in-flight sends (kafkajs resolves them before disconnecting). */

@@ -1,7 +1,8 @@
 import { type KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer.js';
-import type { Consumer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { createKafkaClient, type KafkaConfig, type KafkaLogger } from '@tributary/kafka';
+import { instrumentConsumer } from '@tributary/telemetry';
 import type { TopicNames } from './topic-names';
 
 export interface TributaryKafkaServerOptions {
@@ -34,6 +35,7 @@ class ContractTopicDeserializer extends KafkaRequestDeserializer {
  */
 export class TributaryKafkaServer extends ServerKafka {
   private joined = false;
+  private stopMetrics: (() => Promise<void>) | undefined;
 
   constructor(private readonly settings: TributaryKafkaServerOptions) {
     super({
@@ -68,6 +70,8 @@ export class TributaryKafkaServer extends ServerKafka {
     if (topics.length > 0) {
       await consumer.subscribe({ topics, fromBeginning: this.settings.fromBeginning ?? false });
     }
+    // Consumed counters + lag sampling for this group (tributary_kafka_consumer_lag_messages).
+    if (this.client) this.stopMetrics = instrumentConsumer(this.client as Kafka, consumer, this.settings.groupId, topics);
     await consumer.run({
       partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? 1,
       eachMessage: this.getMessageHandler(),
@@ -77,5 +81,6 @@ export class TributaryKafkaServer extends ServerKafka {
   override async close(): Promise<void> {
     this.joined = false;
     await super.close();
+    await this.stopMetrics?.();
   }
 }

@@ -20,7 +20,8 @@ export class KafkaModule {
         {
           provide: KAFKA_CLIENT,
           inject: [ROOT_LOGGER],
-          useFactory: (logger: Logger) => createKafkaClient(options.config, options.clientId, logger.child({ component: 'kafka' })),
+          // No child component here: every kafkajs line gets its own (`kafkajs.<namespace>`).
+          useFactory: (logger: Logger) => createKafkaClient(options.config, options.clientId, logger),
         },
         {
           provide: KafkaProducer,

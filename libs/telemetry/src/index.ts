@@ -1,2 +1,7 @@
-export * from './logger';
+// Order matters only for readability: nothing here loads kafkajs, express or @nestjs/* (kafkajs
+// is imported for types only), so a service's telemetry.ts can import this before anything else.
 export * from './tracing';
+export * from './spans';
+export * from './logger';
+export * from './metrics';
+export * from './kafka-metrics';

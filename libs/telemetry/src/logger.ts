@@ -24,11 +24,18 @@ export function createLogger(service: string, env: Env): Logger {
     messageKey: 'msg',
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    mixin() {
+    mixin(mergeObject, _level, logger) {
+      const fields: Record<string, string> = {};
+      // Every line names its component; children set their own, the root logger is `main`.
+      if (!('component' in mergeObject) && !('component' in logger.bindings())) fields.component = 'main';
       const span = trace.getActiveSpan();
-      if (!span) return {};
-      const { traceId, spanId } = span.spanContext();
-      return { trace_id: traceId, span_id: spanId };
+      if (span) {
+        const { traceId, spanId, traceFlags } = span.spanContext();
+        fields.trace_id = traceId;
+        fields.span_id = spanId;
+        fields.trace_flags = `0${traceFlags.toString(16)}`;
+      }
+      return fields;
     },
     ...(config.format === 'pretty'
       ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }

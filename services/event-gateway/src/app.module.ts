@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
+import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
 import type { EventGatewayConfig } from './config';
 import { LivePageModule } from './live-page/live-page.module';
@@ -17,6 +18,7 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'event-gateway', config: config.kafka, ensureTopics: true }),
+        MetricsModule.forRoot({ service: 'event-gateway' }),
         PlaybackModule.register({ consumerGroup: playbackConsumerGroup(config.instanceId) }),
         LivePageModule,
         StatsModule.register(config.stats),

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
+import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
 import type { IngestConfig } from './config';
 
@@ -13,6 +14,7 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'ingest', config: config.kafka, ensureTopics: true }),
+        MetricsModule.forRoot({ service: 'ingest' }),
       ],
     };
   }

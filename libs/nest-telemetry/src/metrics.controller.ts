@@ -1,0 +1,14 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { metricsText } from '@tributary/telemetry';
+
+/** Prometheus scrape endpoint, on the service's HTTP port (the chart's pod annotations point here). */
+@Controller()
+export class MetricsController {
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async metrics(@Res() response: Response): Promise<void> {
+    const { contentType, body } = await metricsText();
+    response.status(200).type(contentType).send(body);
+  }
+}

@@ -1,0 +1,279 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics, with prom-client (not the OpenTelemetry Prometheus exporter) because:
+ * - it is the de-facto Node client: default process/GC/event-loop-lag metrics built in, native
+ *   histograms/counters with Prometheus semantics (names, `_total`, `le` buckets) and no
+ *   translation layer (the OTel exporter renames units/suffixes and its Node SDK metrics API was
+ *   still marked experimental for Node 20's 0.2xx line);
+ * - a scrape reads current values synchronously, so gauges such as consumer lag or socket clients
+ *   are exactly what the process holds at scrape time.
+ *
+ * One registry per process. Naming: `tributary_<what>_<unit>` with `_seconds`, `_bytes`,
+ * `_total`; labels are low-cardinality only (topic, group, partition, route template, rendition)
+ * — never session, user, event or stream ids.
+ */
+export const registry = new Registry();
+
+let defaultsCollected = false;
+
+/** Labels on every series (service name); call once at start-up. */
+export function initMetrics(service: string): Registry {
+  if (!defaultsCollected) {
+    defaultsCollected = true;
+    registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: registry });
+  }
+  return registry;
+}
+
+/** Gets or creates a metric by name, so libraries and services share one instance. */
+function once<M extends Metric>(name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
+}
+
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// ---------------------------------------------------------------------------------------- HTTP
+
+export function httpRequestDuration(): Histogram<'method' | 'route' | 'status_class'> {
+  return once(
+    'tributary_http_request_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'tributary_http_request_duration_seconds',
+        help: 'HTTP request duration by method, route template (never the raw path) and status class (2xx…).',
+        labelNames: ['method', 'route', 'status_class'] as const,
+        buckets: SECONDS_BUCKETS,
+        registers: [registry],
+      }),
+  );
+}
+
+/** `2xx`, `4xx`… */
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}
+
+// --------------------------------------------------------------------------------------- Kafka
+
+export const kafkaMetrics = {
+  produced: () =>
+    once(
+      'tributary_kafka_produced_messages_total',
+      () =>
+        new Counter({
+          name: 'tributary_kafka_produced_messages_total',
+          help: 'Messages acknowledged by Kafka (acks=all), per topic.',
+          labelNames: ['topic'] as const,
+          registers: [registry],
+        }),
+    ),
+  produceErrors: () =>
+    once(
+      'tributary_kafka_produce_errors_total',
+      () =>
+        new Counter({
+          name: 'tributary_kafka_produce_errors_total',
+          help: 'Messages whose send failed after the client retries, per topic.',
+          labelNames: ['topic'] as const,
+          registers: [registry],
+        }),
+    ),
+  producedBytes: () =>
+    once(
+      'tributary_kafka_produced_bytes_total',
+      () =>
+        new Counter({
+          name: 'tributary_kafka_produced_bytes_total',
+          help: 'Value bytes acknowledged by Kafka, per topic.',
+          labelNames: ['topic'] as const,
+          registers: [registry],
+        }),
+    ),
+  consumed: () =>
+    once(
+      'tributary_kafka_consumed_messages_total',
+      () =>
+        new Counter({
+          name: 'tributary_kafka_consumed_messages_total',
+          help: 'Messages processed by a consumer group, per topic.',
+          labelNames: ['group', 'topic'] as const,
+          registers: [registry],
+        }),
+    ),
+  batchDuration: () =>
+    once(
+      'tributary_kafka_consume_batch_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_kafka_consume_batch_duration_seconds',
+          help: 'Time to process one fetched batch (eachMessage calls or one eachBatch), per group and topic.',
+          labelNames: ['group', 'topic'] as const,
+          buckets: SECONDS_BUCKETS,
+          registers: [registry],
+        }),
+    ),
+  lag: () =>
+    once(
+      'tributary_kafka_consumer_lag_messages',
+      () =>
+        new Gauge({
+          name: 'tributary_kafka_consumer_lag_messages',
+          help: 'Log-end offset minus the group committed offset, per group/topic/partition (sampled on a timer).',
+          labelNames: ['group', 'topic', 'partition'] as const,
+          registers: [registry],
+        }),
+    ),
+  lagScrapeErrors: () =>
+    once(
+      'tributary_kafka_consumer_lag_errors_total',
+      () =>
+        new Counter({
+          name: 'tributary_kafka_consumer_lag_errors_total',
+          help: 'Failed consumer-lag samples (admin requests that failed).',
+          labelNames: ['group'] as const,
+          registers: [registry],
+        }),
+    ),
+};
+
+// ----------------------------------------------------------------------------- Domain metrics
+// Created on first use, so a service only exports the series it actually has.
+
+export const streamMetrics = {
+  /** ingest: publishers connected; transcoder: streams being transcoded. */
+  active: () =>
+    once(
+      'tributary_active_streams',
+      () =>
+        new Gauge({
+          name: 'tributary_active_streams',
+          help: 'Streams currently active in this process (ingest: publishing, transcoder: transcoding).',
+          registers: [registry],
+        }),
+    ),
+  ingestedBytes: () =>
+    once(
+      'tributary_ingest_bytes_total',
+      () =>
+        new Counter({
+          name: 'tributary_ingest_bytes_total',
+          help: 'Bytes received from publishers, by kind (video, frame).',
+          labelNames: ['kind'] as const,
+          registers: [registry],
+        }),
+    ),
+};
+
+export const transcodeMetrics = {
+  segments: () =>
+    once(
+      'tributary_segments_produced_total',
+      () =>
+        new Counter({
+          name: 'tributary_segments_produced_total',
+          help: 'HLS segments produced and published, per rendition.',
+          labelNames: ['rendition'] as const,
+          registers: [registry],
+        }),
+    ),
+  encodeSeconds: () =>
+    once(
+      'tributary_segment_encode_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_segment_encode_seconds',
+          help: 'Wall time from the first chunk of a segment entering ffmpeg to the segment being written, per rendition.',
+          labelNames: ['rendition'] as const,
+          buckets: [0.1, 0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 20],
+          registers: [registry],
+        }),
+    ),
+  speed: () =>
+    once(
+      'tributary_transcode_speed_ratio',
+      () =>
+        new Gauge({
+          name: 'tributary_transcode_speed_ratio',
+          help: 'Media seconds produced per wall-clock second (1 = real time; below 1 the transcoder falls behind), last segment, per rendition.',
+          labelNames: ['rendition'] as const,
+          registers: [registry],
+        }),
+    ),
+  ffmpegRestarts: () =>
+    once(
+      'tributary_ffmpeg_restarts_total',
+      () =>
+        new Counter({
+          name: 'tributary_ffmpeg_restarts_total',
+          help: 'ffmpeg processes restarted after exiting unexpectedly.',
+          labelNames: ['reason'] as const,
+          registers: [registry],
+        }),
+    ),
+};
+
+export const viewerMetrics = {
+  windowBytes: () =>
+    once(
+      'tributary_viewer_window_bytes',
+      () =>
+        new Gauge({
+          name: 'tributary_viewer_window_bytes',
+          help: 'Bytes held in the in-memory live HLS window (segments kept for serving).',
+          registers: [registry],
+        }),
+    ),
+  segmentsServed: () =>
+    once(
+      'tributary_segments_served_total',
+      () =>
+        new Counter({
+          name: 'tributary_segments_served_total',
+          help: 'HLS segments served to viewers, per rendition and result (hit, miss).',
+          labelNames: ['rendition', 'result'] as const,
+          registers: [registry],
+        }),
+    ),
+};
+
+export const gatewayMetrics = {
+  clients: () =>
+    once(
+      'tributary_socket_clients',
+      () =>
+        new Gauge({
+          name: 'tributary_socket_clients',
+          help: 'Socket.IO clients connected to this gateway.',
+          registers: [registry],
+        }),
+    ),
+  emitted: () =>
+    once(
+      'tributary_events_emitted_total',
+      () =>
+        new Counter({
+          name: 'tributary_events_emitted_total',
+          help: 'Events emitted to Socket.IO rooms, per event name (one count per emit, not per client).',
+          labelNames: ['event'] as const,
+          registers: [registry],
+        }),
+    ),
+  dropped: () =>
+    once(
+      'tributary_events_dropped_total',
+      () =>
+        new Counter({
+          name: 'tributary_events_dropped_total',
+          help: 'Events not delivered, per reason (invalid, no_subscribers, backpressure).',
+          labelNames: ['reason'] as const,
+          registers: [registry],
+        }),
+    ),
+};
+
+/** The registry as Prometheus text exposition format. */
+export async function metricsText(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}

@@ -1,0 +1,191 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+
+/**
+ * Span helpers for the hops auto-instrumentation cannot see: Kafka `eachBatch` handlers,
+ * Socket.IO emits, ffmpeg (many chunks in → one segment out) and segments served from memory.
+ * All of them work (as no-ops) when the SDK is disabled.
+ */
+
+const TRACER_NAME = '@tributary/telemetry';
+
+export function tracer(): Tracer {
+  return trace.getTracer(TRACER_NAME);
+}
+
+/** Kafka headers as kafkajs hands them over (Buffer | string | array), or plain HTTP-style headers. */
+export type HeaderCarrier = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+const headerGetter: TextMapGetter<HeaderCarrier> = {
+  keys: (carrier) => Object.keys(carrier),
+  get(carrier, key) {
+    const value = carrier[key];
+    if (value === undefined) return undefined;
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined ? undefined : first.toString();
+  },
+};
+
+/** The trace context carried in message/HTTP headers (W3C traceparent/tracestate). */
+export function contextFromCarrier(headers: HeaderCarrier | undefined, parent: Context = ROOT_CONTEXT): Context {
+  return headers ? propagation.extract(parent, headers, headerGetter) : parent;
+}
+
+/** The span context a producer put in `headers`, as a span link (undefined when there is none). */
+export function linkFromHeaders(headers: HeaderCarrier | undefined, attributes?: Attributes): Link | undefined {
+  const spanContext = trace.getSpanContext(contextFromCarrier(headers));
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined;
+  return { context: spanContext, attributes };
+}
+
+/** A link from a bare W3C `traceparent` string (e.g. one stored in a segment's metadata). */
+export function linkFromTraceparent(traceparent: string | undefined, attributes?: Attributes): Link | undefined {
+  return traceparent ? linkFromHeaders({ traceparent }, attributes) : undefined;
+}
+
+/**
+ * The W3C headers for `ctx` (default: the active context) — to put in Kafka headers, in a
+ * Socket.IO payload (`{ ...event, traceparent }`) or in any other carrier. Empty without an SDK.
+ */
+export function traceHeaders(ctx: Context = context.active()): { traceparent?: string; tracestate?: string } {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The active trace id (for payloads and logs); undefined outside a span or without an SDK. */
+export function activeTraceId(): string | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  links?: (Link | undefined)[];
+  /** Parent context; default the active one. */
+  parent?: Context;
+}
+
+function finish<T>(span: Span, run: () => T): T {
+  let result: T;
+  try {
+    result = run();
+  } catch (error) {
+    fail(span, error);
+    span.end();
+    throw error;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error: unknown) => {
+        fail(span, error);
+        span.end();
+        throw error;
+      },
+    ) as T;
+  }
+  span.end();
+  return result;
+}
+
+function fail(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+/**
+ * Runs `fn` in a new span (ended when `fn` returns or its promise settles; errors set the status
+ * and are rethrown). `fn` gets the span to add attributes to.
+ */
+export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => T): T {
+  const parent = options.parent ?? context.active();
+  const span = tracer().startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      attributes: options.attributes,
+      links: options.links?.filter((link): link is Link => link !== undefined),
+    },
+    parent,
+  );
+  return context.with(trace.setSpan(parent, span), () => finish(span, () => fn(span)));
+}
+
+/**
+ * Processes one Kafka message in the producer's trace: a CONSUMER span `process <topic>` (or
+ * `name`) whose parent is the `traceparent` in the message headers. Use it in `eachBatch`
+ * handlers, where kafkajs instrumentation only *links* messages to a `poll` span; `eachMessage`
+ * handlers (and Nest `@EventPattern`) are already inside such a span.
+ */
+export function withMessageSpan<T>(
+  name: string,
+  headers: HeaderCarrier | undefined,
+  attributes: Attributes,
+  fn: (span: Span) => T,
+): T {
+  return withSpan(
+    name,
+    { kind: SpanKind.CONSUMER, attributes, parent: contextFromCarrier(headers, context.active()) },
+    fn,
+  );
+}
+
+/**
+ * Starts a span that is *caused by* several others (a segment made from many chunks): a new span
+ * in the current trace (or a new trace) with one link per contributor. The caller ends it.
+ * Pass links from `linkFromHeaders(chunk.headers)`; undefined entries are skipped, and at most
+ * `maxLinks` (default 128, the SDK's default link limit) are kept, the most recent ones.
+ */
+export function startLinkedSpan(
+  name: string,
+  links: (Link | undefined)[],
+  options: Omit<SpanOptions, 'links'> & { maxLinks?: number } = {},
+): Span {
+  const valid = links.filter((link): link is Link => link !== undefined);
+  const kept = valid.slice(-(options.maxLinks ?? 128));
+  return tracer().startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: kept },
+    options.parent ?? context.active(),
+  );
+}
+
+/** Runs `fn` with `span` active (so Kafka sends inside become its children). */
+export function runInSpan<T>(span: Span, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+/** Marks `span` as failed with `error` (does not end it). */
+export function recordSpanError(span: Span, error: unknown): void {
+  fail(span, error);
+}
+
+export { SpanKind, SpanStatusCode, type Span, type Link, type Attributes };
+
+/**
+ * Names the active HTTP server span after its route template (`POST /v1/events`, with
+ * `http.route`), the way OpenTelemetry's framework instrumentations do: the http instrumentation
+ * reads the route from the request's RPC metadata when the response finishes.
+ */
+export function setHttpRoute(route: string): void {
+  const metadata = getRPCMetadata(context.active());
+  if (metadata?.type === RPCType.HTTP) metadata.route = route;
+}
