@@ -4,6 +4,7 @@ export * from './ids';
 export * from './validation';
 export * from './messages/playback-event';
 export * from './messages/playback-stats';
+export * from './cmcd/cmcd';
 export * from './messages/stream-registry';
 export * from './messages/stream-status';
 export * from './messages/video';

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { CMCD_OBJECT_TYPES } from '../cmcd/cmcd';
 import { STREAM_ID_PATTERN } from '../ids';
 import { createValidator, StringEnum } from '../validation';
 
@@ -45,6 +46,12 @@ export const PlaybackEventSchema = Type.Object(
     buffer_length_ms: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9, description: 'Buffer ahead of the playhead.' })),
     throughput_kbps: Type.Optional(Type.Number({ minimum: 0, maximum: 1e8, description: 'Measured download throughput.' })),
     playback_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Playback rate, 1 = real time.' })),
+    object_type: Type.Optional(
+      Type.Union(
+        CMCD_OBJECT_TYPES.map((type) => Type.Literal(type)),
+        { description: 'CMCD object type of the request (m manifest, a audio, v video, av muxed, i init, c caption, tt timed text, k key, o other).' },
+      ),
+    ),
   },
   {
     $id: PLAYBACK_EVENT_SCHEMA_ID,
