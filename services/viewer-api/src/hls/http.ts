@@ -14,7 +14,8 @@ export function sendPlaylist(response: Response, body: string, maxAgeSeconds: nu
   response.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
   // Live playlists change every segment: max-age=1 lets a CDN collapse requests, no longer.
   response.setHeader('Cache-Control', maxAgeSeconds > 0 ? `public, max-age=${maxAgeSeconds}` : 'no-cache');
-  response.status(200).send(body);
+  // end(), not send(): express would append "; charset=utf-8" to the playlist MIME type.
+  response.status(200).end(body);
 }
 
 export function sendSegment(response: Response, bytes: Buffer, contentType: string): void {
