@@ -31,7 +31,7 @@ export class PlaybackEventsConsumer {
   async onPlaybackEvent(@Payload() value: unknown, @Ctx() context: KafkaContext): Promise<void> {
     const message = context.getMessage();
     const partition = context.getPartition();
-    const checked = checkPlaybackMessage(value, message.headers as Record<string, unknown> | undefined);
+    const checked = checkPlaybackMessage(value, message.headers);
     if (checked.ok) {
       this.gateway.broadcast({ event: checked.event, position: { partition, offset: message.offset } });
       return;

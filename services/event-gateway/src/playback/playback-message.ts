@@ -9,9 +9,11 @@ export type ConsumedPlaybackEvent = { ok: true; event: PlaybackEvent } | { ok: f
  */
 export function checkPlaybackMessage(value: unknown, headers: Record<string, unknown> | undefined): ConsumedPlaybackEvent {
   const schema = headers?.[Headers.schema];
-  const schemaId = Buffer.isBuffer(schema) ? schema.toString() : schema;
-  if (schemaId !== undefined && schemaId !== PLAYBACK_EVENT_SCHEMA_ID) {
-    return { ok: false, reason: `unsupported ${Headers.schema} "${String(schemaId).slice(0, 100)}": expected ${PLAYBACK_EVENT_SCHEMA_ID}` };
+  if (schema !== undefined && schema !== null) {
+    const schemaId = Buffer.isBuffer(schema) ? schema.toString() : typeof schema === 'string' ? schema : JSON.stringify(schema);
+    if (schemaId !== PLAYBACK_EVENT_SCHEMA_ID) {
+      return { ok: false, reason: `unsupported ${Headers.schema} "${schemaId.slice(0, 100)}": expected ${PLAYBACK_EVENT_SCHEMA_ID}` };
+    }
   }
   if (value === null || value === undefined) return { ok: false, reason: 'the message has no value' };
   if (Buffer.isBuffer(value)) return { ok: false, reason: 'the value is binary, not JSON' };

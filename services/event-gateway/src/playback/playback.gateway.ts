@@ -18,7 +18,7 @@ import {
   type SubscriptionAck,
 } from '@tributary/contracts';
 import { ROOT_LOGGER } from '@tributary/nest-common';
-import type { Logger } from '@tributary/telemetry';
+import { gatewayMetrics, type Logger, SpanKind, withSpan } from '@tributary/telemetry';
 import type { Namespace, Socket } from 'socket.io';
 import { planSubscriptionChange, streamRoom, ALL_STREAMS_ROOM, subscriptionState } from './playback-subscriptions';
 
@@ -44,7 +44,18 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
 
   /** Emits in call order, so each stream's events reach a client in Kafka order. */
   broadcast(message: PlaybackEventMessage): void {
-    this.server.to([ALL_STREAMS_ROOM, streamRoom(message.event.stream_id)]).emit(PlaybackSocketEvents.event, message);
+    const rooms = [ALL_STREAMS_ROOM, streamRoom(message.event.stream_id)];
+    // A child of the Kafka `process` span: POST /v1/events → send → process → emit is one trace.
+    withSpan(
+      'emit playback.event',
+      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'socket.io', 'socketio.namespace': PLAYBACK_SOCKET_NAMESPACE } },
+      (span) => {
+        const members = this.server.adapter.rooms;
+        span.setAttribute('socketio.clients', rooms.reduce((sum, room) => sum + (members.get(room)?.size ?? 0), 0));
+        this.server.to(rooms).emit(PlaybackSocketEvents.event, message);
+      },
+    );
+    gatewayMetrics.emitted().inc({ event: PlaybackSocketEvents.event });
   }
 
   /** Connected clients (for logs and metrics). */
@@ -54,10 +65,12 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
 
   handleConnection(socket: PlaybackSocket): void {
     this.apply(socket, 'handshake', socket.handshake.auth);
+    gatewayMetrics.clients().set(this.clientCount);
     this.logger.debug({ socketId: socket.id, clients: this.clientCount }, 'client connected');
   }
 
   handleDisconnect(socket: PlaybackSocket): void {
+    gatewayMetrics.clients().set(this.clientCount);
     this.logger.debug({ socketId: socket.id, clients: this.clientCount }, 'client disconnected');
   }
 

@@ -1,6 +1,6 @@
 import {
   BadRequestException,
-  HttpException,
+  type HttpException,
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';

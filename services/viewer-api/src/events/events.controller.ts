@@ -1,5 +1,6 @@
-import { Controller, HttpCode, HttpStatus, Inject, Post, Req, UseFilters } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, HttpCode, HttpStatus, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { EventsDrain } from './events-drain';
 import { EventsBodyReader } from './events-body.reader';
 import { EventsUnavailableFilter } from './events-unavailable.filter';
 import { EventsService } from './events.service';
@@ -18,6 +19,7 @@ export class EventsController {
 
   constructor(
     private readonly events: EventsService,
+    private readonly drain: EventsDrain,
     @Inject(EVENTS_OPTIONS) options: EventsOptions,
   ) {
     this.reader = new EventsBodyReader(options.maxBodyBytes);
@@ -26,9 +28,11 @@ export class EventsController {
   /** 202 only after Kafka acknowledged every event of the request. */
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  async ingest(@Req() request: Request): Promise<EventsAccepted> {
+  async ingest(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<EventsAccepted> {
     const body = await this.reader.read(request);
     const events = this.events.parse(body);
-    return { accepted: await this.events.publish(events) };
+    const accepted = await this.events.publish(events);
+    this.drain.closeConnectionIfDraining(response);
+    return { accepted };
   }
 }

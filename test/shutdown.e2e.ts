@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { topicName, Topics } from '@tributary/contracts';
+import { freePort, startService } from '@tributary/devkit';
+import {
+  connectClient,
+  kafkaBrokers,
+  makeEvent,
+  postEvents,
+  readTopic,
+  testKafka,
+  uniquePrefix,
+  waitFor,
+} from './support/playback-events';
+
+/** Graceful shutdown of the playback-event path: nothing answered 202 is lost, consumers leave. */
+describe('playback event services on SIGTERM', () => {
+  it('viewer-api: every event answered 202 is on the topic; new requests fail after SIGTERM', async () => {
+    const prefix = uniquePrefix('shutdown-api');
+    const port = await freePort();
+    const viewerApi = await startService('viewer-api', {
+      port,
+      env: { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', VIEWER_API_PORT: String(port), LOG_LEVEL: 'warn' },
+    });
+    const accepted = new Set<string>();
+    const refusedAfterStop: string[] = [];
+    const otherAnswers: string[] = [];
+    let stopping = false;
+    let stopped = false;
+
+    // Four clients post batches back to back, before, during and after the shutdown.
+    const poster = async (worker: number): Promise<void> => {
+      let failuresAfterExit = 0;
+      while (failuresAfterExit < 3) {
+        const events = Array.from({ length: 5 }, () => makeEvent(`shutdown-${worker}`));
+        const sentDuringStop = stopping;
+        try {
+          const response = await postEvents(viewerApi.url, events);
+          if (response.status === 202) {
+            for (const event of events) accepted.add(event.event_id);
+          } else {
+            otherAnswers.push(`${response.status} ${JSON.stringify(response.body)}`);
+            if (!sentDuringStop) throw new Error(`unexpected answer before SIGTERM: ${response.status}`);
+          }
+        } catch (error) {
+          if (!sentDuringStop) throw error;
+          refusedAfterStop.push(String((error as Error).cause ?? error));
+          if (stopped) failuresAfterExit += 1;
+          await new Promise((wait) => setTimeout(wait, 20));
+        }
+      }
+    };
+    const posters = [0, 1, 2, 3].map(poster);
+    await waitFor('some accepted events', () => accepted.size >= 200);
+
+    stopping = true;
+    const acceptedAtSigterm = accepted.size;
+    const exit = viewerApi.stop(30_000);
+    const code = await exit;
+    stopped = true;
+    await Promise.all(posters);
+
+    // A graceful exit: Nest re-raises SIGTERM after closing, or exits 0; never SIGKILL.
+    expect(viewerApi.child.signalCode === 'SIGTERM' || code === 0).toBe(true);
+    expect(viewerApi.output()).not.toMatch(/"level":"(error|fatal)"/);
+    expect(acceptedAtSigterm).toBeGreaterThan(0);
+    // New requests after the process is gone fail; nothing else was answered but 202 or a refusal.
+    expect(refusedAfterStop.length).toBeGreaterThanOrEqual(12);
+    for (const answer of otherAnswers) expect(answer).toMatch(/^503 /);
+
+    const kafka = testKafka();
+    const onTopic = new Set(
+      (await readTopic(kafka, topicName(Topics.playbackEvents, prefix))).map((record) => (JSON.parse(record.value ?? '{}') as { event_id: string }).event_id),
+    );
+    const lost = [...accepted].filter((id) => !onTopic.has(id));
+    expect(lost).toEqual([]);
+  });
+
+  it('event-gateway: exits cleanly, disconnects its clients and leaves its consumer group', async () => {
+    const prefix = uniquePrefix('shutdown-gw');
+    const instanceId = `shutdown-${randomUUID().slice(0, 8)}`;
+    const groupId = `event-gateway.${instanceId}`;
+    const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
+    const apiPort = await freePort();
+    const viewerApi = await startService('viewer-api', { port: apiPort, env: { ...env, VIEWER_API_PORT: String(apiPort) } });
+    const port = await freePort();
+    const gateway = await startService('event-gateway', {
+      port,
+      env: { ...env, EVENT_GATEWAY_PORT: String(port), EVENT_GATEWAY_INSTANCE_ID: instanceId },
+    });
+    const kafka = testKafka();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const before = await admin.describeGroups([groupId]);
+      expect(before.groups[0]).toMatchObject({ groupId, state: 'Stable' });
+      expect(before.groups[0]?.members).toHaveLength(1);
+
+      const client = connectClient(gateway.url);
+      await client.subscribed;
+      const disconnected = new Promise<string>((resolve) => client.socket.on('disconnect', resolve));
+      // Events keep flowing while the gateway shuts down.
+      let posting = true;
+      const poster = (async () => {
+        while (posting) {
+          await postEvents(viewerApi.url, [makeEvent('gateway-shutdown')]);
+          await new Promise((wait) => setTimeout(wait, 10));
+        }
+      })();
+      await new Promise((wait) => setTimeout(wait, 500));
+
+      const code = await gateway.stop(30_000);
+      posting = false;
+      await poster;
+      expect(gateway.child.signalCode === 'SIGTERM' || code === 0).toBe(true);
+      expect(gateway.output()).not.toMatch(/"level":"(error|fatal)"/);
+      expect(await disconnected).toMatch(/server|transport close/);
+      client.socket.disconnect();
+
+      const after = await admin.describeGroups([groupId]);
+      expect(after.groups[0]?.members).toEqual([]);
+      expect(['Empty', 'Dead']).toContain(after.groups[0]?.state);
+    } finally {
+      await admin.disconnect();
+      await gateway.kill();
+      await viewerApi.stop();
+    }
+  });
+});
