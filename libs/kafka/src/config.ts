@@ -1,4 +1,5 @@
-import { type ConfigOf, bool, int, list, oneOf, optionalStr, type Env, parseEnv } from '@tributary/config';
+import { type ConfigOf, ConfigError, bool, int, list, oneOf, optionalStr, type Env, parseEnv } from '@tributary/config';
+import { compressionUnavailableReason } from './compression';
 
 export const COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -29,6 +30,10 @@ export function parseKafkaConfig(env: Env): KafkaConfig {
     throw new Error(
       `KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM=${config.saslMechanism}`,
     );
+  }
+  const unavailable = compressionUnavailableReason(config.compression);
+  if (unavailable) {
+    throw new ConfigError([`KAFKA_COMPRESSION=${config.compression} cannot be used here: ${unavailable}. Use none or gzip.`]);
   }
   return config;
 }

@@ -1,0 +1,666 @@
+/**
+ * Playback-event benchmark (issue 2): `npm run bench:events`.
+ *
+ * For each Kafka codec (none, gzip, lz4, zstd) it measures, on one broker and in one run:
+ *   1. baseline  raw kafkajs produce → consume on a topic sized like playback.events: the same
+ *                JSON events and headers, the same batch size and concurrency, an idempotent
+ *                acks=-1 producer (as KafkaProducer) and one consumer. Also counts produce-request
+ *                bytes (= bytes on the wire to the broker).
+ *   2. e2e       batched POST /v1/events (viewer-api) → Kafka → event-gateway → N Socket.IO clients
+ *                on /playback. Throughput = events delivered to *every* client per second.
+ *   3. latency   POST send → socket receipt at a fixed rate with many clients: p50/p95/p99/max.
+ * and prints the ratio e2e / baseline, plus which process used how much CPU in each phase (the
+ * cores are shared, so that says what limits the figure).
+ *
+ * Not a test: it exits non-zero only when the harness itself fails (a service does not start,
+ * Kafka is unreachable); a missed target is reported, not thrown.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv } from '@tributary/config';
+import {
+  Headers,
+  PLAYBACK_EVENT_SCHEMA_ID,
+  PLAYBACK_SOCKET_NAMESPACE,
+  type PlaybackEvent,
+  type PlaybackEventMessage,
+  PlaybackSocketEvents,
+  topicName,
+  topicSpecs,
+  Topics,
+} from '@tributary/contracts';
+import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import {
+  COMPRESSIONS,
+  type Compression,
+  compressionType,
+  compressionUnavailableReason,
+  createKafkaClient,
+  type KafkaLogger,
+  parseKafkaConfig,
+} from '@tributary/kafka';
+import { type Kafka, type Message, Partitioners } from 'kafkajs';
+import { io, type Socket } from 'socket.io-client';
+import { CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
+
+const benchEnvSpec = {
+  kafkaBrokers: optionalStr('KAFKA_BROKERS'),
+  events: int('BENCH_EVENTS', { default: 60_000, min: 1_000 }),
+  batch: int('BENCH_BATCH', { default: 500, min: 1, max: 500 }),
+  concurrency: int('BENCH_CONCURRENCY', { default: 4, min: 1, max: 64 }),
+  clients: int('BENCH_CLIENTS', { default: 10, min: 1, max: 1_000 }),
+  streams: int('BENCH_STREAMS', { default: 12, min: 1, max: 1_000 }),
+  partitions: int('BENCH_PARTITIONS', { default: 6, min: 1, max: 64 }),
+  latencyClients: int('BENCH_LATENCY_CLIENTS', { default: 100, min: 1, max: 2_000 }),
+  latencyRate: int('BENCH_LATENCY_RATE', { default: 1_000, min: 10, max: 100_000 }),
+  latencySeconds: int('BENCH_LATENCY_SECONDS', { default: 15, min: 3, max: 600 }),
+  /** POSTs per second in the latency phase (events per POST = rate / this). */
+  latencyTicks: int('BENCH_LATENCY_TICKS', { default: 20, min: 1, max: 1_000 }),
+  codecs: list('BENCH_CODECS', { default: [...COMPRESSIONS] }),
+  /** Phases to run: baseline, e2e, latency. */
+  phases: list('BENCH_PHASES', { default: ['baseline', 'e2e', 'latency'] }),
+  /** Directory for --cpu-prof profiles of the services (unset = no profiling). */
+  cpuProfDir: optionalStr('BENCH_CPU_PROF_DIR'),
+};
+type BenchConfig = ConfigOf<typeof benchEnvSpec>;
+
+const TARGET_EPS = 10_000;
+const TARGET_P99_MS = 100;
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const kafkaLogger: KafkaLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  // kafkajs warns about libs/kafka's bounded retries on every idempotent producer: known, not news.
+  warn: (fields, message) => {
+    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
+  },
+  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+const runId = randomUUID().slice(0, 8);
+let eventCounter = 0;
+
+function makeEvent(streams: number): PlaybackEvent {
+  const i = eventCounter++;
+  return {
+    event_id: `${runId}-${i}`,
+    session_id: `bench-session-${i % 500}`,
+    user_id: `bench-user-${i % 2_000}`,
+    stream_id: `bench-${runId}-${i % streams}`,
+    event_type: 'position',
+    position_seconds: (i % 7_200) + 0.25,
+    bitrate_kbps: 4_500,
+    device: 'web',
+    ts: new Date().toISOString(),
+    source: 'simulator',
+    buffer_length_ms: 12_000,
+    throughput_kbps: 18_000,
+    playback_rate: 1,
+  };
+}
+
+function makeBatches(total: number, batchSize: number, streams: number): PlaybackEvent[][] {
+  const batches: PlaybackEvent[][] = [];
+  for (let sent = 0; sent < total; sent += batchSize) {
+    batches.push(Array.from({ length: Math.min(batchSize, total - sent) }, () => makeEvent(streams)));
+  }
+  return batches;
+}
+
+/** The Kafka message viewer-api writes for an event (same key, value and headers). */
+function toMessage(event: PlaybackEvent): Message {
+  return {
+    key: event.stream_id,
+    value: JSON.stringify(event),
+    headers: { [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID, [Headers.contentType]: 'application/json' },
+  };
+}
+
+/** Runs `worker` over `items` with at most `concurrency` in flight. */
+async function pool<T>(items: readonly T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await worker(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+/** Resolves when `done()` is true; rejects when nothing progressed for `stallMs`. */
+async function waitFor(done: () => boolean, progress: () => number, stallMs: number, what: string): Promise<void> {
+  let last = progress();
+  let lastChange = Date.now();
+  while (!done()) {
+    await sleep(5);
+    const now = progress();
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > stallMs) {
+      throw new Error(`${what}: no progress for ${stallMs} ms (at ${now})`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Baseline: raw kafkajs
+
+interface BaselineResult {
+  produceEps: number;
+  endToEndEps: number;
+  wireBytesPerEvent: number;
+  valueBytesPerEvent: number;
+  cpu: Map<string, number>;
+}
+
+async function runBaseline(kafka: Kafka, config: BenchConfig, codec: Compression, pids: Map<string, number>): Promise<BaselineResult> {
+  const topic = topicName(`bench.baseline.${codec}`, `bench-${runId}`);
+  const spec = topicSpecs('').find((candidate) => candidate.name === Topics.playbackEvents)!;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic,
+        numPartitions: config.partitions,
+        replicationFactor: -1,
+        configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+      },
+    ],
+  });
+  await admin.disconnect();
+
+  // The same producer settings as KafkaProducer (libs/kafka/src/producer.ts), on raw kafkajs so the
+  // produce-request sizes can be counted.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+
+  const consumer = kafka.consumer({ groupId: `bench-${runId}-baseline-${codec}`, allowAutoTopicCreation: false });
+  // Bytes on the wire: kafkajs reports each response's size; Fetch responses carry the record
+  // batches as the broker stores them (compressed by the producer), so their sum is what the codec saves.
+  let wireBytes = 0;
+  consumer.on(consumer.events.REQUEST, ({ payload }) => {
+    if (payload.apiName === 'Fetch') wireBytes += payload.size;
+  });
+  let consumed = 0;
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      consumed += batch.messages.length;
+    },
+  });
+  await joined;
+
+  const send = (messages: Message[]) => producer.send({ topic, messages, acks: -1, compression: compressionType(codec) });
+  // Warm-up: connections, metadata, JIT.
+  const warm = makeBatches(config.batch * 2, config.batch, config.streams).map((batch) => batch.map(toMessage));
+  for (const messages of warm) await send(messages);
+  await waitFor(() => consumed >= config.batch * 2, () => consumed, 30_000, 'baseline warm-up');
+
+  const batches = makeBatches(config.events, config.batch, config.streams).map((batch) => batch.map(toMessage));
+  const valueBytes = batches.flat().reduce((sum, message) => sum + Buffer.byteLength(message.value as string), 0);
+  consumed = 0;
+  wireBytes = 0;
+  const watch = new CpuWatch(pids);
+  const started = performance.now();
+  await pool(batches, config.concurrency, async (messages) => {
+    await send(messages);
+  });
+  const produced = performance.now();
+  await waitFor(() => consumed >= config.events, () => consumed, 30_000, `baseline ${codec}`);
+  const finished = performance.now();
+  const cpu = watch.stop();
+
+  await consumer.disconnect();
+  await producer.disconnect();
+  return {
+    produceEps: config.events / ((produced - started) / 1000),
+    endToEndEps: config.events / ((finished - started) / 1000),
+    wireBytesPerEvent: wireBytes / config.events,
+    valueBytesPerEvent: valueBytes / config.events,
+    cpu,
+  };
+}
+
+/**
+ * Proves the codec against the broker's own implementation (lz4-java, zstd-jni): our batches
+ * into a topic with compression.type=gzip (Kafka must decompress them to recompress), and plain
+ * batches into a topic with compression.type=<codec> (Kafka compresses, we decompress).
+ */
+async function checkCodecInterop(kafka: Kafka, codec: Compression): Promise<string> {
+  if (codec === 'none' || codec === 'gzip') return 'built in';
+  const admin = kafka.admin();
+  await admin.connect();
+  const cases: { topicCodec: string; producerCodec: Compression }[] = [
+    { topicCodec: 'gzip', producerCodec: codec },
+    { topicCodec: codec, producerCodec: 'none' },
+  ];
+  try {
+    for (const { topicCodec, producerCodec } of cases) {
+      const topic = topicName(`bench.interop.${producerCodec}-to-${topicCodec}`, `bench-${runId}`);
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'compression.type', value: topicCodec }] }],
+      });
+      const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      const events = makeBatches(200, 200, 1)[0]!;
+      await producer.send({ topic, messages: events.map(toMessage), acks: -1, compression: compressionType(producerCodec) });
+      await producer.disconnect();
+      const consumer = kafka.consumer({ groupId: `bench-${runId}-interop-${producerCodec}-${topicCodec}` });
+      const seen: string[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push((JSON.parse(message.value!.toString()) as PlaybackEvent).event_id);
+        },
+      });
+      await waitFor(() => seen.length >= events.length, () => seen.length, 20_000, `interop ${producerCodec}→${topicCodec}`);
+      await consumer.disconnect();
+      if (seen.join() !== events.map((event) => event.event_id).join()) {
+        throw new Error(`interop ${producerCodec}→${topicCodec}: events differ after the round trip`);
+      }
+    }
+    return `ok with Kafka's ${codec === 'lz4' ? 'lz4-java' : 'zstd-jni'} both ways`;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2 + 3. End to end through viewer-api and event-gateway
+
+interface Services {
+  viewerApi: ServiceProcess;
+  gateway: ServiceProcess;
+}
+
+function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec: Compression, name: string): Record<string, string> {
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: brokers,
+    TOPIC_PREFIX: prefix,
+    KAFKA_COMPRESSION: codec,
+    KAFKA_EVENT_PARTITIONS: String(config.partitions),
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+  };
+  if (config.cpuProfDir) {
+    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${config.cpuProfDir} --cpu-prof-name=${name}-${codec}-${runId}.cpuprofile`;
+  }
+  return env;
+}
+
+async function startViewerApi(config: BenchConfig, brokers: string, prefix: string, codec: Compression): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService('viewer-api', {
+    port,
+    env: { ...serviceEnv(config, brokers, prefix, codec, 'viewer-api'), VIEWER_API_PORT: String(port) },
+    readyTimeoutMs: 120_000,
+  });
+}
+
+async function startGateway(config: BenchConfig, brokers: string, prefix: string, codec: Compression): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService('event-gateway', {
+    port,
+    env: {
+      ...serviceEnv(config, brokers, prefix, codec, 'event-gateway'),
+      EVENT_GATEWAY_PORT: String(port),
+      EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}`,
+    },
+    readyTimeoutMs: 120_000,
+  });
+}
+
+type Client = Socket;
+
+/** N clients on /playback, each receiving every stream; resolves once all are subscribed. */
+async function connectClients(url: string, count: number, onEvent: (client: number, message: PlaybackEventMessage) => void): Promise<Client[]> {
+  const clients: Client[] = [];
+  const ready: Promise<void>[] = [];
+  for (let index = 0; index < count; index++) {
+    const socket = io(`${url}${PLAYBACK_SOCKET_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    clients.push(socket);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`client ${index} was not subscribed within 30 s`)), 30_000);
+        socket.once(PlaybackSocketEvents.subscriptions, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('connect_error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      }),
+    );
+    socket.on(PlaybackSocketEvents.event, (message: PlaybackEventMessage) => onEvent(index, message));
+  }
+  await Promise.all(ready);
+  return clients;
+}
+
+function closeClients(clients: readonly Client[]): void {
+  for (const client of clients) client.close();
+}
+
+async function postEvents(url: string, events: readonly PlaybackEvent[], body?: string): Promise<void> {
+  const response = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body ?? JSON.stringify(events),
+  });
+  if (response.status !== 202) {
+    throw new Error(`POST /v1/events answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+  }
+  await response.arrayBuffer();
+}
+
+interface ThroughputResult {
+  eps: number;
+  postEps: number;
+  delivered: number;
+  expected: number;
+  cpu: Map<string, number>;
+}
+
+async function runThroughput(services: Services, config: BenchConfig, pids: Map<string, number>): Promise<ThroughputResult> {
+  const clientCount = config.clients;
+  const counts = new Array<number>(clientCount).fill(0);
+  let total = 0;
+  const clients = await connectClients(services.gateway.url, clientCount, (client) => {
+    counts[client]! += 1;
+    total += 1;
+  });
+  try {
+    const warm = makeBatches(config.batch, config.batch, config.streams);
+    for (const batch of warm) await postEvents(services.viewerApi.url, batch);
+    await waitFor(() => counts.every((count) => count >= config.batch), () => total, 30_000, 'e2e warm-up');
+
+    const batches = makeBatches(config.events, config.batch, config.streams);
+    const bodies = batches.map((batch) => JSON.stringify(batch));
+    counts.fill(0);
+    total = 0;
+    const watch = new CpuWatch(pids);
+    const started = performance.now();
+    await pool(
+      bodies.map((body, index) => ({ body, index })),
+      config.concurrency,
+      async ({ body, index }) => postEvents(services.viewerApi.url, batches[index]!, body),
+    );
+    const posted = performance.now();
+    let stalled = false;
+    await waitFor(() => counts.every((count) => count >= config.events), () => total, 15_000, 'e2e delivery').catch((error: Error) => {
+      stalled = true;
+      log(`e2e: ${error.message}`);
+    });
+    const finished = performance.now();
+    const cpu = watch.stop();
+    const delivered = Math.min(...counts);
+    return {
+      eps: stalled ? Number.NaN : config.events / ((finished - started) / 1000),
+      postEps: config.events / ((posted - started) / 1000),
+      delivered,
+      expected: config.events,
+      cpu,
+    };
+  } finally {
+    closeClients(clients);
+  }
+}
+
+interface LatencyResult {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  samples: number;
+  missing: number;
+  achievedRate: number;
+  cpu: Map<string, number>;
+}
+
+async function runLatency(services: Services, config: BenchConfig, pids: Map<string, number>): Promise<LatencyResult> {
+  const sentAt = new Map<string, number>();
+  const warmUntil = { value: Number.POSITIVE_INFINITY };
+  let latencies = new Float64Array(1 << 20);
+  let samples = 0;
+  let received = 0;
+  const clients = await connectClients(services.gateway.url, config.latencyClients, (_client, message) => {
+    const now = performance.now();
+    received += 1;
+    const sent = sentAt.get(message.event.event_id);
+    if (sent === undefined || sent < warmUntil.value) return;
+    if (samples === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2);
+      grown.set(latencies);
+      latencies = grown;
+    }
+    latencies[samples++] = now - sent;
+  });
+  try {
+    const perTick = Math.max(1, Math.round(config.latencyRate / config.latencyTicks));
+    const interval = 1000 / config.latencyTicks;
+    const warmupMs = 2_000;
+    const ticks = Math.ceil(((config.latencySeconds * 1000 + warmupMs) / 1000) * config.latencyTicks);
+    const inFlight = new Set<Promise<void>>();
+    let measuredEvents = 0;
+    let failures = 0;
+    const start = performance.now();
+    warmUntil.value = start + warmupMs;
+    let watch: CpuWatch | undefined;
+    let measuredStart = 0;
+    for (let tick = 0; tick < ticks; tick++) {
+      const due = start + tick * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (!watch && performance.now() >= warmUntil.value) {
+        watch = new CpuWatch(pids);
+        measuredStart = performance.now();
+      }
+      const events = Array.from({ length: perTick }, () => makeEvent(config.streams));
+      const now = performance.now();
+      for (const event of events) sentAt.set(event.event_id, now);
+      if (now >= warmUntil.value) measuredEvents += events.length;
+      const request = postEvents(services.viewerApi.url, events)
+        .catch((error: Error) => {
+          failures += 1;
+          log(`latency POST failed: ${error.message}`);
+        })
+        .finally(() => inFlight.delete(request));
+      inFlight.add(request);
+    }
+    const measuredEnd = performance.now();
+    await Promise.all(inFlight);
+    const expected = measuredEvents * config.latencyClients;
+    // Let the tail arrive (bounded).
+    const deadline = Date.now() + 10_000;
+    while (samples < expected && Date.now() < deadline) await sleep(20);
+    const cpu = watch ? watch.stop() : new Map<string, number>();
+    if (failures > 0) log(`latency: ${failures} POSTs failed`);
+    const sorted = Array.from(latencies.subarray(0, samples)).sort((a, b) => a - b);
+    return {
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? Number.NaN,
+      samples,
+      missing: Math.max(0, expected - samples),
+      achievedRate: measuredEvents / ((measuredEnd - measuredStart) / 1000),
+      cpu,
+    };
+  } finally {
+    closeClients(clients);
+    void received;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface CodecRow {
+  codec: Compression;
+  interop: string;
+  baseline?: BaselineResult;
+  e2e?: ThroughputResult;
+  latency?: LatencyResult;
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const config = parseEnv(benchEnvSpec, processEnv());
+  const codecs = config.codecs.map((name) => {
+    if (!(COMPRESSIONS as readonly string[]).includes(name)) throw new Error(`BENCH_CODECS: unknown codec "${name}" (use ${COMPRESSIONS.join(', ')})`);
+    return name as Compression;
+  });
+  const startedAt = new Date();
+  log(`run ${runId}: ${machineConditions()}`);
+
+  let localKafka: LocalKafka | undefined;
+  const brokers = config.kafkaBrokers ?? (localKafka = await startLocalKafka({ log })).brokers;
+  const brokerPort = Number(brokers.split(',')[0]!.split(':').pop());
+  const brokerPid = localKafka?.pid ?? pidListeningOn(brokerPort);
+  log(`Kafka ${brokers}${localKafka ? ' (started by the bench)' : ' (KAFKA_BROKERS)'}${brokerPid ? `, pid ${brokerPid}` : ''}`);
+
+  const kafka = createKafkaClient(parseKafkaConfig({ KAFKA_BROKERS: brokers }), `bench-${runId}`, kafkaLogger);
+  const rows: CodecRow[] = [];
+  let gateway: ServiceProcess | undefined;
+  let viewerApi: ServiceProcess | undefined;
+  const wantE2e = config.phases.includes('e2e') || config.phases.includes('latency');
+  const prefix = `bench-${runId}`;
+  try {
+    for (const codec of codecs) {
+      const row: CodecRow = { codec, interop: '' };
+      rows.push(row);
+      const unavailable = compressionUnavailableReason(codec);
+      if (unavailable) {
+        row.interop = `unavailable: ${unavailable}`;
+        continue;
+      }
+      try {
+        row.interop = await checkCodecInterop(kafka, codec);
+      } catch (error) {
+        row.interop = `FAILED: ${(error as Error).message}`;
+        continue;
+      }
+      const pids = new Map<string, number>([['bench', process.pid]]);
+      if (brokerPid) pids.set('kafka', brokerPid);
+      if (config.phases.includes('baseline')) {
+        log(`${codec}: baseline (raw kafkajs)…`);
+        row.baseline = await runBaseline(kafka, config, codec, pids);
+        log(`${codec}: baseline ${fmt(row.baseline.endToEndEps)} events/s (${describeCpu(row.baseline.cpu)})`);
+      }
+      if (!wantE2e) continue;
+      try {
+        // The gateway only consumes, so the codec matters for viewer-api's producer; both are
+        // restarted per codec so each codec's run starts from the same state.
+        log(`${codec}: starting viewer-api and event-gateway…`);
+        [viewerApi, gateway] = await Promise.all([
+          startViewerApi(config, brokers, prefix, codec),
+          startGateway(config, brokers, prefix, codec),
+        ]);
+        const services: Services = { viewerApi, gateway };
+        const servicePids = new Map(pids);
+        servicePids.set('viewer-api', viewerApi.child.pid!);
+        servicePids.set('event-gateway', gateway.child.pid!);
+        if (config.phases.includes('e2e')) {
+          log(`${codec}: e2e throughput with ${config.clients} clients…`);
+          row.e2e = await runThroughput(services, config, servicePids);
+          log(`${codec}: e2e ${fmt(row.e2e.eps)} events/s to all clients (${describeCpu(row.e2e.cpu)})`);
+        }
+        if (config.phases.includes('latency')) {
+          log(`${codec}: latency at ${config.latencyRate} events/s with ${config.latencyClients} clients for ${config.latencySeconds} s…`);
+          row.latency = await runLatency(services, config, servicePids);
+          log(`${codec}: p99 ${fmt(row.latency.p99, 1)} ms (${describeCpu(row.latency.cpu)})`);
+        }
+      } catch (error) {
+        row.error = (error as Error).message;
+        log(`${codec}: ${row.error}`);
+      } finally {
+        await Promise.all([viewerApi?.stop(), gateway?.stop()]);
+        viewerApi = undefined;
+        gateway = undefined;
+      }
+    }
+  } finally {
+    await Promise.all([viewerApi?.stop(), gateway?.stop()]);
+    await localKafka?.stop();
+  }
+
+  printReport(config, rows, startedAt, brokers, localKafka !== undefined);
+  if (rows.every((row) => row.error !== undefined || row.interop.startsWith('FAILED'))) process.exitCode = 1;
+}
+
+function printReport(config: BenchConfig, rows: readonly CodecRow[], startedAt: Date, brokers: string, ownBroker: boolean): void {
+  const out: string[] = [];
+  out.push('');
+  out.push(`Tributary playback-event benchmark — ${startedAt.toISOString()} — run ${runId}`);
+  out.push(`machine: ${machineConditions()}; Kafka ${brokers}${ownBroker ? ' (own broker)' : ' (shared broker)'}`);
+  out.push(
+    `throughput: ${fmt(config.events)} events in POSTs of ${config.batch}, ${config.concurrency} in flight, ${config.streams} streams over ${config.partitions} partitions, ${config.clients} clients; ` +
+      `latency: ${fmt(config.latencyRate)} events/s in ${config.latencyTicks} POSTs/s, ${config.latencyClients} clients, ${config.latencySeconds} s after a 2 s warm-up`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['codec', 'baseline ev/s', 'e2e ev/s', 'e2e/baseline', 'POST ev/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'wire B/event', 'interop'],
+      rows.map((row) => [
+        row.codec,
+        row.baseline ? fmt(row.baseline.endToEndEps) : '-',
+        row.e2e ? (Number.isNaN(row.e2e.eps) ? `stalled ${fmt(row.e2e.delivered)}/${fmt(row.e2e.expected)}` : fmt(row.e2e.eps)) : '-',
+        row.e2e && row.baseline ? fmt(row.e2e.eps / row.baseline.endToEndEps, 2) : '-',
+        row.e2e ? fmt(row.e2e.postEps) : '-',
+        row.latency ? fmt(row.latency.p50, 1) : '-',
+        row.latency ? fmt(row.latency.p95, 1) : '-',
+        row.latency ? fmt(row.latency.p99, 1) : '-',
+        row.latency ? fmt(row.latency.max, 1) : '-',
+        row.baseline ? `${fmt(row.baseline.wireBytesPerEvent, 1)} (${fmt((100 * row.baseline.wireBytesPerEvent) / row.baseline.valueBytesPerEvent)}%)` : '-',
+        row.error ? `${row.interop}; ERROR ${row.error.slice(0, 120)}` : row.interop,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push('CPU (cores used, 1.00 = one core busy; 2 cores on this machine):');
+  for (const row of rows) {
+    if (row.baseline) out.push(`  ${row.codec.padEnd(5)} baseline: ${describeCpu(row.baseline.cpu)}`);
+    if (row.e2e) out.push(`  ${row.codec.padEnd(5)} e2e:      ${describeCpu(row.e2e.cpu)}`);
+    if (row.latency) {
+      out.push(
+        `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s`,
+      );
+    }
+  }
+  out.push('');
+  const measured = rows.filter((row) => row.e2e && !Number.isNaN(row.e2e.eps));
+  const best = measured.sort((a, b) => b.e2e!.eps - a.e2e!.eps)[0];
+  const none = rows.find((row) => row.codec === 'none');
+  const headline = none?.e2e && none.latency ? none : best;
+  if (headline?.e2e) {
+    const eps = headline.e2e.eps;
+    const p99 = headline.latency?.p99 ?? Number.NaN;
+    out.push(
+      `SUMMARY (${headline.codec}): e2e ${fmt(eps)} events/s to ${config.clients} clients (target ≥ ${fmt(TARGET_EPS)}: ${eps >= TARGET_EPS ? 'met' : 'MISSED'}), ` +
+        `${headline.baseline ? `${fmt(eps / headline.baseline.endToEndEps, 2)} of raw kafkajs ${fmt(headline.baseline.endToEndEps)} events/s, ` : ''}` +
+        `p99 POST→socket ${fmt(p99, 1)} ms at ${fmt(config.latencyRate)} events/s × ${config.latencyClients} clients (target ≤ ${TARGET_P99_MS}: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
+    );
+  } else if (rows.some((row) => row.baseline)) {
+    out.push(`SUMMARY: baseline only: ${rows.map((row) => `${row.codec} ${row.baseline ? fmt(row.baseline.endToEndEps) : '-'} events/s`).join(', ')}`);
+  } else {
+    out.push('SUMMARY: nothing measured');
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  log(`harness failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

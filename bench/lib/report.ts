@@ -1,0 +1,129 @@
+/** Small helpers shared by the benchmarks: percentiles, a plain-text table, per-process CPU and RSS. */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function fmt(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (column === 0 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** utime + stime of a process in seconds (from /proc/<pid>/stat), or NaN when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is state (field 3); utime = field 14, stime = field 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Sum of cpuSeconds over a process and its descendants (e.g. the JVM under the broker's guard shell). */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const child of childPids(pid)) total += treeCpuSeconds(child);
+  return total;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** VmRSS of a process in bytes (from /proc/<pid>/status), or NaN. */
+export function rssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid listening on a local TCP port (from /proc/net/tcp + /proc/<pid>/fd), or undefined. */
+export function pidListeningOn(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const row of readFileSync(file, 'utf8').split('\n').slice(1)) {
+        const cols = row.trim().split(/\s+/);
+        if (cols.length < 10 || cols[3] !== '0A') continue; // 0A = LISTEN
+        const localPort = parseInt(cols[1]!.split(':')[1]!, 16);
+        if (localPort === port) inodes.add(cols[9]!);
+      }
+    } catch {
+      // not readable: ignore
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        const match = /^socket:\[(\d+)\]$/.exec(target);
+        if (match && inodes.has(match[1]!)) return Number(entry);
+      }
+    } catch {
+      // process gone or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/** Measures CPU use of named processes over a window: cores used = CPU seconds / wall seconds. */
+export class CpuWatch {
+  private readonly start = new Map<string, number>();
+  private readonly startedAt = process.hrtime.bigint();
+
+  constructor(private readonly pids: ReadonlyMap<string, number>) {
+    for (const [name, pid] of pids) this.start.set(name, treeCpuSeconds(pid));
+  }
+
+  /** `name → cores` (1.0 = one core busy all the time). */
+  stop(): Map<string, number> {
+    const wall = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
+    const result = new Map<string, number>();
+    for (const [name, pid] of this.pids) result.set(name, (treeCpuSeconds(pid) - (this.start.get(name) ?? 0)) / wall);
+    return result;
+  }
+}
+
+export function describeCpu(cores: ReadonlyMap<string, number>): string {
+  return [...cores].map(([name, used]) => `${name} ${fmt(used, 2)}`).join(', ');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+/** System load over the last minute and the machine's cores: the conditions a figure was taken in. */
+export function machineConditions(): string {
+  const [load1] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+  const list = cpus();
+  return `${list.length} cores (${list[0]?.model ?? 'unknown'}), load avg 1 min ${load1}, Node ${process.versions.node}`;
+}
