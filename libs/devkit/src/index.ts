@@ -1,2 +1,3 @@
 export * from './local-kafka';
 export * from './service-process';
+export * from './otlp-receiver';

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, register, type Registry } from 'prom-client';
 
 /**
  * Prometheus metrics, with prom-client (not the OpenTelemetry Prometheus exporter) because:
@@ -9,11 +9,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry
  * - a scrape reads current values synchronously, so gauges such as consumer lag or socket clients
  *   are exactly what the process holds at scrape time.
  *
- * One registry per process. Naming: `tributary_<what>_<unit>` with `_seconds`, `_bytes`,
+ * One registry per process: prom-client's default `register`, so metrics a service registers
+ * directly with prom-client (without `registers: [...]`) are scraped too. Naming: `tributary_<what>_<unit>` with `_seconds`, `_bytes`,
  * `_total`; labels are low-cardinality only (topic, group, partition, route template, rendition)
  * — never session, user, event or stream ids.
  */
-export const registry = new Registry();
+export const registry: Registry = register;
 
 let defaultsCollected = false;
 

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { topicName, Topics } from '@tributary/contracts';
+import { freePort, type OtlpReceiver, type ReceivedSpan, type ServiceProcess, startOtlpReceiver, startService } from '@tributary/devkit';
+import {
+  connectClient,
+  kafkaBrokers,
+  makeEvent,
+  type RecordingClient,
+  readTopic,
+  testKafka,
+  uniquePrefix,
+  waitFor,
+  warmUp,
+} from './support/playback-events';
+
+/**
+ * Tracing end to end, with the built services exporting over OTLP/HTTP (JSON) to a real receiver
+ * in this process — the same code path as production with a collector, no test hooks in services.
+ *
+ * The event path must be ONE trace: the client's traceparent → viewer-api `POST /v1/events`
+ * (server) → `send <topic>` (producer, traceparent in the Kafka headers) → event-gateway
+ * `process <topic>` (consumer) → `emit playback.event` (Socket.IO).
+ */
+
+const SPAN_KIND = { server: 2, producer: 4, consumer: 5 } as const;
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+function one(spans: ReceivedSpan[], predicate: (span: ReceivedSpan) => boolean, what: string): ReceivedSpan {
+  const found = spans.filter(predicate);
+  if (found.length !== 1) {
+    const summary = spans.map((span) => `${span.service}:${span.name}(${span.spanId}<-${span.parentSpanId ?? 'root'})`).join('\n  ');
+    throw new Error(`expected exactly one ${what}, found ${found.length} among:\n  ${summary}`);
+  }
+  return found[0]!;
+}
+
+describe('tracing across the event path', () => {
+  const prefix = uniquePrefix('telemetry');
+  const eventsTopic = topicName(Topics.playbackEvents, prefix);
+  let receiver: OtlpReceiver;
+  let viewerApi: ServiceProcess;
+  let gateway: ServiceProcess;
+  let client: RecordingClient;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const env = {
+      KAFKA_BROKERS: kafkaBrokers(),
+      TOPIC_PREFIX: prefix,
+      KAFKA_EVENT_PARTITIONS: '2',
+      LOG_LEVEL: 'warn',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      // Export quickly (the batch processor's default delay is 5 s).
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      K8S_NAMESPACE_NAME: 'tributary-test',
+      K8S_NODE_NAME: 'node-a',
+    };
+    const viewerPort = await freePort();
+    viewerApi = await startService('viewer-api', {
+      port: viewerPort,
+      env: { ...env, VIEWER_API_PORT: String(viewerPort), K8S_POD_NAME: 'viewer-api-0' },
+    });
+    const gatewayPort = await freePort();
+    gateway = await startService('event-gateway', {
+      port: gatewayPort,
+      env: { ...env, EVENT_GATEWAY_PORT: String(gatewayPort), K8S_POD_NAME: 'event-gateway-0', OTEL_SERVICE_NAME: 'event-gateway-traced' },
+    });
+    client = connectClient(gateway.url);
+    await client.subscribed;
+    await warmUp(viewerApi.url, client, 'trace-warm-up');
+  });
+
+  afterAll(async () => {
+    client?.socket.disconnect();
+    await gateway?.stop();
+    await viewerApi?.stop();
+    await receiver?.close();
+  });
+
+  it('makes POST /v1/events → send → process → emit one trace, continuing the caller’s traceparent', async () => {
+    const traceId = hex(16);
+    const callerSpanId = hex(8);
+    const event = makeEvent('traced-stream');
+    const response = await fetch(`${viewerApi.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01` },
+      body: JSON.stringify(event),
+    });
+    expect(response.status).toBe(202);
+    await waitFor('the event at the socket client', () => client.ids('traced-stream').includes(event.event_id));
+
+    const spans = (
+      await receiver.waitFor(
+        (all) => all.some((span) => span.traceId === traceId && span.name === 'emit playback.event') &&
+          all.some((span) => span.traceId === traceId && span.kind === SPAN_KIND.server),
+      )
+    ).filter((span) => span.traceId === traceId);
+
+    const server = one(spans, (span) => span.kind === SPAN_KIND.server, 'viewer-api server span');
+    expect(server.service).toBe('viewer-api');
+    expect(server.name).toBe('POST /v1/events');
+    expect(server.attributes['http.route']).toBe('/v1/events');
+    expect(server.parentSpanId).toBe(callerSpanId);
+
+    const send = one(spans, (span) => span.kind === SPAN_KIND.producer && span.service === 'viewer-api', 'kafka send span');
+    expect(send.name).toBe(`send ${eventsTopic}`);
+    // The send happens inside the request: its ancestor chain reaches the server span.
+    const byId = new Map(spans.map((span) => [span.spanId, span]));
+    let ancestor: ReceivedSpan | undefined = send;
+    while (ancestor && ancestor.spanId !== server.spanId) ancestor = ancestor.parentSpanId ? byId.get(ancestor.parentSpanId) : undefined;
+    expect(ancestor?.spanId).toBe(server.spanId);
+
+    // Two groups consume the topic in the gateway (the live Socket.IO feed and the stats
+    // processor): both `process` spans are children of the send; the emit is under the feed's.
+    const emit = one(spans, (span) => span.name === 'emit playback.event', 'emit span');
+    const process = one(spans, (span) => span.spanId === emit.parentSpanId, 'the emit span\'s parent');
+    expect(process.kind).toBe(SPAN_KIND.consumer);
+    expect(process.service).toBe('event-gateway-traced');
+    expect(process.name).toBe(`process ${eventsTopic}`);
+    expect(process.parentSpanId).toBe(send.spanId);
+    for (const consumer of spans.filter((span) => span.kind === SPAN_KIND.consumer)) expect(consumer.parentSpanId).toBe(send.spanId);
+    expect(emit.attributes['socketio.clients']).toBeGreaterThanOrEqual(1);
+    expect(emit.attributes['messaging.system']).toBe('socket.io');
+
+    // Resource: name/version, OTEL_SERVICE_NAME override, Kubernetes downward-API attributes.
+    expect(server.resource['service.version']).toEqual(expect.any(String));
+    expect(server.resource['k8s.pod.name']).toBe('viewer-api-0');
+    expect(server.resource['k8s.namespace.name']).toBe('tributary-test');
+    expect(server.resource['k8s.node.name']).toBe('node-a');
+    expect(emit.resource['service.name']).toBe('event-gateway-traced');
+    expect(emit.resource['k8s.pod.name']).toBe('event-gateway-0');
+
+    // The Kafka record carries the send span's context (what any OTel-aware consumer continues).
+    const records = await readTopic(testKafka(), eventsTopic);
+    const record = records.find((r) => r.value?.includes(event.event_id));
+    expect(record?.headers.traceparent).toBe(`00-${traceId}-${send.spanId}-01`);
+  });
+
+  it('starts a new trace for an untraced request and still links every hop', async () => {
+    const event = makeEvent('untraced-stream');
+    const response = await fetch(`${viewerApi.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+    expect(response.status).toBe(202);
+    await waitFor('the event at the socket client', () => client.ids('untraced-stream').includes(event.event_id));
+    const records = await readTopic(testKafka(), eventsTopic);
+    const traceparent = records.find((r) => r.value?.includes(event.event_id))?.headers.traceparent;
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const traceId = traceparent!.split('-')[1]!;
+    const spans = (
+      await receiver.waitFor((all) => all.some((span) => span.traceId === traceId && span.name === 'emit playback.event'))
+    ).filter((span) => span.traceId === traceId);
+    const server = one(spans, (span) => span.kind === SPAN_KIND.server, 'server span');
+    expect(server.parentSpanId).toBeUndefined();
+    expect(new Set(spans.map((span) => span.service))).toEqual(new Set(['viewer-api', 'event-gateway-traced']));
+  });
+
+  it('does not trace probes and scrapes', async () => {
+    await fetch(`${viewerApi.url}/healthz`);
+    await fetch(`${viewerApi.url}/metrics`);
+    await new Promise((wait) => setTimeout(wait, 1_000));
+    expect(receiver.spans.filter((span) => /healthz|metrics/.test(String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? span.name)))).toEqual([]);
+  });
+});
