@@ -1,0 +1,48 @@
+import { Headers, PLAYBACK_EVENT_SCHEMA_ID } from '@tributary/contracts';
+import { checkPlaybackMessage, originalValue } from './playback-message';
+
+const event = {
+  event_id: 'e-1',
+  session_id: 's-1',
+  user_id: 'u-1',
+  stream_id: 'movie-42',
+  event_type: 'play',
+  position_seconds: 0,
+  bitrate_kbps: 2500,
+  device: 'web',
+  ts: '2026-11-22T10:00:00.000Z',
+};
+
+describe(checkPlaybackMessage.name, () => {
+  it('accepts a valid event with or without the schema header', () => {
+    expect(checkPlaybackMessage(event, { [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID })).toEqual({ ok: true, event });
+    expect(checkPlaybackMessage(event, undefined)).toEqual({ ok: true, event });
+  });
+
+  it.each([
+    ['a value that is not JSON', '{"broken', /not valid JSON/],
+    ['no value', null, /no value/],
+    ['a binary value', Buffer.from([0, 1, 2]), /binary/],
+    ['an array', [event], /one message carries one event/],
+    ['an invalid event', { ...event, device: 'toaster' }, /invalid playback event: \/device must be one of/],
+  ])('rejects %s with a reason for the dead-letter header', (_what, value, reason) => {
+    const result = checkPlaybackMessage(value, {});
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+
+  it('rejects another schema version', () => {
+    expect(checkPlaybackMessage(event, { [Headers.schema]: Buffer.from('playback-event/2') })).toEqual({
+      ok: false,
+      reason: `unsupported ${Headers.schema} "playback-event/2": expected ${PLAYBACK_EVENT_SCHEMA_ID}`,
+    });
+  });
+});
+
+describe(originalValue.name, () => {
+  it('gives back the bytes of a string, buffer or JSON value', () => {
+    expect(originalValue('{"broken')?.toString()).toBe('{"broken');
+    expect(originalValue({ a: 1 })?.toString()).toBe('{"a":1}');
+    expect(originalValue(null)).toBeNull();
+  });
+});
