@@ -9,6 +9,9 @@ import { HlsModule } from './hls/hls.module';
 import { PlayerModule } from './player/player.module';
 import { PreviewModule } from './preview/preview.module';
 import { StreamsModule } from './streams/streams.module';
+import { CmcdModule } from './cmcd/cmcd.module';
+import { SchemaModule } from './schema/schema.module';
+import { StatsModule } from './stats/stats.module';
 
 /** What viewers hit: HLS playlists and segments, the web player, MJPEG preview, stream listing, playback events. */
 @Module({})
@@ -29,6 +32,9 @@ export class AppModule {
         HlsModule.register(config),
         PreviewModule,
         PlayerModule,
+        CmcdModule,
+        SchemaModule,
+        StatsModule,
       ],
     };
   }

@@ -79,6 +79,9 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
   private readonly streamsByPartition = new Map<number, Set<string>>();
   /** Partition → log-end offset at assignment; the re-read is complete once every one is reached. */
   private catchUp = new Map<number, bigint>();
+  /** Per partition since the last join: the lowest batch start and highest batch end processed. */
+  private readSinceJoin = new Map<number, { first: bigint; last: bigint }>();
+  private seekOffsets = new Map<number, bigint>();
   private catchUpDeadline = 0;
   private awaitingAssignment = false;
 
@@ -129,6 +132,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
     });
     runner.consumer.on(runner.consumer.events.GROUP_JOIN, () => {
       this.awaitingAssignment = true;
+      this.readSinceJoin = new Map();
       this.catchUpDeadline = Date.now() + this.config.catchUpTimeoutMs;
     });
     this.readiness.register('stats-processor', () => runner.isJoined);
@@ -160,7 +164,18 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       this.logger.warn({ error: String(error) }, 'could not read log-end offsets: snapshots start without waiting for the re-read');
       this.catchUp = new Map();
     }
+    this.seekOffsets = new Map([...assigned].map(([partition, offset]) => [partition, BigInt(offset)]));
+    for (const partition of [...this.catchUp.keys()]) this.checkCaughtUp(partition);
     this.awaitingAssignment = false;
+  }
+
+  /** A partition is re-read once a batch started at (or before) its sought offset and one reached the log end seen at assignment. */
+  private checkCaughtUp(partition: number): void {
+    const target = this.catchUp.get(partition);
+    const seek = this.seekOffsets.get(partition);
+    const read = this.readSinceJoin.get(partition);
+    if (target === undefined || seek === undefined || read === undefined) return;
+    if (read.first <= seek && read.last + 1n >= target) this.catchUp.delete(partition);
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -196,8 +211,13 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       }
       resolveOffset(message.offset);
     }
-    const target = this.catchUp.get(partition);
-    if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) this.catchUp.delete(partition);
+    if (batch.messages.length > 0) {
+      const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
+      const last = BigInt(batch.lastOffset());
+      const read = this.readSinceJoin.get(partition);
+      this.readSinceJoin.set(partition, read ? { first: first < read.first ? first : read.first, last: last > read.last ? last : read.last } : { first, last });
+      this.checkCaughtUp(partition);
+    }
     await heartbeat();
   }
 

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { register } from 'prom-client';
+import { registry } from '@tributary/telemetry';
 import { StatsProcessor } from './stats-processor';
 import type { StatsConfig } from './stats.config';
 import { STATS_CONFIG, STATS_METRICS_REGISTRY } from './stats.tokens';
@@ -12,7 +12,7 @@ export class StatsModule {
       module: StatsModule,
       providers: [
         { provide: STATS_CONFIG, useValue: config },
-        { provide: STATS_METRICS_REGISTRY, useValue: register },
+        { provide: STATS_METRICS_REGISTRY, useValue: registry },
         StatsProcessor,
       ],
       exports: [StatsProcessor],

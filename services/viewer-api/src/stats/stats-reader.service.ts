@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { formatIssues, Headers, PLAYBACK_STATS_SCHEMA_ID, playbackStatsValidator, type PlaybackStats, Topics } from '@tributary/contracts';
+import { DeadLetterPublisher, headerString, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
+import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
+import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { StatsStore } from './stats-store';
+
+/** How far back a (re)started replica re-reads `playback.stats` (snapshots come every few seconds). */
+const LOOKBACK_MS = 2 * 60_000;
+
+export function checkStatsMessage(message: Pick<KafkaMessage, 'value' | 'headers'>): { ok: true; stats: PlaybackStats } | { ok: false; reason: string } {
+  const schema = headerString(message.headers, Headers.schema);
+  if (schema !== undefined && schema !== PLAYBACK_STATS_SCHEMA_ID) {
+    return { ok: false, reason: `unsupported ${Headers.schema} "${schema.slice(0, 100)}": expected ${PLAYBACK_STATS_SCHEMA_ID}` };
+  }
+  if (!message.value || message.value.length === 0) return { ok: false, reason: 'the message has no value' };
+  let value: unknown;
+  try {
+    value = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'the value is not valid JSON' };
+  }
+  const result = playbackStatsValidator.validate(value);
+  return result.ok ? { ok: true, stats: result.value } : { ok: false, reason: `invalid playback stats: ${formatIssues(result.issues)}` };
+}
+
+/**
+ * Keeps the latest statistics of every stream for `GET /v1/streams/:id/stats`. Every replica needs
+ * every stream, so each reads `playback.stats` in a group of its own that never commits (the broker
+ * drops it when the replica leaves) and, on assignment, re-reads the last two minutes.
+ * KafkaConsumerRunner (not @EventPattern) for the seek-on-assignment and batches.
+ */
+@Injectable()
+export class StatsReaderService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly store = new StatsStore();
+  private readonly logger: Logger;
+  private readonly groupId: string;
+  private readonly topic: string;
+  private runner: KafkaConsumerRunner | undefined;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(KAFKA_CONFIG) kafkaConfig: KafkaConfig,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+    private readonly deadLetters: DeadLetterPublisher,
+    private readonly readiness: ReadinessRegistry,
+    topics: TopicNames,
+  ) {
+    this.logger = rootLogger.child({ component: 'stats.reader' });
+    const host = hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 40) || 'host';
+    const prefix = kafkaConfig.topicPrefix ? `${kafkaConfig.topicPrefix.replace(/\.$/, '')}.` : '';
+    this.groupId = `${prefix}viewer-api.stats.${host}.${randomUUID().slice(0, 8)}`;
+    this.topic = topics.resolve(Topics.playbackStats);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const runner = new KafkaConsumerRunner(this.kafka, {
+      groupId: this.groupId,
+      topics: [this.topic],
+      autoCommit: false,
+      eachBatch: (payload) => this.onBatch(payload),
+      logger: this.logger,
+    });
+    this.runner = runner;
+    rewindOnAssignment({ kafka: this.kafka, consumer: runner.consumer, topic: this.topic, lookbackMs: () => LOOKBACK_MS, logger: this.logger });
+    this.readiness.register('stats-reader', () => runner.isJoined);
+    await runner.start();
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const checked = checkStatsMessage(message);
+      if (checked.ok) {
+        this.store.put(checked.stats);
+      } else {
+        this.logger.warn({ partition: batch.partition, offset: message.offset, reason: checked.reason }, 'invalid playback stats: sent to the dead-letter topic');
+        await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, checked.reason);
+      }
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner?.stop();
+  }
+}
