@@ -3,7 +3,13 @@ import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
 import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
-import type { IngestConfig } from './config';
+import { INGEST_CONFIG, type IngestConfig } from './config';
+import { PublishModule } from './publish/publish.module';
+import { StreamsModule } from './streams/streams.module';
+
+/** Holds the parsed config for injection (INGEST_CONFIG). */
+@Module({})
+class IngestConfigModule {}
 
 /** Publishers push live video (MPEG-TS over HTTP) and JPEG frames; chunks go to Kafka. */
 @Module({})
@@ -15,6 +21,9 @@ export class AppModule {
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'ingest', config: config.kafka, ensureTopics: true }),
         MetricsModule.forRoot({ service: 'ingest' }),
+        { module: IngestConfigModule, global: true, providers: [{ provide: INGEST_CONFIG, useValue: config }], exports: [INGEST_CONFIG] },
+        StreamsModule,
+        PublishModule,
       ],
     };
   }

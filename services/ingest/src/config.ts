@@ -1,8 +1,19 @@
-import { type ConfigOf, type Env, parseEnv, port } from '@tributary/config';
+import { type ConfigOf, type Env, int, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const ingestEnvSpec = {
   port: port('INGEST_PORT', 8081),
+  /** Bearer token for the /v1/streams admin API; unset = open (development only). */
+  adminToken: optionalStr('ADMIN_TOKEN'),
+  ingestPublicUrl: str('INGEST_PUBLIC_URL', { default: 'http://localhost:8081', pattern: /^https?:\/\/\S+$/ }),
+  viewerPublicUrl: str('VIEWER_PUBLIC_URL', { default: 'http://localhost:8080', pattern: /^https?:\/\/\S+$/ }),
+  /** A video.ingest chunk is cut at this many bytes (rounded down to whole 188-byte TS packets)… */
+  chunkBytes: int('INGEST_CHUNK_BYTES', { default: 128 * 1024, min: 188, max: 3 * 1024 * 1024 }),
+  /** …or when the oldest pending byte is this old, whichever comes first. */
+  chunkMaxMs: int('INGEST_CHUNK_MAX_MS', { default: 200, min: 10, max: 10_000 }),
+  /** Kafka sends outstanding per publisher before the request stream is paused (backpressure). */
+  maxInFlightChunks: int('INGEST_MAX_IN_FLIGHT_CHUNKS', { default: 4, min: 1, max: 64 }),
+  framesMaxBytes: int('FRAMES_MAX_BYTES', { default: 2 * 1024 * 1024, min: 1024, max: 3 * 1024 * 1024 }),
 };
 
 export type IngestConfig = ConfigOf<typeof ingestEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };
@@ -11,3 +22,6 @@ export type IngestConfig = ConfigOf<typeof ingestEnvSpec> & { kafka: ReturnType<
 export function loadIngestConfig(env: Env): IngestConfig {
   return { ...parseEnv(ingestEnvSpec, env), kafka: parseKafkaConfig(env) };
 }
+
+/** Injection token for the parsed IngestConfig. */
+export const INGEST_CONFIG = Symbol('INGEST_CONFIG');

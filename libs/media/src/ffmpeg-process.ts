@@ -1,0 +1,88 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+
+export interface FfmpegExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines ffmpeg printed (for error reasons). */
+  stderrTail: string;
+}
+
+export interface FfmpegProcessOptions {
+  ffmpegPath: string;
+  args: readonly string[];
+  onStdout?: (data: Buffer) => void;
+  /** Each complete stderr line. */
+  onStderrLine?: (line: string) => void;
+  stderrTailBytes?: number;
+}
+
+/**
+ * One ffmpeg child process fed through stdin with backpressure: `write()` resolves when the
+ * pipe has room again, so a caller that awaits it never buffers more than the pipe holds.
+ */
+export class FfmpegProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private stderrTail = '';
+  private partialLine = '';
+  private stdinClosed = false;
+  readonly exited: Promise<FfmpegExit>;
+
+  constructor(options: FfmpegProcessOptions) {
+    this.child = spawn(options.ffmpegPath, options.args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const tailBytes = options.stderrTailBytes ?? 8192;
+    this.child.stdout.on('data', (data: Buffer) => options.onStdout?.(data));
+    this.child.stderr.on('data', (data: Buffer) => {
+      const text = data.toString('utf8');
+      this.stderrTail = (this.stderrTail + text).slice(-tailBytes);
+      const lines = (this.partialLine + text).split(/\r?\n|\r/);
+      this.partialLine = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) options.onStderrLine?.(line);
+    });
+    // EPIPE when ffmpeg dies while we write: the exit handler reports it.
+    this.child.stdin.on('error', () => {
+      this.stdinClosed = true;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', (error) => {
+        this.stderrTail += `\nspawn failed: ${error.message}`;
+      });
+      this.child.once('close', (code, signal) => resolve({ code, signal, stderrTail: this.stderrTail }));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Writes to stdin; resolves when the data is accepted (after 'drain' if the pipe was full). */
+  async write(data: Buffer): Promise<boolean> {
+    if (this.stdinClosed || !this.running) return false;
+    if (this.child.stdin.write(data)) return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        this.child.stdin.off('drain', onDrain);
+        this.child.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      this.child.stdin.once('drain', onDrain);
+      this.child.once('close', onClose);
+    });
+  }
+
+  /** Closes stdin: ffmpeg finishes the last segment and exits. */
+  endInput(): void {
+    if (this.stdinClosed) return;
+    this.stdinClosed = true;
+    this.child.stdin.end();
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.running) this.child.kill(signal);
+  }
+}

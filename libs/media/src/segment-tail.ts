@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { type Kafka, Partitioners } from 'kafkajs';
+import { VideoHeaders } from '@tributary/contracts';
+import { headerString, type KafkaLogger } from '@tributary/kafka';
+import { fetchTopicOffsetsWithRetry } from './kafka-offsets';
+
+export interface SegmentTail {
+  /** Highest media sequence per rendition found for the stream. */
+  lastSequence: Map<string, number>;
+  /** How many messages of the partition were read. */
+  scanned: number;
+}
+
+/** The partition kafkajs's default (murmur2, Java-compatible) partitioner picks for a key. */
+export function partitionForKey(topic: string, key: string, partitions: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  return partitioner({
+    topic,
+    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })),
+    message: { key, value: null },
+  });
+}
+
+/**
+ * Reads the last `lookback` messages of the `video.segments` partition that holds `streamId`
+ * and returns the highest media sequence per rendition. A transcoder taking over a stream
+ * (rebalance, crash) continues numbering after these, so sequences never repeat or go back.
+ * Uses a throw-away consumer group (kafkajs cannot assign without a group) that it deletes.
+ */
+export async function readSegmentTail(
+  kafka: Kafka,
+  options: { topic: string; streamId: string; lookback?: number; timeoutMs?: number; logger: KafkaLogger },
+): Promise<SegmentTail> {
+  const lastSequence = new Map<string, number>();
+  const admin = kafka.admin();
+  await admin.connect();
+  let partition: number;
+  let start: bigint;
+  let end: bigint;
+  try {
+    const offsets = await fetchTopicOffsetsWithRetry(admin, options.topic);
+    partition = partitionForKey(options.topic, options.streamId, offsets.length);
+    const found = offsets.find((entry) => entry.partition === partition);
+    if (!found) throw new Error(`partition ${partition} of ${options.topic} not found`);
+    end = BigInt(found.high);
+    const low = BigInt(found.low);
+    const lookback = BigInt(options.lookback ?? 2000);
+    start = end - lookback > low ? end - lookback : low;
+  } finally {
+    await admin.disconnect();
+  }
+  if (end <= start) return { lastSequence, scanned: 0 };
+
+  const groupId = `transcoder-tail-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 16 * 1024 * 1024 });
+  let scanned = 0;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [options.topic], fromBeginning: false });
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`reading the tail of ${options.topic}[${partition}] took longer than ${options.timeoutMs ?? 30_000} ms`)),
+        options.timeoutMs ?? 30_000,
+      );
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          if (batch.partition !== partition) return;
+          for (const message of batch.messages) {
+            resolveOffset(message.offset);
+            scanned += 1;
+            if (message.key?.toString() === options.streamId) {
+              const rendition = headerString(message.headers, VideoHeaders.rendition);
+              const sequence = Number(headerString(message.headers, VideoHeaders.mediaSequence));
+              if (rendition && Number.isInteger(sequence) && sequence > (lastSequence.get(rendition) ?? -1)) {
+                lastSequence.set(rendition, sequence);
+              }
+            }
+            if (BigInt(message.offset) >= end - 1n) {
+              clearTimeout(timer);
+              resolve();
+              return;
+            }
+          }
+          await heartbeat();
+        },
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: options.topic, partition, offset: start.toString() }));
+    });
+    await done;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    try {
+      await admin.connect();
+      await admin.deleteGroups([groupId]);
+    } catch {
+      // best effort
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+  options.logger.debug(
+    { component: 'segment-tail', streamId: options.streamId, partition, scanned, last: Object.fromEntries(lastSequence) },
+    'read segment tail',
+  );
+  return { lastSequence, scanned };
+}

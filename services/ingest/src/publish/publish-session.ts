@@ -1,0 +1,129 @@
+import type { IncomingMessage } from 'node:http';
+import { VideoHeaders } from '@tributary/contracts';
+import { injectTraceContext, type KafkaProducer } from '@tributary/kafka';
+import { TsChunker } from '@tributary/media';
+import type { Logger } from '@tributary/telemetry';
+
+export interface PublishSessionOptions {
+  streamId: string;
+  sessionId: string;
+  /** The physical video.ingest topic. */
+  topic: string;
+  producer: KafkaProducer;
+  chunkBytes: number;
+  chunkMaxMs: number;
+  maxInFlight: number;
+  logger: Logger;
+}
+
+export interface PublishSummary {
+  chunks: number;
+  bytes: number;
+  /** How the body ended: the publisher finished, or the connection broke / was cut. */
+  outcome: 'completed' | 'aborted';
+  droppedRemainderBytes: number;
+  nonTsPackets: number;
+  error?: string;
+}
+
+
+/**
+ * One publisher connection: reads the request body, cuts it into whole-packet chunks (size or
+ * age bound, whichever comes first) and produces them in order to `video.ingest`, keyed by
+ * stream id. While more than `maxInFlight` sends are unacknowledged the request is paused, so
+ * memory per publisher is bounded by roughly (maxInFlight + 1) × chunkBytes.
+ */
+export class PublishSession {
+  private readonly chunker: TsChunker;
+  private sequence = 0;
+  private bytes = 0;
+  private inFlight = 0;
+  private oldestPendingAt?: number;
+  private failure?: Error;
+  private warnedNonTs = false;
+  private readonly sends = new Set<Promise<void>>();
+
+  constructor(private readonly options: PublishSessionOptions) {
+    this.chunker = new TsChunker({ targetBytes: options.chunkBytes });
+  }
+
+  /** Pumps the request body to Kafka; resolves when the body ended or broke and every send settled. */
+  async run(request: IncomingMessage): Promise<PublishSummary> {
+    const timer = setInterval(() => this.cutIfOld(request), Math.max(10, Math.floor(this.options.chunkMaxMs / 2)));
+    let outcome: PublishSummary['outcome'] = 'aborted';
+    try {
+      outcome = await new Promise<PublishSummary['outcome']>((resolve) => {
+        request.on('data', (data: Buffer) => {
+          if (this.failure) return;
+          if (this.oldestPendingAt === undefined) this.oldestPendingAt = Date.now();
+          this.bytes += data.length;
+          for (const chunk of this.chunker.push(data)) this.send(chunk, request);
+        });
+        request.once('end', () => resolve('completed'));
+        request.once('close', () => resolve(request.complete ? 'completed' : 'aborted'));
+        request.once('error', () => resolve('aborted'));
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    const last = this.chunker.drain();
+    if (last && !this.failure) this.send(last, request);
+    while (this.sends.size > 0) await Promise.allSettled([...this.sends]);
+    return {
+      chunks: this.sequence,
+      bytes: this.bytes,
+      outcome,
+      droppedRemainderBytes: this.chunker.remainderBytes,
+      nonTsPackets: this.chunker.misalignedPackets,
+      ...(this.failure ? { error: this.failure.message } : {}),
+    };
+  }
+
+  private cutIfOld(request: IncomingMessage): void {
+    if (this.oldestPendingAt === undefined || this.failure) return;
+    if (Date.now() - this.oldestPendingAt < this.options.chunkMaxMs) return;
+    const chunk = this.chunker.drain();
+    if (chunk) this.send(chunk, request);
+  }
+
+  private send(chunk: Buffer, request: IncomingMessage): void {
+    this.oldestPendingAt = this.chunker.pendingBytes > 0 ? Date.now() : undefined;
+    if (!this.warnedNonTs && this.chunker.misalignedPackets > 0) {
+      this.warnedNonTs = true;
+      // Forwarded anyway: the transcoder decides whether it can decode it (and reports `error`).
+      this.options.logger.warn(
+        { streamId: this.options.streamId, publishSessionId: this.options.sessionId },
+        'publisher body is not MPEG-TS (no 0x47 sync byte at a packet boundary); forwarding it to the transcoder anyway',
+      );
+    }
+    const sequence = this.sequence++;
+    const headers = injectTraceContext({
+      [VideoHeaders.publishSession]: this.options.sessionId,
+      [VideoHeaders.chunkSequence]: String(sequence),
+      [VideoHeaders.ingestTimeMs]: String(Date.now()),
+      [VideoHeaders.contentType]: 'video/mp2t',
+    });
+    this.inFlight += 1;
+    if (this.inFlight >= this.options.maxInFlight) request.pause();
+    const sent = this.options.producer
+      .send(this.options.topic, [{ key: this.options.streamId, value: chunk, headers }])
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // A chunk Kafka refused: stop this publish (a gap would corrupt the stream) and cut the connection.
+          this.failure ??= error instanceof Error ? error : new Error(String(error));
+          this.options.logger.error(
+            { err: error, streamId: this.options.streamId, sequence },
+            'could not write a video chunk to Kafka; disconnecting the publisher',
+          );
+          request.destroy();
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        this.sends.delete(sent);
+        if (this.inFlight < this.options.maxInFlight && !this.failure && request.isPaused()) request.resume();
+      });
+    this.sends.add(sent);
+  }
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ConflictException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { Topics } from '@tributary/contracts';
+import { KafkaProducer } from '@tributary/kafka';
+import { ROOT_LOGGER } from '@tributary/nest-common';
+import { TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import { INGEST_CONFIG, type IngestConfig } from '../config';
+import { type LivePublisher, LivePublishers } from '../streams/live-publishers';
+import { StreamRegistryService } from '../streams/stream-registry.service';
+import { PublishSession, type PublishSummary } from './publish-session';
+import { StreamStatusPublisher } from './stream-status.publisher';
+
+export interface PublishResult extends PublishSummary {
+  stream_id: string;
+  publish_session_id: string;
+}
+
+@Injectable()
+export class PublishService {
+  private readonly logger: Logger;
+  private readonly topic: string;
+
+  constructor(
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    private readonly registry: StreamRegistryService,
+    private readonly publishers: LivePublishers,
+    private readonly status: StreamStatusPublisher,
+    private readonly producer: KafkaProducer,
+    topics: TopicNames,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+  ) {
+    this.logger = rootLogger.child({ component: 'publish' });
+    this.topic = topics.resolve(Topics.videoIngest);
+  }
+
+  /** The stream a key publishes to; 403 (nothing written) when no stream has this key. */
+  authorize(streamKey: string): string {
+    const record = this.registry.findByStreamKey(streamKey);
+    if (!record) throw new ForbiddenException('unknown stream key');
+    return record.id;
+  }
+
+  /** Runs one publish from connect to disconnect. 409 when the stream already has a publisher here. */
+  async publish(streamId: string, request: IncomingMessage): Promise<PublishResult> {
+    const sessionId = randomUUID();
+    const publisher: LivePublisher = {
+      sessionId,
+      disconnect: (reason) => {
+        this.logger.info({ streamId, publishSessionId: sessionId, reason }, 'disconnecting publisher');
+        request.destroy();
+      },
+    };
+    if (!this.publishers.claim(streamId, publisher)) {
+      throw new ConflictException(`stream ${streamId} already has a live publisher`);
+    }
+    const log = this.logger.child({ streamId, publishSessionId: sessionId });
+    try {
+      await this.status.report({ stream_id: streamId, state: 'live', publish_session_id: sessionId });
+      log.info('publisher connected');
+      const session = new PublishSession({
+        streamId,
+        sessionId,
+        topic: this.topic,
+        producer: this.producer,
+        chunkBytes: this.config.chunkBytes,
+        chunkMaxMs: this.config.chunkMaxMs,
+        maxInFlight: this.config.maxInFlightChunks,
+        logger: log,
+      });
+      const summary = await session.run(request);
+      log.info({ ...summary }, 'publisher disconnected');
+      await this.status
+        .report({
+          stream_id: streamId,
+          state: 'ended',
+          publish_session_id: sessionId,
+          ...(summary.outcome === 'aborted' ? { reason: summary.error ?? 'publisher connection closed before the end of the body' } : {}),
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'could not report stream ended'));
+      return { stream_id: streamId, publish_session_id: sessionId, ...summary };
+    } finally {
+      this.publishers.release(streamId, publisher);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { Headers, STREAM_RECORD_SCHEMA_ID, type StreamRecord, Topics } from '@tributary/contracts';
+import { KafkaProducer } from '@tributary/kafka';
+import { StreamRegistryView } from '@tributary/media';
+import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
+import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/**
+ * ingest's view of `stream.registry` (rebuilt from the compacted topic at start-up; not ready
+ * until read to the end) and the only writer of it. Writes are applied to the local view as soon
+ * as Kafka acknowledges them, so this replica reads its own writes at once.
+ */
+@Injectable()
+export class StreamRegistryService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly view: StreamRegistryView;
+  private readonly topic: string;
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    topics: TopicNames,
+    private readonly producer: KafkaProducer,
+    readiness: ReadinessRegistry,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+  ) {
+    this.logger = rootLogger.child({ component: 'stream-registry' });
+    this.topic = topics.resolve(Topics.streamRegistry);
+    this.view = new StreamRegistryView(kafka, { topic: this.topic, groupIdPrefix: 'ingest-registry', logger: this.logger });
+    readiness.register('stream-registry', () => this.view.caughtUp);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.view.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.view.stop();
+  }
+
+  get ready(): boolean {
+    return this.view.caughtUp;
+  }
+
+  get(id: string): StreamRecord | undefined {
+    return this.view.get(id);
+  }
+
+  /** The stream whose key hashes to this; constant-time comparison of the hashes. */
+  findByStreamKey(streamKey: string): StreamRecord | undefined {
+    const hash = Buffer.from(sha256Hex(streamKey), 'hex');
+    for (const record of this.view.list()) {
+      const stored = Buffer.from(record.stream_key_sha256, 'hex');
+      if (stored.length === hash.length && timingSafeEqual(stored, hash)) return record;
+    }
+    return undefined;
+  }
+
+  async put(record: StreamRecord): Promise<void> {
+    await this.producer.send(this.topic, [
+      {
+        key: record.id,
+        value: JSON.stringify(record),
+        headers: { [Headers.schema]: STREAM_RECORD_SCHEMA_ID, [Headers.contentType]: 'application/json' },
+      },
+    ]);
+    this.view.apply(record.id, record);
+    this.logger.info({ streamId: record.id }, 'stream registered');
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.producer.send(this.topic, [{ key: id, value: null }]);
+    this.view.apply(id, null);
+    this.logger.info({ streamId: id }, 'stream deleted');
+  }
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { DEFAULT_LADDER, type StreamRecord } from '@tributary/contracts';
+import { INGEST_CONFIG, type IngestConfig } from '../config';
+import { createStreamRequestValidator, fieldName } from './create-stream.request';
+import { LivePublishers } from './live-publishers';
+import { sha256Hex, StreamRegistryService } from './stream-registry.service';
+
+export interface CreatedStream {
+  id: string;
+  /** Shown once: only its sha256 is stored. */
+  streamKey: string;
+  ingestUrl: string;
+  playbackUrl: string;
+}
+
+export interface StreamView {
+  id: string;
+  title: string;
+  ladder: StreamRecord['ladder'];
+  segment_duration_seconds: number;
+  created_at: string;
+  live: boolean;
+  playbackUrl: string;
+}
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
+@Injectable()
+export class StreamsService {
+  constructor(
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    private readonly registry: StreamRegistryService,
+    private readonly publishers: LivePublishers,
+  ) {}
+
+  async create(body: unknown): Promise<CreatedStream> {
+    const result = createStreamRequestValidator.validate(body);
+    if (!result.ok) {
+      const issues = result.issues.map((issue) => ({ field: fieldName(issue.field), message: issue.message }));
+      throw new BadRequestException({ message: `invalid stream: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, issues });
+    }
+    this.requireRegistry();
+    const request = result.value;
+    if (this.registry.get(request.id)) throw new ConflictException(`stream ${request.id} already exists`);
+    const streamKey = randomBytes(32).toString('base64url');
+    const record: StreamRecord = {
+      id: request.id,
+      title: request.title,
+      ladder: request.ladder ?? DEFAULT_LADDER.map((rendition) => ({ ...rendition })),
+      segment_duration_seconds: request.segment_duration_seconds ?? 2,
+      stream_key_sha256: sha256Hex(streamKey),
+      created_at: new Date().toISOString(),
+    };
+    await this.registry.put(record);
+    return {
+      id: record.id,
+      streamKey,
+      ingestUrl: `${trimSlash(this.config.ingestPublicUrl)}/live/${streamKey}`,
+      playbackUrl: this.playbackUrl(record.id),
+    };
+  }
+
+  get(id: string): StreamView {
+    this.requireRegistry();
+    const record = this.registry.get(id);
+    if (!record) throw new NotFoundException(`stream ${id} does not exist`);
+    return {
+      id: record.id,
+      title: record.title,
+      ladder: record.ladder,
+      segment_duration_seconds: record.segment_duration_seconds,
+      created_at: record.created_at,
+      live: this.publishers.get(id) !== undefined,
+      playbackUrl: this.playbackUrl(id),
+    };
+  }
+
+  async remove(id: string): Promise<void> {
+    this.requireRegistry();
+    if (!this.registry.get(id)) throw new NotFoundException(`stream ${id} does not exist`);
+    await this.registry.remove(id);
+    this.publishers.get(id)?.disconnect('stream deleted');
+  }
+
+  private playbackUrl(id: string): string {
+    return `${trimSlash(this.config.viewerPublicUrl)}/watch/${id}`;
+  }
+
+  private requireRegistry(): void {
+    if (!this.registry.ready) throw new ServiceUnavailableException('the stream registry is still loading; retry shortly');
+  }
+}
