@@ -24,6 +24,11 @@ export const StreamStatusSchema = Type.Object(
     /** One publisher connection; a new publish of the same stream gets a new id. */
     publish_session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    /**
+     * With ingest's `ended`: the last chunk sequence of the publish session on `video.ingest`
+     * (-1 when none was written), so the transcoder knows when it has all of the input.
+     */
+    last_chunk_sequence: Type.Optional(Type.Integer({ minimum: -1 })),
     /** Renditions with their HLS attributes, when the transcoder knows them. */
     renditions: Type.Optional(
       Type.Array(
