@@ -22,7 +22,11 @@ module.exports = {
   rootDir: __dirname,
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^@tributary/([^/]+)$': '<rootDir>/libs/$1/src' },
-  testMatch: ['<rootDir>/{libs,services,tools}/**/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e.ts'],
+  testMatch: [
+    '<rootDir>/{libs,services,tools}/**/src/**/*.spec.ts',
+    '<rootDir>/tools/scripts/**/*.spec.ts',
+    '<rootDir>/test/**/*.e2e.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,0 +1,60 @@
+import type { PlaybackEvent } from '@tributary/contracts';
+import { type Random } from './random';
+import { PlaybackSession } from './session';
+
+export interface PopulationOptions {
+  streams: number;
+  users: number;
+  random: Random;
+  newId?: () => string;
+}
+
+export function streamIdOf(index: number): string {
+  return `sim-stream-${index + 1}`;
+}
+
+/**
+ * `users` concurrent viewers over `streams` streams. Popularity is skewed (Zipf-like: stream 1 is
+ * watched most), as on a real service. A viewer whose session stops starts a new one, on a stream
+ * picked again, so the population stays constant.
+ */
+export class ViewerPopulation {
+  private readonly sessions: PlaybackSession[];
+  private readonly cumulative: number[];
+  private cursor = 0;
+
+  constructor(private readonly options: PopulationOptions) {
+    const weights = Array.from({ length: options.streams }, (_, i) => 1 / (i + 1));
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    let running = 0;
+    this.cumulative = weights.map((weight) => (running += weight / total));
+    this.sessions = Array.from({ length: options.users }, (_, i) => this.newSession(i));
+  }
+
+  /** The next `count` events, taken round-robin over the viewers (each in its own order). */
+  take(count: number, nowMs: number): PlaybackEvent[] {
+    const events: PlaybackEvent[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const index = this.cursor;
+      this.cursor = (this.cursor + 1) % this.sessions.length;
+      let session = this.sessions[index];
+      if (session.isFinished) {
+        session = this.newSession(index);
+        this.sessions[index] = session;
+      }
+      events.push(session.next(nowMs));
+    }
+    return events;
+  }
+
+  private newSession(userIndex: number): PlaybackSession {
+    const roll = this.options.random();
+    const stream = Math.max(0, this.cumulative.findIndex((bound) => roll < bound));
+    return new PlaybackSession({
+      userId: `sim-user-${userIndex + 1}`,
+      streamId: streamIdOf(stream),
+      random: this.options.random,
+      newId: this.options.newId,
+    });
+  }
+}
