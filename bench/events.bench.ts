@@ -16,15 +16,13 @@
  * Kafka is unreachable); a missed target is reported, not thrown.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv } from '@tributary/config';
 import {
   Headers,
   PLAYBACK_EVENT_SCHEMA_ID,
-  PLAYBACK_SOCKET_NAMESPACE,
   type PlaybackEvent,
-  type PlaybackEventMessage,
-  PlaybackSocketEvents,
   topicName,
   topicSpecs,
   Topics,
@@ -40,8 +38,8 @@ import {
   parseKafkaConfig,
 } from '@tributary/kafka';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
-import { io, type Socket } from 'socket.io-client';
-import { CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
+import { ClientFleet } from './lib/client-fleet';
+import { cpuPerEvent, type CpuUse, CpuWatch, describeCpu, describePerEvent, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
 
 const benchEnvSpec = {
   kafkaBrokers: optionalStr('KAFKA_BROKERS'),
@@ -49,6 +47,8 @@ const benchEnvSpec = {
   batch: int('BENCH_BATCH', { default: 500, min: 1, max: 500 }),
   concurrency: int('BENCH_CONCURRENCY', { default: 4, min: 1, max: 64 }),
   clients: int('BENCH_CLIENTS', { default: 10, min: 1, max: 1_000 }),
+  /** Worker threads the Socket.IO clients are spread over (decoding is the harness's main cost). */
+  clientThreads: int('BENCH_CLIENT_THREADS', { default: 2, min: 1, max: 16 }),
   streams: int('BENCH_STREAMS', { default: 12, min: 1, max: 1_000 }),
   partitions: int('BENCH_PARTITIONS', { default: 6, min: 1, max: 64 }),
   latencyClients: int('BENCH_LATENCY_CLIENTS', { default: 100, min: 1, max: 2_000 }),
@@ -156,7 +156,7 @@ interface BaselineResult {
   endToEndEps: number;
   wireBytesPerEvent: number;
   valueBytesPerEvent: number;
-  cpu: Map<string, number>;
+  cpu: CpuUse;
 }
 
 async function runBaseline(kafka: Kafka, config: BenchConfig, codec: Compression, pids: Map<string, number>): Promise<BaselineResult> {
@@ -295,7 +295,9 @@ function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec:
     NODE_ENV: 'production',
   };
   if (config.cpuProfDir) {
-    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${config.cpuProfDir} --cpu-prof-name=${name}-${codec}-${runId}.cpuprofile`;
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preload starts the profiler instead.
+    env.NODE_OPTIONS = `--require ${join(__dirname, 'lib', 'cpu-profile-preload.js')}`;
+    env.BENCH_CPU_PROFILE_FILE = join(config.cpuProfDir, `${name}-${codec}-${runId}.cpuprofile`);
   }
   return env;
 }
@@ -322,38 +324,6 @@ async function startGateway(config: BenchConfig, brokers: string, prefix: string
   });
 }
 
-type Client = Socket;
-
-/** N clients on /playback, each receiving every stream; resolves once all are subscribed. */
-async function connectClients(url: string, count: number, onEvent: (client: number, message: PlaybackEventMessage) => void): Promise<Client[]> {
-  const clients: Client[] = [];
-  const ready: Promise<void>[] = [];
-  for (let index = 0; index < count; index++) {
-    const socket = io(`${url}${PLAYBACK_SOCKET_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
-    clients.push(socket);
-    ready.push(
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`client ${index} was not subscribed within 30 s`)), 30_000);
-        socket.once(PlaybackSocketEvents.subscriptions, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        socket.once('connect_error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-      }),
-    );
-    socket.on(PlaybackSocketEvents.event, (message: PlaybackEventMessage) => onEvent(index, message));
-  }
-  await Promise.all(ready);
-  return clients;
-}
-
-function closeClients(clients: readonly Client[]): void {
-  for (const client of clients) client.close();
-}
-
 async function postEvents(url: string, events: readonly PlaybackEvent[], body?: string): Promise<void> {
   const response = await fetch(`${url}/v1/events`, {
     method: 'POST',
@@ -371,26 +341,19 @@ interface ThroughputResult {
   postEps: number;
   delivered: number;
   expected: number;
-  cpu: Map<string, number>;
+  cpu: CpuUse;
 }
 
 async function runThroughput(services: Services, config: BenchConfig, pids: Map<string, number>): Promise<ThroughputResult> {
-  const clientCount = config.clients;
-  const counts = new Array<number>(clientCount).fill(0);
-  let total = 0;
-  const clients = await connectClients(services.gateway.url, clientCount, (client) => {
-    counts[client]! += 1;
-    total += 1;
-  });
+  const fleet = await ClientFleet.start(services.gateway.url, config.clients, config.clientThreads, false);
   try {
     const warm = makeBatches(config.batch, config.batch, config.streams);
     for (const batch of warm) await postEvents(services.viewerApi.url, batch);
-    await waitFor(() => counts.every((count) => count >= config.batch), () => total, 30_000, 'e2e warm-up');
+    await waitFor(() => fleet.min >= config.batch, () => fleet.total, 30_000, 'e2e warm-up');
+    await fleet.reset();
 
     const batches = makeBatches(config.events, config.batch, config.streams);
     const bodies = batches.map((batch) => JSON.stringify(batch));
-    counts.fill(0);
-    total = 0;
     const watch = new CpuWatch(pids);
     const started = performance.now();
     await pool(
@@ -400,22 +363,22 @@ async function runThroughput(services: Services, config: BenchConfig, pids: Map<
     );
     const posted = performance.now();
     let stalled = false;
-    await waitFor(() => counts.every((count) => count >= config.events), () => total, 15_000, 'e2e delivery').catch((error: Error) => {
+    await waitFor(() => fleet.min >= config.events, () => fleet.total, 15_000, 'e2e delivery').catch((error: Error) => {
       stalled = true;
       log(`e2e: ${error.message}`);
     });
     const finished = performance.now();
     const cpu = watch.stop();
-    const delivered = Math.min(...counts);
+    const { counts } = await fleet.collect();
     return {
       eps: stalled ? Number.NaN : config.events / ((finished - started) / 1000),
       postEps: config.events / ((posted - started) / 1000),
-      delivered,
+      delivered: Math.min(...counts),
       expected: config.events,
       cpu,
     };
   } finally {
-    closeClients(clients);
+    await fleet.close();
   }
 }
 
@@ -427,27 +390,11 @@ interface LatencyResult {
   samples: number;
   missing: number;
   achievedRate: number;
-  cpu: Map<string, number>;
+  cpu: CpuUse;
 }
 
 async function runLatency(services: Services, config: BenchConfig, pids: Map<string, number>): Promise<LatencyResult> {
-  const sentAt = new Map<string, number>();
-  const warmUntil = { value: Number.POSITIVE_INFINITY };
-  let latencies = new Float64Array(1 << 20);
-  let samples = 0;
-  let received = 0;
-  const clients = await connectClients(services.gateway.url, config.latencyClients, (_client, message) => {
-    const now = performance.now();
-    received += 1;
-    const sent = sentAt.get(message.event.event_id);
-    if (sent === undefined || sent < warmUntil.value) return;
-    if (samples === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2);
-      grown.set(latencies);
-      latencies = grown;
-    }
-    latencies[samples++] = now - sent;
-  });
+  const fleet = await ClientFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
   try {
     const perTick = Math.max(1, Math.round(config.latencyRate / config.latencyTicks));
     const interval = 1000 / config.latencyTicks;
@@ -457,21 +404,21 @@ async function runLatency(services: Services, config: BenchConfig, pids: Map<str
     let measuredEvents = 0;
     let failures = 0;
     const start = performance.now();
-    warmUntil.value = start + warmupMs;
     let watch: CpuWatch | undefined;
     let measuredStart = 0;
     for (let tick = 0; tick < ticks; tick++) {
       const due = start + tick * interval;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      if (!watch && performance.now() >= warmUntil.value) {
+      if (!watch && performance.now() - start >= warmupMs) {
+        // From here on, events (their ts) count; the fleet ignores earlier ones.
+        await fleet.reset(Date.now());
         watch = new CpuWatch(pids);
         measuredStart = performance.now();
       }
+      // makeEvent stamps ts = now: the send time the clients subtract from their receipt time.
       const events = Array.from({ length: perTick }, () => makeEvent(config.streams));
-      const now = performance.now();
-      for (const event of events) sentAt.set(event.event_id, now);
-      if (now >= warmUntil.value) measuredEvents += events.length;
+      if (watch) measuredEvents += events.length;
       const request = postEvents(services.viewerApi.url, events)
         .catch((error: Error) => {
           failures += 1;
@@ -485,23 +432,23 @@ async function runLatency(services: Services, config: BenchConfig, pids: Map<str
     const expected = measuredEvents * config.latencyClients;
     // Let the tail arrive (bounded).
     const deadline = Date.now() + 10_000;
-    while (samples < expected && Date.now() < deadline) await sleep(20);
-    const cpu = watch ? watch.stop() : new Map<string, number>();
+    while (fleet.total < expected && Date.now() < deadline) await sleep(20);
+    const cpu = watch ? watch.stop() : { wallSeconds: 1, seconds: new Map<string, number>() };
     if (failures > 0) log(`latency: ${failures} POSTs failed`);
-    const sorted = Array.from(latencies.subarray(0, samples)).sort((a, b) => a - b);
+    const { latencies } = await fleet.collect();
+    const sorted = Array.from(latencies).sort((a, b) => a - b);
     return {
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
       max: sorted[sorted.length - 1] ?? Number.NaN,
-      samples,
-      missing: Math.max(0, expected - samples),
+      samples: sorted.length,
+      missing: Math.max(0, expected - sorted.length),
       achievedRate: measuredEvents / ((measuredEnd - measuredStart) / 1000),
       cpu,
     };
   } finally {
-    closeClients(clients);
-    void received;
+    await fleet.close();
   }
 }
 
@@ -632,7 +579,18 @@ function printReport(config: BenchConfig, rows: readonly CodecRow[], startedAt: 
   out.push('CPU (cores used, 1.00 = one core busy; 2 cores on this machine):');
   for (const row of rows) {
     if (row.baseline) out.push(`  ${row.codec.padEnd(5)} baseline: ${describeCpu(row.baseline.cpu)}`);
-    if (row.e2e) out.push(`  ${row.codec.padEnd(5)} e2e:      ${describeCpu(row.e2e.cpu)}`);
+    if (row.baseline) {
+      out.push(`  ${row.codec.padEnd(5)} baseline µs CPU per event: ${describePerEvent(cpuPerEvent(row.baseline.cpu, config.events))}`);
+    }
+    if (row.e2e) {
+      out.push(`  ${row.codec.padEnd(5)} e2e:      ${describeCpu(row.e2e.cpu)}`);
+      const perEvent = cpuPerEvent(row.e2e.cpu, config.events);
+      const system = [...perEvent].filter(([name]) => name !== 'bench').reduce((sum, [, micros]) => sum + micros, 0);
+      out.push(
+        `  ${row.codec.padEnd(5)} e2e µs CPU per event (all ${config.clients} clients): ${describePerEvent(perEvent)}; ` +
+          `services + Kafka ${fmt(system, 1)} µs → at most ${fmt(2e6 / system)} events/s if they had both cores to themselves (a projection, not a measurement)`,
+      );
+    }
     if (row.latency) {
       out.push(
         `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s`,

@@ -104,17 +104,35 @@ export class CpuWatch {
     for (const [name, pid] of pids) this.start.set(name, treeCpuSeconds(pid));
   }
 
-  /** `name → cores` (1.0 = one core busy all the time). */
-  stop(): Map<string, number> {
-    const wall = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
-    const result = new Map<string, number>();
-    for (const [name, pid] of this.pids) result.set(name, (treeCpuSeconds(pid) - (this.start.get(name) ?? 0)) / wall);
-    return result;
+  /** `name → cores` (1.0 = one core busy all the time) and `name → CPU seconds` over the window. */
+  stop(): CpuUse {
+    const wallSeconds = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
+    const seconds = new Map<string, number>();
+    for (const [name, pid] of this.pids) seconds.set(name, treeCpuSeconds(pid) - (this.start.get(name) ?? 0));
+    return { wallSeconds, seconds };
   }
 }
 
-export function describeCpu(cores: ReadonlyMap<string, number>): string {
-  return [...cores].map(([name, used]) => `${name} ${fmt(used, 2)}`).join(', ');
+export interface CpuUse {
+  wallSeconds: number;
+  seconds: ReadonlyMap<string, number>;
+}
+
+/** `bench 0.85, kafka 0.06, …` in cores (CPU seconds / wall seconds). */
+export function describeCpu(use: CpuUse): string {
+  return [...use.seconds].map(([name, seconds]) => `${name} ${fmt(seconds / use.wallSeconds, 2)}`).join(', ');
+}
+
+/**
+ * CPU time per event in microseconds, per process: unlike events/s this does not depend on how
+ * much of the shared cores other work took during the run.
+ */
+export function cpuPerEvent(use: CpuUse, events: number): Map<string, number> {
+  return new Map([...use.seconds].map(([name, seconds]) => [name, (seconds * 1e6) / events]));
+}
+
+export function describePerEvent(perEvent: ReadonlyMap<string, number>): string {
+  return [...perEvent].map(([name, micros]) => `${name} ${fmt(micros, 1)}`).join(', ');
 }
 
 export function sleep(ms: number): Promise<void> {
