@@ -21,7 +21,6 @@ export function streamIdOf(index: number): string {
 export class ViewerPopulation {
   private readonly sessions: PlaybackSession[];
   private readonly cumulative: number[];
-  private cursor = 0;
 
   constructor(private readonly options: PopulationOptions) {
     const weights = Array.from({ length: options.streams }, (_, i) => 1 / (i + 1));
@@ -31,12 +30,14 @@ export class ViewerPopulation {
     this.sessions = Array.from({ length: options.users }, (_, i) => this.newSession(i));
   }
 
-  /** The next `count` events, taken round-robin over the viewers (each in its own order). */
+  /**
+   * The next `count` events, each from a viewer picked at random (so sessions interleave as real
+   * ones do, instead of every viewer pressing play in lockstep); each session stays in its order.
+   */
   take(count: number, nowMs: number): PlaybackEvent[] {
     const events: PlaybackEvent[] = [];
     for (let i = 0; i < count; i += 1) {
-      const index = this.cursor;
-      this.cursor = (this.cursor + 1) % this.sessions.length;
+      const index = Math.floor(this.options.random() * this.sessions.length);
       let session = this.sessions[index];
       if (session.isFinished) {
         session = this.newSession(index);
