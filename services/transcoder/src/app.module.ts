@@ -3,7 +3,12 @@ import { CommonModule } from '@tributary/nest-common';
 import { KafkaModule } from '@tributary/nest-kafka';
 import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
-import type { TranscoderConfig } from './config';
+import { TRANSCODER_CONFIG, type TranscoderConfig } from './config';
+import { TranscodeModule } from './transcode/transcode.module';
+
+/** Holds the parsed config for injection (TRANSCODER_CONFIG). */
+@Module({})
+class TranscoderConfigModule {}
 
 /** Consumes raw video per stream and runs ffmpeg into an ABR HLS ladder; health/metrics only over HTTP. */
 @Module({})
@@ -15,6 +20,13 @@ export class AppModule {
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'transcoder', config: config.kafka, ensureTopics: true }),
         MetricsModule.forRoot({ service: 'transcoder' }),
+        {
+          module: TranscoderConfigModule,
+          global: true,
+          providers: [{ provide: TRANSCODER_CONFIG, useValue: config }],
+          exports: [TRANSCODER_CONFIG],
+        },
+        TranscodeModule,
       ],
     };
   }

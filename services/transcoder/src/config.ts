@@ -1,8 +1,28 @@
-import { type ConfigOf, type Env, parseEnv, port } from '@tributary/config';
+import { type ConfigOf, type Env, int, num, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const transcoderEnvSpec = {
   port: port('TRANSCODER_PORT', 8083),
+  /** Consumer group on video.ingest; replicas share the partitions. */
+  groupId: str('TRANSCODER_GROUP_ID', { default: 'transcoder' }),
+  ffmpegPath: optionalStr('FFMPEG_PATH'),
+  ffprobePath: optionalStr('FFPROBE_PATH'),
+  /** Searched for ffmpeg/ffprobe when FFMPEG_PATH/FFPROBE_PATH are unset. */
+  searchPath: optionalStr('PATH'),
+  preset: str('TRANSCODER_PRESET', { default: 'veryfast', pattern: /^(ultrafast|superfast|veryfast|faster|fast|medium)$/ }),
+  /** libx264 threads per stream (0 = ffmpeg decides). */
+  threads: int('TRANSCODER_THREADS', { default: 2, min: 0, max: 64 }),
+  /** Per-stream temp folders live under this (default: the OS temp dir). */
+  workDir: optionalStr('TRANSCODER_WORK_DIR'),
+  thumbnailIntervalSeconds: num('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
+  /** ffmpeg crashes tolerated per stream (with exponential backoff) before it is marked `error`. */
+  maxRestarts: int('TRANSCODER_MAX_RESTARTS', { default: 3, min: 0, max: 100 }),
+  /** Input bytes after which a stream ffprobe still cannot read is declared garbage. */
+  probeMaxBytes: int('TRANSCODER_PROBE_MAX_BYTES', { default: 4 * 1024 * 1024, min: 64 * 1024, max: 64 * 1024 * 1024 }),
+  /** No chunk for this long ends a stream (a publisher that vanished without `ended`). */
+  idleTimeoutMs: int('TRANSCODER_IDLE_TIMEOUT_MS', { default: 30_000, min: 1_000, max: 3_600_000 }),
+  /** Messages of video.segments read back on takeover to continue media sequences. */
+  segmentTailLookback: int('TRANSCODER_SEGMENT_TAIL_LOOKBACK', { default: 2000, min: 10, max: 1_000_000 }),
 };
 
 export type TranscoderConfig = ConfigOf<typeof transcoderEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };
@@ -11,3 +31,6 @@ export type TranscoderConfig = ConfigOf<typeof transcoderEnvSpec> & { kafka: Ret
 export function loadTranscoderConfig(env: Env): TranscoderConfig {
   return { ...parseEnv(transcoderEnvSpec, env), kafka: parseKafkaConfig(env) };
 }
+
+/** Injection token for the parsed TranscoderConfig. */
+export const TRANSCODER_CONFIG = Symbol('TRANSCODER_CONFIG');

@@ -76,6 +76,7 @@ export class PublishService {
           stream_id: streamId,
           state: 'ended',
           publish_session_id: sessionId,
+          last_chunk_sequence: summary.chunks - 1,
           ...(summary.outcome === 'aborted' ? { reason: summary.error ?? 'publisher connection closed before the end of the body' } : {}),
         })
         .catch((error: unknown) => log.error({ err: error }, 'could not report stream ended'));
