@@ -77,6 +77,33 @@ export async function makeSegments(
   }
 }
 
+/** fMP4 (CMAF) HLS segments: one init segment and ~2 s media segments. */
+export async function makeFmp4Segments(rendition: Rendition, seconds: number): Promise<{ init: Buffer; segments: FixtureSegment[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-fmp4-'));
+  try {
+    await run(FFMPEG, [
+      '-hide_banner', '-loglevel', 'error', '-nostdin',
+      '-f', 'lavfi', '-i', `testsrc2=size=${rendition.width}x${rendition.height}:rate=25`,
+      '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=44100',
+      '-t', String(seconds),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '50', '-keyint_min', '50',
+      '-sc_threshold', '0', '-threads', '1', '-c:a', 'aac', '-b:a', '64k', '-ac', '2',
+      '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', '-hls_segment_type', 'fmp4',
+      '-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', join(dir, 'seg%05d.m4s'), join(dir, 'index.m3u8'),
+    ]);
+    const playlist = await readFile(join(dir, 'index.m3u8'), 'utf8');
+    const durations = [...playlist.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => Number(m[1]));
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.m4s')).sort();
+    const segments: FixtureSegment[] = [];
+    for (const [index, file] of files.entries()) {
+      segments.push({ durationSeconds: durations[index] ?? 2, bytes: await readFile(join(dir, file)) });
+    }
+    return { init: await readFile(join(dir, 'init.mp4')), segments };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function makeJpegs(count: number): Promise<Buffer[]> {
   const dir = await mkdtemp(join(tmpdir(), 'tributary-frames-'));
   try {
@@ -155,7 +182,7 @@ export class VideoFixture {
     rendition: string,
     sequence: number,
     segment: FixtureSegment,
-    options: { programTime: Date; session?: string; discontinuity?: boolean },
+    options: { programTime: Date; session?: string; discontinuity?: boolean; kind?: 'media' | 'init'; contentType?: string },
   ): Promise<void> {
     await this.producer!.send({
       topic: this.topic(Topics.videoSegments),
@@ -166,12 +193,12 @@ export class VideoFixture {
           value: segment.bytes,
           headers: {
             [VideoHeaders.rendition]: rendition,
-            [VideoHeaders.segmentKind]: 'media',
+            [VideoHeaders.segmentKind]: options.kind ?? 'media',
             [VideoHeaders.mediaSequence]: String(sequence),
             [VideoHeaders.durationSeconds]: segment.durationSeconds.toFixed(3),
             [VideoHeaders.programTime]: options.programTime.toISOString(),
             [VideoHeaders.transcodeSession]: options.session ?? 'fixture',
-            [VideoHeaders.contentType]: 'video/mp2t',
+            [VideoHeaders.contentType]: options.contentType ?? 'video/mp2t',
             ...(options.discontinuity ? { [VideoHeaders.discontinuity]: '1' } : {}),
           },
         },

@@ -1,5 +1,6 @@
 import { Controller, Get, NotFoundException, Options, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { linkFromTraceparent, viewerMetrics, withSpan } from '@tributary/telemetry';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
 import { deriveRendition, type RenditionInfo, type StreamView } from '../streams/stream-catalog';
 import { parseRendition, parseStreamId } from '../streams/stream-id';
@@ -16,7 +17,9 @@ export class HlsController {
     private readonly catalog: StreamCatalogService,
     private readonly window: LiveWindowService,
     private readonly replay: ReplayPlaylists,
-  ) {}
+  ) {
+    viewerMetrics.windowBytes(() => this.window.store.bytes);
+  }
 
   @Options('*path')
   preflight(@Res() response: Response): void {
@@ -99,9 +102,26 @@ export class HlsController {
     }
     const found = window?.segments.find((segment) => segment.meta.sequence === file.sequence);
     if (!found || segmentExtension(found.meta) !== file.extension) {
+      viewerMetrics.segmentsServed().inc({ rendition, result: 'miss' });
       throw new NotFoundException(`segment ${file.sequence} of ${id}/${rendition} is not in the live window (try /vod/${id}/master.m3u8)`);
     }
-    sendSegment(response, found.bytes, found.meta.contentType);
+    // A child of this request's span, linked to the transcoder span that published the segment:
+    // from a slow segment in a player you reach the encode (and the chunks) that made it.
+    withSpan(
+      'segment served',
+      {
+        links: [linkFromTraceparent(found.meta.traceparent ?? undefined)],
+        attributes: {
+          'tributary.stream_id': id,
+          'tributary.rendition': rendition,
+          'tributary.segment.sequence': found.meta.sequence,
+          'tributary.segment.bytes': found.bytes.length,
+          'tributary.segment.age_ms': Date.now() - found.meta.timestampMs,
+        },
+      },
+      () => sendSegment(response, found.bytes, found.meta.contentType),
+    );
+    viewerMetrics.segmentsServed().inc({ rendition, result: 'hit' });
   }
 
   private stream(id: string): StreamView {

@@ -24,7 +24,7 @@ import { VIEWER_CONFIG } from './tokens';
 export class LiveWindowService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly store: SegmentWindowStore;
   private readonly logger: Logger;
-  private readonly groupId = replicaGroupId('segments');
+  private readonly groupId: string;
   private runner?: KafkaConsumerRunner;
   private pending: Map<number, bigint> | null = null;
   private rebuilt = false;
@@ -39,6 +39,7 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
     readiness: ReadinessRegistry,
   ) {
     this.logger = rootLogger.child({ component: 'hls-window' });
+    this.groupId = replicaGroupId('segments', topics.prefix);
     this.store = new SegmentWindowStore(config.hlsWindowSegments, config.windowMaxBytes);
     readiness.register('hls-window', () => this.rebuilt && (this.runner?.isJoined ?? false));
     catalog.onChange((id) => {

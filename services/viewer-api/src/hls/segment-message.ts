@@ -18,6 +18,8 @@ export interface SegmentMeta {
   offset: string;
   /** Kafka timestamp (ms). */
   timestampMs: number;
+  /** W3C traceparent of the transcoder span that published the segment (serving spans link to it). */
+  traceparent: string | null;
 }
 
 function header(headers: IHeaders | undefined, name: string): string | undefined {
@@ -67,6 +69,7 @@ export function parseSegmentMeta(message: KafkaMessage, partition: number): Segm
     partition,
     offset: message.offset,
     timestampMs: Number(message.timestamp),
+    traceparent: header(message.headers, 'traceparent') ?? null,
   };
 }
 

@@ -21,7 +21,7 @@ const REWIND_MS = 30_000;
 export class FramesService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly hub = new FrameHub();
   private readonly logger: Logger;
-  private readonly groupId = replicaGroupId('frames');
+  private readonly groupId: string;
   private runner?: KafkaConsumerRunner;
 
   constructor(
@@ -32,6 +32,7 @@ export class FramesService implements OnApplicationBootstrap, OnApplicationShutd
     readiness: ReadinessRegistry,
   ) {
     this.logger = rootLogger.child({ component: 'frames' });
+    this.groupId = replicaGroupId('frames', topics.prefix);
     readiness.register('frames', () => this.runner?.isJoined ?? false);
   }
 

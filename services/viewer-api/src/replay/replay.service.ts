@@ -35,6 +35,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly building = new Map<string, Promise<ReplayIndex>>();
   private readonly cache: ByteLru<FetchedSegment>;
   private readonly topic: string;
+  private readonly prefix: string;
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
@@ -46,12 +47,13 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
   ) {
     this.logger = rootLogger.child({ component: 'replay' });
     this.topic = topics.resolve(Topics.videoSegments);
+    this.prefix = topics.prefix;
     this.cache = new ByteLru(config.replayCacheBytes, (entry) => entry.bytes.length);
     readiness.register('replay-reader', () => this.reader?.isJoined ?? false);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.reader = new ArchiveReader(this.kafka, this.topic, replicaGroupId('replay'), this.logger);
+    this.reader = new ArchiveReader(this.kafka, this.topic, replicaGroupId('replay', this.prefix), this.logger);
     await this.reader.start();
   }
 

@@ -19,7 +19,7 @@ import { StreamCatalog, type StreamView } from './stream-catalog';
 export class StreamCatalogService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly catalog = new StreamCatalog();
   private readonly logger: Logger;
-  private readonly groupId = replicaGroupId('catalog');
+  private readonly groupId: string;
   private runner?: KafkaConsumerRunner;
   /** topic:partition → offset (exclusive) to reach before the view counts as caught up. */
   private readonly pending = new Map<string, bigint>();
@@ -34,6 +34,7 @@ export class StreamCatalogService implements OnApplicationBootstrap, OnApplicati
     readiness: ReadinessRegistry,
   ) {
     this.logger = rootLogger.child({ component: 'stream-catalog' });
+    this.groupId = replicaGroupId('catalog', topics.prefix);
     readiness.register('stream-catalog', () => this.caughtUp && (this.runner?.isJoined ?? false));
   }
 
