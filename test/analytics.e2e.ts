@@ -158,11 +158,11 @@ describe('playback analytics end to end', () => {
     gateway = await startService('event-gateway', { port: gatewayPort, env: gatewayEnv });
     const after = await waitForStats(streamId, 'a snapshot from the restarted processor', (s) => s.generated_at > restartedAt);
     expect(after.windows[1]!.events).toBe(20);
-    expect(after.active_viewers).toBe(4);
+    expect(after.windows[1]!.sessions).toBe(4);
     // And it keeps counting new events exactly once.
     expect((await postEvents(viewerApi.url, [makeEvent(streamId, { session_id: 'r-new' })])).status).toBe(202);
     const more = await waitForStats(streamId, '21 events', (s) => s.windows[1]!.events >= 21);
     expect(more.windows[1]!.events).toBe(21);
-    expect(more.active_viewers).toBe(5);
+    expect(more.windows[1]!.sessions).toBe(5);
   }, 90_000);
 });

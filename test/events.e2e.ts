@@ -274,7 +274,7 @@ describe('playback events end to end', () => {
   });
 
   it('serves the live page with the Socket.IO client from the gateway itself', async () => {
-    const page = await fetch(`${gateway.url}/`);
+    const page = await fetch(`${gateway.url}/live`); // `/` is the analytics dashboard (test/dashboard.e2e.ts)
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const html = await page.text();

@@ -9,3 +9,4 @@ export * from './messages/stream-registry';
 export * from './messages/stream-status';
 export * from './messages/video';
 export * from './socket/playback-socket';
+export * from './socket/dashboard-socket';

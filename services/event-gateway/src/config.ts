@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { ConfigError, type ConfigOf, type Env, optionalStr, parseEnv, port } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
+import { type DashboardOptions, loadDashboardOptions } from './dashboard/dashboard.options';
 
 const event_gatewayEnvSpec = {
   port: port('EVENT_GATEWAY_PORT', 8082),
@@ -14,6 +15,7 @@ export type EventGatewayConfig = Omit<ConfigOf<typeof event_gatewayEnvSpec>, 'in
   readonly instanceId: string;
   kafka: ReturnType<typeof parseKafkaConfig>;
   stats: StatsConfig;
+  dashboard: DashboardOptions;
 };
 
 const INSTANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -36,5 +38,5 @@ export function resolveInstanceId(configured: string | undefined): string {
 /** Streams playback events and live statistics from Kafka to browsers over Socket.IO. Configuration, validated at start-up. */
 export function loadEventGatewayConfig(env: Env): EventGatewayConfig {
   const parsed = parseEnv(event_gatewayEnvSpec, env);
-  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env), stats: loadStatsConfig(env) };
+  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env), stats: loadStatsConfig(env), dashboard: loadDashboardOptions(env) };
 }

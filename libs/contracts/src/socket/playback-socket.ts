@@ -1,5 +1,6 @@
 import { STREAM_ID_REGEX } from '../ids';
 import type { PlaybackEvent } from '../messages/playback-event';
+import type { DashboardServerToClientEvents } from './dashboard-socket';
 
 /**
  * The Socket.IO API of event-gateway: live playback events, as they are consumed from
@@ -68,7 +69,7 @@ export interface PlaybackSocketError {
 export type SubscriptionAck = (result: { ok: true; subscriptions: SubscriptionState } | { ok: false; error: PlaybackSocketError }) => void;
 
 /** Typed server → client events (`Socket<PlaybackServerToClientEvents, …>` on either side). */
-export interface PlaybackServerToClientEvents {
+export interface PlaybackServerToClientEvents extends DashboardServerToClientEvents {
   'playback.event': (message: PlaybackEventMessage) => void;
   subscriptions: (state: SubscriptionState) => void;
   error: (error: PlaybackSocketError) => void;

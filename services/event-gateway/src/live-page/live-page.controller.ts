@@ -8,13 +8,13 @@ import { Controller, Get, Header } from '@nestjs/common';
  */
 export const LIVE_PAGE_FILE = join(__dirname, '..', '..', 'public', 'live.html');
 
-/** `GET /`: a plain live view of the playback events (Socket.IO client served by the gateway itself). */
+/** `GET /live`: a plain live view of the playback events (Socket.IO client served by the gateway itself). */
 @Controller()
 export class LivePageController {
   /** Read once at start-up: a missing file fails the start, not the first visitor. */
   private readonly html = readFileSync(LIVE_PAGE_FILE, 'utf8');
 
-  @Get()
+  @Get('live')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   @Header('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:")

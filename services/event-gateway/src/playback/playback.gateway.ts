@@ -27,6 +27,19 @@ type PlaybackSocket = Socket<PlaybackClientToServerEvents, PlaybackServerToClien
 type AckResult = Parameters<SubscriptionAck>[0];
 
 /**
+ * Sockets in these rooms get no room broadcast: the dashboard's live feed delivers to them itself
+ * (replaying a resume, with a per-partition offset floor) or holds them back (too slow to keep up).
+ */
+export const DIRECT_DELIVERY_ROOM = 'delivery:direct';
+export const SLOW_CLIENTS_ROOM = 'delivery:slow';
+
+/** Hooks for features layered on the live feed (dashboard: ring buffers, resume, slow clients). */
+export interface PlaybackGatewayExtension {
+  onConnection?(socket: PlaybackSocket): void;
+  onBroadcast?(message: PlaybackEventMessage): void;
+}
+
+/**
  * Socket.IO namespace `/playback` on the HTTP port: every consumed playback event goes to the
  * clients of its stream's room and to the clients that take every stream. Handlers never throw:
  * bad input is answered with an `error` event and the connection stays up.
@@ -37,6 +50,7 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
   private readonly server!: PlaybackNamespace;
 
   private readonly logger: Logger;
+  private readonly extensions: PlaybackGatewayExtension[] = [];
 
   constructor(@Inject(ROOT_LOGGER) rootLogger: Logger) {
     this.logger = rootLogger.child({ component: 'playback.gateway' });
@@ -52,10 +66,20 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
       (span) => {
         const members = this.server.adapter.rooms;
         span.setAttribute('socketio.clients', rooms.reduce((sum, room) => sum + (members.get(room)?.size ?? 0), 0));
-        this.server.to(rooms).emit(PlaybackSocketEvents.event, message);
+        this.server.to(rooms).except([DIRECT_DELIVERY_ROOM, SLOW_CLIENTS_ROOM]).emit(PlaybackSocketEvents.event, message);
       },
     );
     gatewayMetrics.emitted().inc({ event: PlaybackSocketEvents.event });
+    for (const extension of this.extensions) extension.onBroadcast?.(message);
+  }
+
+  extend(extension: PlaybackGatewayExtension): void {
+    this.extensions.push(extension);
+  }
+
+  /** The `/playback` namespace (undefined until the gateway is bound to the HTTP server). */
+  get namespace(): PlaybackNamespace | undefined {
+    return this.server;
   }
 
   /** Connected clients (for logs and metrics). */
@@ -65,6 +89,7 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
 
   handleConnection(socket: PlaybackSocket): void {
     this.apply(socket, 'handshake', socket.handshake.auth);
+    for (const extension of this.extensions) extension.onConnection?.(socket);
     gatewayMetrics.clients().set(this.clientCount);
     this.logger.debug({ socketId: socket.id, clients: this.clientCount }, 'client connected');
   }

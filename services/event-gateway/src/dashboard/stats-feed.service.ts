@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { DashboardSocketEvents, formatIssues, Headers, PLAYBACK_STATS_SCHEMA_ID, type PlaybackStats, playbackStatsValidator, type StatsPoint, Topics } from '@tributary/contracts';
+import { DeadLetterPublisher, headerString, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
+import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
+import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { Socket } from 'socket.io';
+import { ALL_STREAMS_ROOM, streamRoom } from '../playback/playback-subscriptions';
+import { PlaybackGateway, type PlaybackGatewayExtension, SLOW_CLIENTS_ROOM } from '../playback/playback.gateway';
+import { DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.options';
+
+interface StreamStats {
+  latest: PlaybackStats;
+  points: StatsPoint[];
+}
+
+/**
+ * `playback.stats` → Socket.IO: every gateway replica reads all statistics (a group of its own that
+ * never commits; on start it re-reads the last ten minutes so the charts are filled), keeps the
+ * latest snapshot and chart points per stream, sends both to a client when it connects and each
+ * new snapshot to the clients of its stream.
+ */
+@Injectable()
+export class StatsFeedService implements PlaybackGatewayExtension, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger: Logger;
+  private readonly streams = new Map<string, StreamStats>();
+  private readonly topic: string;
+  private readonly groupId: string;
+  private runner: KafkaConsumerRunner | undefined;
+
+  constructor(
+    private readonly gateway: PlaybackGateway,
+    @Inject(DASHBOARD_OPTIONS) private readonly options: DashboardOptions,
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(KAFKA_CONFIG) kafkaConfig: KafkaConfig,
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+    private readonly deadLetters: DeadLetterPublisher,
+    private readonly readiness: ReadinessRegistry,
+    topics: TopicNames,
+  ) {
+    this.logger = rootLogger.child({ component: 'dashboard.stats' });
+    this.topic = topics.resolve(Topics.playbackStats);
+    const prefix = kafkaConfig.topicPrefix ? `${kafkaConfig.topicPrefix.replace(/\.$/, '')}.` : '';
+    const host = hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 40) || 'host';
+    this.groupId = `${prefix}event-gateway.stats-feed.${host}.${randomUUID().slice(0, 8)}`;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.gateway.extend(this);
+    const runner = new KafkaConsumerRunner(this.kafka, {
+      groupId: this.groupId,
+      topics: [this.topic],
+      autoCommit: false,
+      eachBatch: (payload) => this.onBatch(payload),
+      logger: this.logger,
+    });
+    this.runner = runner;
+    rewindOnAssignment({ kafka: this.kafka, consumer: runner.consumer, topic: this.topic, lookbackMs: () => this.options.statsHistoryMs, logger: this.logger });
+    this.readiness.register('dashboard-stats-feed', () => runner.isJoined);
+    await runner.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner?.stop();
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const schema = headerString(message.headers, Headers.schema);
+      let reason: string | undefined;
+      if (schema !== undefined && schema !== PLAYBACK_STATS_SCHEMA_ID) reason = `unsupported ${Headers.schema} "${schema.slice(0, 100)}"`;
+      else {
+        try {
+          const result = playbackStatsValidator.validate(JSON.parse(message.value?.toString('utf8') ?? ''));
+          if (result.ok) this.accept(result.value);
+          else reason = `invalid playback stats: ${formatIssues(result.issues)}`;
+        } catch {
+          reason = 'the value is not valid JSON';
+        }
+      }
+      if (reason) {
+        this.logger.warn({ partition: batch.partition, offset: message.offset, reason }, 'invalid playback stats: sent to the dead-letter topic');
+        await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, reason);
+      }
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+  }
+
+  private accept(stats: PlaybackStats): void {
+    let entry = this.streams.get(stats.stream_id);
+    if (entry && entry.latest.generated_at > stats.generated_at) return; // older (re-read) snapshot
+    const point: StatsPoint = { t: stats.generated_at, viewers: stats.active_viewers, bitrate_kbps: stats.windows[0]?.bitrate.avg_kbps ?? null };
+    if (!entry) {
+      entry = { latest: stats, points: [] };
+      this.streams.set(stats.stream_id, entry);
+    }
+    entry.latest = stats;
+    entry.points.push(point);
+    const horizon = new Date(Date.parse(stats.generated_at) - this.options.statsHistoryMs).toISOString();
+    while (entry.points.length > 0 && entry.points[0]!.t < horizon) entry.points.shift();
+    this.gateway.namespace
+      ?.to([ALL_STREAMS_ROOM, streamRoom(stats.stream_id)])
+      .except(SLOW_CLIENTS_ROOM)
+      .emit(DashboardSocketEvents.stats, stats);
+  }
+
+  onConnection(socket: Socket): void {
+    const all = socket.rooms.has(ALL_STREAMS_ROOM);
+    for (const [streamId, entry] of this.streams) {
+      if (!all && !socket.rooms.has(streamRoom(streamId))) continue;
+      socket.emit(DashboardSocketEvents.statsHistory, { stream_id: streamId, points: entry.points });
+      socket.emit(DashboardSocketEvents.stats, entry.latest);
+    }
+  }
+
+  /** The latest snapshot of a stream (tests, debugging). */
+  latest(streamId: string): PlaybackStats | undefined {
+    return this.streams.get(streamId)?.latest;
+  }
+}
