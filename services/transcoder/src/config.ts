@@ -22,6 +22,8 @@ const transcoderEnvSpec = {
   /** No chunk for this long ends a stream (a publisher that vanished without `ended`). */
   idleTimeoutMs: int('TRANSCODER_IDLE_TIMEOUT_MS', { default: 30_000, min: 1_000, max: 3_600_000 }),
   /** Messages of video.segments read back on takeover to continue media sequences. */
+  /** Consumer group session timeout: how long a crashed replica holds its partitions. */
+  sessionTimeoutMs: int('TRANSCODER_SESSION_TIMEOUT_MS', { default: 30_000, min: 6_000, max: 300_000 }),
   segmentTailLookback: int('TRANSCODER_SEGMENT_TAIL_LOOKBACK', { default: 2000, min: 10, max: 1_000_000 }),
 };
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
@@ -47,6 +48,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   /** Closed while the group rebalances: no segment is produced until we know which partitions we keep. */
   private fence?: { promise: Promise<void>; open: () => void };
   private assigned = new Set<number>();
+  /** The latest ingest `ended` per stream (bounded), for pipelines created after it arrived. */
+  private readonly endedPublishes = new Map<string, { session: string; lastChunkSequence?: number | undefined }>();
 
   constructor(
     @Inject(TRANSCODER_CONFIG) private readonly config: TranscoderConfig,
@@ -79,12 +82,14 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     });
     this.logger.info({ ffmpeg: this.tools.ffmpeg, ffprobe: this.tools.ffprobe, preset: this.config.preset }, 'media tools');
     await this.registry.start();
-    // Every replica needs every ingest `ended` report (for the streams it happens to own), so
-    // stream.status is read with a per-replica group from the latest offset.
+    // Every replica needs every ingest `ended` report (for the streams it owns now or takes over
+    // later: a publish may have ended before this replica took its partition), so stream.status
+    // is read in full with a per-replica group (small JSON, 7-day retention) and the latest
+    // `ended` per stream is remembered.
     this.statusRunner = new KafkaConsumerRunner(this.kafka, {
-      groupId: `transcoder-status-${Math.random().toString(36).slice(2)}-${process.pid}`,
+      groupId: `transcoder-status-${randomUUID()}`,
       topics: [this.topics.status],
-      fromBeginning: false,
+      fromBeginning: true,
       eachMessage: (payload) => this.onStatus(payload),
       logger: this.logger,
     });
@@ -95,7 +100,11 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       fromBeginning: true,
       autoCommit: false,
       partitionsConsumedConcurrently: this.config.kafka.videoPartitions,
-      consumerConfig: { maxBytesPerPartition: 4 * 1024 * 1024 },
+      consumerConfig: {
+        maxBytesPerPartition: 4 * 1024 * 1024,
+        sessionTimeout: this.config.sessionTimeoutMs,
+        heartbeatInterval: Math.floor(this.config.sessionTimeoutMs / 10),
+      },
       eachMessage: (payload) => this.onChunk(payload),
       logger: this.logger,
     });
@@ -179,6 +188,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       }
       pipeline = this.createPipeline(streamId, partition, session!);
       this.pipelines.set(streamId, pipeline);
+      const ended = this.endedPublishes.get(streamId);
+      if (ended && ended.session === session) this.endWhenComplete(pipeline, ended.lastChunkSequence);
     }
     await pipeline.feed({
       offset: message.offset,
@@ -311,11 +322,17 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     const status = result.value;
-    if (status.reporter !== 'ingest' || status.state !== 'ended') return;
+    if (status.reporter !== 'ingest' || status.state !== 'ended' || !status.publish_session_id) return;
+    const ended = { session: status.publish_session_id, lastChunkSequence: status.last_chunk_sequence };
+    this.endedPublishes.delete(status.stream_id);
+    this.endedPublishes.set(status.stream_id, ended);
+    if (this.endedPublishes.size > 10_000) this.endedPublishes.delete(this.endedPublishes.keys().next().value!);
     const pipeline = this.pipelines.get(status.stream_id);
-    if (!pipeline || pipeline.isFinished || pipeline.publishSessionId !== status.publish_session_id) return;
-    const last = (status as { last_chunk_sequence?: number }).last_chunk_sequence;
-    void pipeline.endAfter(last, 'publisher ended').catch((error: unknown) => this.logger.error({ err: error }, 'ending stream failed'));
+    if (pipeline && !pipeline.isFinished && pipeline.publishSessionId === ended.session) this.endWhenComplete(pipeline, ended.lastChunkSequence);
+  }
+
+  private endWhenComplete(pipeline: StreamPipeline, lastChunkSequence: number | undefined): void {
+    pipeline.endAfter(lastChunkSequence, 'publisher ended').catch((error: unknown) => this.logger.error({ err: error }, 'ending stream failed'));
   }
 
   private endIdleStreams(): void {
