@@ -385,6 +385,10 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
     expect(listedBytes).toBeLessThanOrEqual(budget);
     const vod = parse(await (await get(`/vod/${streamA}/360p/index.m3u8`, limited)).text());
     expect(vod.segments).toHaveLength(8);
+    // An ended stream's live master still answers (from the window or, once evicted, the replay).
+    const master = await get(`/live/${streamA}/master.m3u8`, limited);
+    expect(master.status).toBe(200);
+    expect(parse(await master.text()).playlists.length).toBeGreaterThanOrEqual(1);
     await limited.stop();
   });
 

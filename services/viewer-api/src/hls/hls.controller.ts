@@ -2,7 +2,7 @@ import { Controller, Get, NotFoundException, Options, Param, Query, Res } from '
 import type { Response } from 'express';
 import { linkFromTraceparent, viewerMetrics, withSpan } from '@tributary/telemetry';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
-import { deriveRendition, type RenditionInfo, type StreamView } from '../streams/stream-catalog';
+import { deriveRendition, isComplete, type RenditionInfo, type StreamView } from '../streams/stream-catalog';
 import { parseRendition, parseStreamId } from '../streams/stream-id';
 import { ReplayPlaylists } from '../replay/replay-playlists';
 import { allowAnyOrigin, parseFrom, parseLiveSegmentFile, sendPlaylist, sendSegment } from './http';
@@ -41,6 +41,11 @@ export class HlsController {
       return;
     }
     const renditions = this.liveRenditions(stream);
+    if (renditions.length === 0 && (stream.state === 'ended' || stream.state === 'error')) {
+      // The window of a finished stream was evicted: the replay has everything.
+      sendPlaylist(response, await this.replay.master(stream, 'start'), 0);
+      return;
+    }
     if (renditions.length === 0) {
       throw new NotFoundException(`stream ${id} has no segments yet (state: ${stream.state}); retry in a few seconds`);
     }
@@ -66,7 +71,7 @@ export class HlsController {
     if (!window || window.segments.length === 0) {
       throw new NotFoundException(`stream ${id} has no segments for rendition ${rendition} yet`);
     }
-    const ended = stream.state === 'ended' || stream.state === 'error';
+    const ended = isComplete(stream);
     const body = writeMediaPlaylist({
       mediaSequence: window.segments[0]!.meta.sequence,
       discontinuitySequence: window.discontinuitySequence,

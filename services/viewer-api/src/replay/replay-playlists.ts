@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { writeMediaPlaylist, writeMultivariant } from '../hls/playlist-writer';
 import { segmentExtension, type SegmentMeta } from '../hls/segment-message';
-import type { StreamView } from '../streams/stream-catalog';
+import { isComplete, type StreamView } from '../streams/stream-catalog';
 import { ReplayService } from './replay.service';
 
 /** Segments produced a little before the registry's created_at cannot exist; this margin covers clock skew. */
@@ -45,7 +45,7 @@ export class ReplayPlaylists {
     const index = await this.replay.index(stream.id, this.sinceMs(stream, from));
     const segments = index.segments(rendition, typeof from === 'number' ? from : null);
     if (segments.length === 0) throw new NotFoundException(`stream ${stream.id} has no archived segments for rendition ${rendition}`);
-    const complete = stream.state === 'ended' || stream.state === 'error';
+    const complete = isComplete(stream);
     const uri = (meta: SegmentMeta) => `${meta.partition}-${meta.offset}.${segmentExtension(meta)}`;
     const body = writeMediaPlaylist({
       mediaSequence: 0,

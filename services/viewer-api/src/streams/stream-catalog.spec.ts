@@ -1,4 +1,4 @@
-import { StreamCatalog } from './stream-catalog';
+import { isComplete, StreamCatalog } from './stream-catalog';
 
 const record = {
   id: 'cam-1',
@@ -45,5 +45,13 @@ describe(StreamCatalog.name, () => {
     const catalog = new StreamCatalog();
     catalog.applyStatus({ stream_id: 'ghost', state: 'live', reporter: 'ingest', ts: '2026-01-01T00:01:00.000Z' });
     expect(catalog.get('ghost')).toBeUndefined();
+  });
+
+  it('counts an ended stream as complete only after a grace of two segment durations (min 4 s)', () => {
+    const ended = { state: 'ended' as const, ended_at: '2026-01-01T00:00:00.000Z', segment_duration_seconds: 4 };
+    expect(isComplete(ended, Date.parse('2026-01-01T00:00:07.000Z'))).toBe(false);
+    expect(isComplete(ended, Date.parse('2026-01-01T00:00:08.000Z'))).toBe(true);
+    expect(isComplete({ ...ended, state: 'live' }, Date.parse('2026-01-02T00:00:00.000Z'))).toBe(false);
+    expect(isComplete({ ...ended, state: 'error' }, Date.parse('2026-01-01T00:00:00.000Z'))).toBe(true);
   });
 });

@@ -26,6 +26,18 @@ export interface StreamView {
   publish_session_id: string | null;
 }
 
+/**
+ * ingest reports `ended` when the publisher disconnects, possibly before the transcoder has
+ * produced the last segments; playlists get ENDLIST (and replays turn VOD) only after this grace,
+ * so players do not stop short of the final segments.
+ */
+export function isComplete(stream: Pick<StreamView, 'state' | 'ended_at' | 'segment_duration_seconds'>, nowMs = Date.now()): boolean {
+  if (stream.state === 'error') return true;
+  if (stream.state !== 'ended') return false;
+  const endedMs = stream.ended_at ? Date.parse(stream.ended_at) : 0;
+  return nowMs - endedMs >= Math.max(4, 2 * stream.segment_duration_seconds) * 1000;
+}
+
 /** H.264 High@4.0 + AAC-LC: what the transcoder's ladder encodes when it does not report codecs. */
 export const DEFAULT_CODECS = 'avc1.640028,mp4a.40.2';
 
