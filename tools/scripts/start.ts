@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv, port, optionalStr, int, processEnv } from '@tributary/config';
 import { REPO_ROOT, type LocalKafka, type ServiceName, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { runSimulation } from './simulator/simulator';
 
 const env = parseEnv(
   {
@@ -103,6 +104,25 @@ async function main(): Promise<void> {
     startPlatformService('viewer-api', env.viewerApiPort, brokers),
     startPlatformService('event-gateway', env.eventGatewayPort, brokers),
   ]);
+
+  if (env.simulatorRate > 0) {
+    const abort = new AbortController();
+    const simulation = runSimulation({
+      url: `http://127.0.0.1:${env.viewerApiPort}`,
+      rate: env.simulatorRate,
+      streams: 3,
+      users: 30,
+      signal: abort.signal,
+    });
+    running.push({
+      name: 'simulator',
+      stop: async () => {
+        abort.abort();
+        await simulation;
+      },
+    });
+    say(`simulated viewers posting ~${env.simulatorRate} events/s (DEMO_EVENT_RATE; 0 = off)`);
+  }
 
   say('');
   say('Tributary is running:');

@@ -67,6 +67,16 @@ export async function ensureKafkaJars(options: { cacheDir?: string; log?: (line:
   return libs;
 }
 
+/** True when nothing listens on the port (on any local address). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, () => server.close(() => resolvePort(true)));
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -161,6 +171,10 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   const log = options.log ?? (() => undefined);
   const libs = await ensureKafkaJars({ cacheDir: options.cacheDir, log });
   const port = options.port && options.port > 0 ? options.port : await freePort();
+  // Otherwise the readiness probe below would happily talk to whatever already listens there.
+  if (!(await isPortFree(port))) {
+    throw new Error(`port ${port} is already in use: stop what listens there, choose another KAFKA_PORT, or set KAFKA_BROKERS to use that broker`);
+  }
   const controllerPort = await freePort();
   const dataDir = options.dataDir ?? join(REPO_ROOT, '.cache', 'kafka', 'run', `${port}-${randomUUID().slice(0, 8)}`);
   mkdirSync(dataDir, { recursive: true });
