@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from './local-kafka';
+import { isPortFree, REPO_ROOT } from './local-kafka';
 
 export const SERVICE_NAMES = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -49,6 +49,10 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
 
 /** Runs a built service as a child process and resolves when its /readyz answers 200. */
 export async function startService(name: ServiceName, options: StartServiceOptions): Promise<ServiceProcess> {
+  // Otherwise the readiness probe could be answered by whatever already listens on the port.
+  if (!(await isPortFree(options.port))) {
+    throw new Error(`${name}: port ${options.port} is already in use`);
+  }
   const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry(name)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
