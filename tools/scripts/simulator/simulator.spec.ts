@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PlaybackEvent } from '@tributary/contracts';
-import { runSimulation } from './simulator';
+import { lanesOf, runSimulation } from './simulator';
 
 /** A stand-in viewer-api on loopback that records what it receives. */
 async function fakeViewerApi(status: (request: number) => number): Promise<{ url: string; batches: PlaybackEvent[][]; server: Server }> {
@@ -58,6 +58,29 @@ describe(runSimulation.name, () => {
       expect(summary.elapsedSeconds).toBeLessThan(2);
     } finally {
       api.server.close();
+    }
+  });
+});
+
+describe(lanesOf.name, () => {
+  const events = (count: number, sessions: number) =>
+    Array.from({ length: count }, (_, i) => ({ event_id: `e${i}`, session_id: `s${i % sessions}` }) as PlaybackEvent);
+
+  it('posts small ticks as one request', () => {
+    expect(lanesOf(events(50, 10), 4)).toHaveLength(1);
+  });
+
+  it('spreads big ticks over lanes, keeping each session in one lane and in order', () => {
+    const input = events(1_000, 37);
+    const lanes = lanesOf(input, 4);
+    expect(lanes.length).toBeGreaterThan(1);
+    expect(lanes.flat()).toHaveLength(1_000);
+    for (const session of new Set(input.map((e) => e.session_id))) {
+      const holding = lanes.filter((lane) => lane.some((e) => e.session_id === session));
+      expect(holding).toHaveLength(1);
+      expect(holding[0].filter((e) => e.session_id === session).map((e) => e.event_id)).toEqual(
+        input.filter((e) => e.session_id === session).map((e) => e.event_id),
+      );
     }
   });
 });

@@ -16,6 +16,8 @@ export interface SimulationOptions {
   intervalMs?: number;
   /** Events per request at most (viewer-api's EVENTS_MAX_BATCH, default 500). */
   maxBatch?: number;
+  /** Requests in flight at most when a tick has many events (default 4). */
+  concurrency?: number;
   /** Per-request timeout (default 10 s). */
   requestTimeoutMs?: number;
   signal?: AbortSignal;
@@ -49,9 +51,29 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** Below this many events per lane a tick posts one request: small batches are not worth splitting. */
+const MIN_EVENTS_PER_LANE = 100;
+
+/**
+ * Splits a tick's events over up to `concurrency` lanes posted in parallel. A session always
+ * lands in one lane, in order, and ticks run one after another, so each session's events reach
+ * viewer-api (and Kafka) in the order it produced them.
+ */
+export function lanesOf(events: readonly PlaybackEvent[], concurrency: number): PlaybackEvent[][] {
+  const count = Math.max(1, Math.min(concurrency, Math.ceil(events.length / MIN_EVENTS_PER_LANE)));
+  const lanes: PlaybackEvent[][] = Array.from({ length: count }, () => []);
+  for (const event of events) {
+    let hash = 0;
+    for (let i = 0; i < event.session_id.length; i += 1) hash = (hash * 31 + event.session_id.charCodeAt(i)) >>> 0;
+    lanes[hash % count].push(event);
+  }
+  return lanes.filter((lane) => lane.length > 0);
+}
+
 /**
  * Runs simulated viewers against viewer-api: every `intervalMs` it posts the events that are due
- * at `rate` (a slow answer makes the next batch bigger, so the average rate holds). Usable as a
+ * at `rate` (a slow answer makes the next batch bigger, and big ticks are posted over several
+ * requests in parallel, so the average rate holds). Usable as a
  * library (npm start runs it in-process at a low rate) and by the `simulate` script. Never throws
  * for HTTP or network failures: they are counted in the summary.
  */
@@ -104,7 +126,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     if (due > 0) {
       const events = population.take(due, now);
       generated += due;
-      for (let i = 0; i < events.length; i += maxBatch) await post(events.slice(i, i + maxBatch));
+      await Promise.all(
+        lanesOf(events, options.concurrency ?? 4).map(async (lane) => {
+          for (let i = 0; i < lane.length; i += maxBatch) await post(lane.slice(i, i + maxBatch));
+        }),
+      );
     }
     summary.elapsedSeconds = (Date.now() - start) / 1000;
     if (options.onProgress && Date.now() >= nextProgress) {
