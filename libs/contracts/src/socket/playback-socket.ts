@@ -82,6 +82,8 @@ export interface PlaybackClientToServerEvents {
 }
 
 export const MAX_STREAMS_PER_REQUEST = 100;
+/** Streams one connection may subscribe to in total (beyond that, connect without a filter). */
+export const MAX_STREAMS_PER_CONNECTION = 1000;
 
 /**
  * Reads the stream ids of a `subscribe`/`unsubscribe` payload or handshake `auth`. Returns the

@@ -33,7 +33,12 @@ export class PlaybackEventsConsumer {
     const partition = context.getPartition();
     const checked = checkPlaybackMessage(value, message.headers);
     if (checked.ok) {
-      this.gateway.broadcast({ event: checked.event, position: { partition, offset: message.offset } });
+      try {
+        this.gateway.broadcast({ event: checked.event, position: { partition, offset: message.offset } });
+      } catch (error) {
+        // The live view is best effort: a failed emit must never stall the partition.
+        this.logger.error({ err: error, partition, offset: message.offset }, 'emitting a playback event failed; skipped it');
+      }
       return;
     }
     const topic = context.getTopic();

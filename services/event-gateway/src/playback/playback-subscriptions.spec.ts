@@ -1,3 +1,4 @@
+import { MAX_STREAMS_PER_CONNECTION } from '@tributary/contracts';
 import { ALL_STREAMS_ROOM, planSubscriptionChange, streamRoom, subscriptionState } from './playback-subscriptions';
 
 const rooms = (...names: string[]) => new Set(['socket-id', ...names]);
@@ -50,6 +51,15 @@ describe(planSubscriptionChange.name, () => {
   ])('refuses %s with an error and changes nothing', (_what, request, code) => {
     const result = planSubscriptionChange('subscribe', request, rooms(ALL_STREAMS_ROOM));
     expect(result).toMatchObject({ ok: false, error: { code, during: 'subscribe', message: expect.any(String) } });
+  });
+
+  it('caps the streams of one connection', () => {
+    const many = rooms(...Array.from({ length: MAX_STREAMS_PER_CONNECTION }, (_, i) => streamRoom(`s${i}`)));
+    expect(planSubscriptionChange('subscribe', { streamId: 'one-more' }, many)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', message: expect.stringMatching(/at most 1000 streams per connection/) },
+    });
+    expect(planSubscriptionChange('subscribe', { streamId: 's1' }, many)).toMatchObject({ ok: true, join: [] });
   });
 
   it('never widens a handshake with a bad filter to every stream', () => {

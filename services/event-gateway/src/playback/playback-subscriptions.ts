@@ -1,4 +1,4 @@
-import { parseStreamIds, type PlaybackSocketError, type SubscriptionState } from '@tributary/contracts';
+import { MAX_STREAMS_PER_CONNECTION, parseStreamIds, type PlaybackSocketError, type SubscriptionState } from '@tributary/contracts';
 
 /** Room of the clients that receive every stream (connected without a filter). */
 export const ALL_STREAMS_ROOM = 'streams:*';
@@ -42,9 +42,11 @@ export function planSubscriptionChange(
   }
   const targets = parsed.streamIds.map(streamRoom);
   if (during === 'unsubscribe') return { ok: true, join: [], leave: targets.filter((room) => rooms.has(room)) };
-  return {
-    ok: true,
-    join: targets.filter((room) => !rooms.has(room)),
-    leave: rooms.has(ALL_STREAMS_ROOM) ? [ALL_STREAMS_ROOM] : [],
-  };
+  const join = targets.filter((room) => !rooms.has(room));
+  const subscribed = subscriptionState(rooms).streamIds.length;
+  if (subscribed + join.length > MAX_STREAMS_PER_CONNECTION) {
+    const message = `at most ${MAX_STREAMS_PER_CONNECTION} streams per connection (${subscribed} subscribed, ${join.length} more asked)`;
+    return { ok: false, error: { code: 'invalid_request', message, during } };
+  }
+  return { ok: true, join, leave: rooms.has(ALL_STREAMS_ROOM) ? [ALL_STREAMS_ROOM] : [] };
 }
