@@ -48,6 +48,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   /** Closed while the group rebalances: no segment is produced until we know which partitions we keep. */
   private fence?: { promise: Promise<void>; open: () => void };
   private assigned = new Set<number>();
+  private readonly highestSeen = new Map<number, bigint>();
   /** The latest ingest `ended` per stream (bounded), for pipelines created after it arrived. */
   private readonly endedPublishes = new Map<string, { session: string; lastChunkSequence?: number | undefined }>();
 
@@ -144,7 +145,10 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       }
     }
     for (const [streamId, entry] of this.lastSequences) if (!partitions.has(entry.partition)) this.lastSequences.delete(streamId);
-    for (const partition of lost) this.tracker.drop(partition);
+    for (const partition of lost) {
+      this.tracker.drop(partition);
+      this.highestSeen.delete(partition);
+    }
     this.logger.info({ partitions: [...partitions], lost }, 'video.ingest partitions assigned');
     const fence = this.fence;
     this.fence = undefined;
@@ -152,6 +156,13 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async onChunk({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    // After a rebalance kafkajs restarts a partition we kept from its committed offset, which
+    // re-delivers chunks already fed to a running pipeline: feeding them twice would corrupt the
+    // stream, so anything at or below the highest offset seen on the partition is skipped.
+    const offset = BigInt(message.offset);
+    const seen = this.highestSeen.get(partition);
+    if (seen !== undefined && offset <= seen) return;
+    this.highestSeen.set(partition, offset);
     this.tracker.track(partition, message.offset);
     const streamId = message.key?.toString() ?? '';
     const session = headerString(message.headers, VideoHeaders.publishSession);
