@@ -5,3 +5,4 @@ export * from './spans';
 export * from './logger';
 export * from './metrics';
 export * from './kafka-metrics';
+export * from './media-tracing';

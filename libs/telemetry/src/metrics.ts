@@ -215,17 +215,25 @@ export const transcodeMetrics = {
     ),
 };
 
+let windowBytesReader: (() => number) | undefined;
+
 export const viewerMetrics = {
-  windowBytes: () =>
-    once(
+  /** The gauge reads `read()` at scrape time (the window store's byte count). */
+  windowBytes: (read?: () => number) => {
+    if (read) windowBytesReader = read;
+    return once(
       'tributary_viewer_window_bytes',
       () =>
         new Gauge({
           name: 'tributary_viewer_window_bytes',
           help: 'Bytes held in the in-memory live HLS window (segments kept for serving).',
           registers: [registry],
+          collect() {
+            if (windowBytesReader) this.set(windowBytesReader());
+          },
         }),
-    ),
+    );
+  },
   segmentsServed: () =>
     once(
       'tributary_segments_served_total',

@@ -178,7 +178,7 @@ export function recordSpanError(span: Span, error: unknown): void {
   fail(span, error);
 }
 
-export { SpanKind, SpanStatusCode, type Span, type Link, type Attributes };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span, type Link, type Attributes };
 
 /**
  * Names the active HTTP server span after its route template (`POST /v1/events`, with
@@ -188,4 +188,10 @@ export { SpanKind, SpanStatusCode, type Span, type Link, type Attributes };
 export function setHttpRoute(route: string): void {
   const metadata = getRPCMetadata(context.active());
   if (metadata?.type === RPCType.HTTP) metadata.route = route;
+}
+
+/** A link to the active span (e.g. a long-lived request that caused many short traces). */
+export function linkToActiveSpan(attributes?: Attributes): Link | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && trace.isSpanContextValid(spanContext) ? { context: spanContext, attributes } : undefined;
 }

@@ -2,7 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { VideoHeaders } from '@tributary/contracts';
 import { injectTraceContext, type KafkaProducer } from '@tributary/kafka';
 import { TsChunker } from '@tributary/media';
-import type { Logger } from '@tributary/telemetry';
+import {
+  type Logger,
+  linkToActiveSpan,
+  recordSpanError,
+  ROOT_CONTEXT,
+  runInSpan,
+  SpanKind,
+  startLinkedSpan,
+  streamMetrics,
+} from '@tributary/telemetry';
 
 export interface PublishSessionOptions {
   streamId: string;
@@ -51,6 +60,7 @@ export class PublishSession {
   async run(request: IncomingMessage): Promise<PublishSummary> {
     const timer = setInterval(() => this.cutIfOld(request), Math.max(10, Math.floor(this.options.chunkMaxMs / 2)));
     let outcome: PublishSummary['outcome'] = 'aborted';
+    streamMetrics.active().inc();
     try {
       outcome = await new Promise<PublishSummary['outcome']>((resolve) => {
         request.on('data', (data: Buffer) => {
@@ -65,6 +75,7 @@ export class PublishSession {
       });
     } finally {
       clearInterval(timer);
+      streamMetrics.active().dec();
     }
     const last = this.chunker.drain();
     if (last && !this.failure) this.send(last, request);
@@ -97,21 +108,35 @@ export class PublishSession {
       );
     }
     const sequence = this.sequence++;
-    const headers = injectTraceContext({
+    streamMetrics.ingestedBytes().inc({ kind: 'video' }, chunk.length);
+    // One short trace per chunk (a publish request lasts for hours: one trace for all of it would
+    // never end), linked to the publish request's span. Its `send video.ingest` child puts the
+    // chunk's traceparent in the Kafka headers; the transcoder's segment span links back to it.
+    const span = startLinkedSpan('ingest chunk', [linkToActiveSpan()], {
+      parent: ROOT_CONTEXT,
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'tributary.stream_id': this.options.streamId,
+        'tributary.publish_session': this.options.sessionId,
+        'tributary.chunk.sequence': sequence,
+        'tributary.chunk.bytes': chunk.length,
+      },
+    });
+    const headers = runInSpan(span, () => injectTraceContext({
       [VideoHeaders.publishSession]: this.options.sessionId,
       [VideoHeaders.chunkSequence]: String(sequence),
       [VideoHeaders.ingestTimeMs]: String(Date.now()),
       [VideoHeaders.contentType]: 'video/mp2t',
-    });
+    }));
     this.inFlight += 1;
     if (this.inFlight >= this.options.maxInFlight) request.pause();
-    const sent = this.options.producer
-      .send(this.options.topic, [{ key: this.options.streamId, value: chunk, headers }])
+    const sent = runInSpan(span, () => this.options.producer.send(this.options.topic, [{ key: this.options.streamId, value: chunk, headers }]))
       .then(
         () => undefined,
         (error: unknown) => {
           // A chunk Kafka refused: stop this publish (a gap would corrupt the stream) and cut the connection.
           this.failure ??= error instanceof Error ? error : new Error(String(error));
+          recordSpanError(span, error);
           this.options.logger.error(
             { err: error, streamId: this.options.streamId, sequence },
             'could not write a video chunk to Kafka; disconnecting the publisher',
@@ -120,6 +145,7 @@ export class PublishSession {
         },
       )
       .finally(() => {
+        span.end();
         this.inFlight -= 1;
         this.sends.delete(sent);
         if (this.inFlight < this.options.maxInFlight && !this.failure && request.isPaused()) request.resume();
