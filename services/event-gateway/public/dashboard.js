@@ -70,7 +70,7 @@
         height: 110,
         legend: { show: false },
         scales: { x: { time: true } },
-        axes: [{ size: 24 }, { size: 44 }],
+        axes: [{ size: 24 }, { size: 56 }],
         series: [{}, { stroke: color, width: 2, fill: color + '22' }],
       },
       [[], []],
