@@ -19,6 +19,30 @@ export async function ensureTopics(
   specs: readonly TopicSpec[],
   options: { replicationFactor: number; logger: KafkaLogger },
 ): Promise<EnsureTopicsResult> {
+  // Right after creation a broker's metadata cache can still answer "does not host this
+  // topic-partition" (retriable; kafkajs only retries "leader not available"). Ensuring is
+  // idempotent, so the whole step is retried rather than failing the service's start-up.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await ensureTopicsOnce(kafka, specs, options);
+    } catch (error) {
+      if (attempt >= ENSURE_ATTEMPTS || (error as { retriable?: unknown }).retriable !== true) throw error;
+      options.logger.warn(
+        { component: 'kafka.admin', attempt, error: (error as Error).message },
+        'ensuring topics hit a retriable error; retrying',
+      );
+      await new Promise((wait) => setTimeout(wait, 500 * attempt));
+    }
+  }
+}
+
+const ENSURE_ATTEMPTS = 5;
+
+async function ensureTopicsOnce(
+  kafka: Kafka,
+  specs: readonly TopicSpec[],
+  options: { replicationFactor: number; logger: KafkaLogger },
+): Promise<EnsureTopicsResult> {
   const admin = kafka.admin();
   await admin.connect();
   try {
