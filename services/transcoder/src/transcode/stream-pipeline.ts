@@ -14,7 +14,7 @@ import {
   SegmentWatcher,
   selectLadder,
 } from '@tributary/media';
-import type { Logger } from '@tributary/telemetry';
+import { type Logger, publishSegmentTraced, SegmentLinkTracker, traceHeaders, transcodeMetrics } from '@tributary/telemetry';
 
 export interface OutgoingSegment {
   streamId: string;
@@ -117,6 +117,8 @@ export class StreamPipeline {
   private run?: FfmpegRun;
   private runs = 0;
   private restarts = 0;
+  /** The `ingest chunk` spans fed to ffmpeg since each rendition's last segment (segment spans link to them). */
+  private readonly chunkLinks = new SegmentLinkTracker();
   private hasAudio = false;
   private frameRate?: number;
   private baseDir?: string;
@@ -142,6 +144,11 @@ export class StreamPipeline {
 
   get currentState(): State {
     return this.state;
+  }
+
+  /** The running ffmpeg's pid (for diagnostics and fault tests). */
+  get ffmpegPid(): number | undefined {
+    return this.run?.process.running ? this.run.process.pid : undefined;
   }
 
   /** Next media sequence per rendition (to continue numbering in this process). */
@@ -354,6 +361,7 @@ export class StreamPipeline {
     }
     entry.run = run.id;
     entry.mediaEnd = run.lastMediaTime;
+    this.chunkLinks.chunkWritten(entry.traceparent ? { traceparent: entry.traceparent } : undefined);
     await run.process.write(entry.data);
   }
 
@@ -362,18 +370,32 @@ export class StreamPipeline {
     const sequence = this.nextSequence.get(segment.rendition) ?? 0;
     const discontinuity = this.discontinuityNext.has(segment.rendition);
     const programTime = segment.programTime ? new Date(segment.programTime) : new Date();
-    const delivered = await this.options.sink.segment({
-      streamId: this.streamId,
-      publishSessionId: this.publishSessionId,
-      rendition: segment.rendition,
-      sequence,
-      durationSeconds: segment.durationSeconds,
-      programTime: (Number.isNaN(programTime.getTime()) ? new Date() : programTime).toISOString(),
-      discontinuity,
-      transcodeSession: run.session,
-      ...(this.lastTraceparent ? { traceparent: this.lastTraceparent } : {}),
-      data: segment.data,
-    });
+    // `transcode segment` (linked to the chunks that fed it) → `segment published` → send; the
+    // segment's traceparent is the publishing span's, so viewer-api's `segment served` links here.
+    const delivered = await publishSegmentTraced(
+      {
+        streamId: this.streamId,
+        rendition: segment.rendition,
+        sequence,
+        durationSeconds: segment.durationSeconds,
+        chunks: this.chunkLinks.segmentDone(segment.rendition),
+      },
+      () => {
+        const traceparent = traceHeaders().traceparent ?? this.lastTraceparent;
+        return this.options.sink.segment({
+          streamId: this.streamId,
+          publishSessionId: this.publishSessionId,
+          rendition: segment.rendition,
+          sequence,
+          durationSeconds: segment.durationSeconds,
+          programTime: (Number.isNaN(programTime.getTime()) ? new Date() : programTime).toISOString(),
+          discontinuity,
+          transcodeSession: run.session,
+          ...(traceparent ? { traceparent } : {}),
+          data: segment.data,
+        });
+      },
+    );
     if (!delivered) return;
     this.nextSequence.set(segment.rendition, sequence + 1);
     this.discontinuityNext.delete(segment.rendition);
@@ -408,6 +430,7 @@ export class StreamPipeline {
     const reason = `ffmpeg exited with ${signal ? `signal ${signal}` : `code ${code}`}: ${lastLines(stderrTail)}`;
     if (this.restarts < this.options.settings.maxRestarts) {
       this.restarts += 1;
+      transcodeMetrics.ffmpegRestarts().inc({ reason: signal ? 'signal' : 'exit' });
       const delay = Math.min(10_000, 500 * 2 ** (this.restarts - 1));
       this.options.logger.warn({ restart: this.restarts, delayMs: delay, reason }, 'ffmpeg crashed; restarting');
       await new Promise((resolve) => setTimeout(resolve, delay));
