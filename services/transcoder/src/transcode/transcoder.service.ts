@@ -121,6 +121,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    for (const timer of this.commitTimers.values()) clearTimeout(timer);
+    this.commitTimers.clear();
     await this.ingestRunner?.stop();
     await this.statusRunner?.stop();
     // Uncommitted input is re-read by the partition's next owner; stop ffmpeg without output.
@@ -348,7 +350,13 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
 
   private endIdleStreams(): void {
     const now = Date.now();
-    for (const pipeline of this.pipelines.values()) {
+    for (const [streamId, pipeline] of this.pipelines) {
+      if (pipeline.isFinished) {
+        // Keep only what the next publish of the stream needs: its last media sequences.
+        this.remember(pipeline);
+        this.pipelines.delete(streamId);
+        continue;
+      }
       if (!pipeline.isFinished && now - pipeline.lastChunkAt > this.config.idleTimeoutMs && pipeline.currentState !== 'ending') {
         this.logger.warn({ streamId: pipeline.streamId }, 'no input for the idle timeout; ending the stream');
         void pipeline.endAfter(undefined, 'input idle');

@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type StreamStatus, TS_PACKET_SIZE } from '@tributary/contracts';
+import { resolveMediaTools } from '@tributary/media';
+import pino from 'pino';
+import { type OutgoingSegment, type PipelineSink, StreamPipeline } from './stream-pipeline';
+
+/** StreamPipeline with real ffmpeg/ffprobe and a recording sink (no Kafka): restarts, garbage, ladder. */
+const run = promisify(execFile);
+const tools = resolveMediaTools({ searchPath: process.env.PATH });
+const logger = pino({ level: process.env.PIPELINE_LOG ?? 'silent' });
+
+let dir: string;
+let source: Buffer;
+
+class RecordingSink implements PipelineSink {
+  readonly segments: OutgoingSegment[] = [];
+  readonly statuses: Omit<StreamStatus, 'reporter' | 'ts'>[] = [];
+  readonly done = new Set<string>();
+  thumbnails = 0;
+  async segment(segment: OutgoingSegment): Promise<boolean> {
+    this.segments.push(segment);
+    return true;
+  }
+  async thumbnail(): Promise<void> {
+    this.thumbnails += 1;
+  }
+  async status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void> {
+    this.statuses.push(status);
+  }
+  chunkDone(_partition: number, offset: string): void {
+    this.done.add(offset);
+  }
+}
+
+function pipeline(sink: PipelineSink, last = new Map<string, number>()): StreamPipeline {
+  return new StreamPipeline({
+    streamId: 'cam',
+    partition: 0,
+    publishSessionId: 'session-1',
+    record: {
+      id: 'cam',
+      title: 'cam',
+      ladder: [
+        { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
+        { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 },
+      ],
+      segment_duration_seconds: 1,
+      stream_key_sha256: '0'.repeat(64),
+      created_at: new Date().toISOString(),
+    },
+    lastSequences: Promise.resolve(last),
+    sink,
+    logger,
+    settings: {
+      tools,
+      workDir: dir,
+      preset: 'ultrafast',
+      threads: 1,
+      thumbnailIntervalSeconds: 2,
+      maxRestarts: 2,
+      probeMaxBytes: 256 * 1024,
+      probeInitialBytes: 32 * 1024,
+    },
+  });
+}
+
+const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100) =>
+  Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pipeline-it-'));
+  const file = join(dir, 'source.ts');
+  await run(tools.ffmpeg, [
+    '-hide_banner', '-loglevel', 'error',
+    '-f', 'lavfi', '-i', 'testsrc=size=480x270:rate=10', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+    '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-c:a', 'aac', '-f', 'mpegts', file,
+  ]);
+  source = await readFile(file);
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe(StreamPipeline.name, () => {
+  it('never upscales, continues numbering after the last known sequence, and restarts a killed ffmpeg with a discontinuity', async () => {
+    const sink = new RecordingSink();
+    const subject = pipeline(sink, new Map([['180p', 41]]));
+    const chunks = chunksOf(source);
+    let killed = false;
+    for (const [index, chunk] of chunks.entries()) {
+      await subject.feed({ offset: String(index), sequence: index, data: chunk });
+      if (!killed && index >= chunks.length / 2) {
+        // Crash ffmpeg once it has produced output, mid-stream.
+        const deadline = Date.now() + 60_000;
+        while (sink.segments.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        const pid = subject.ffmpegPid;
+        expect(pid).toBeDefined();
+        process.kill(pid!, 'SIGKILL');
+        killed = true;
+      }
+    }
+    expect(killed).toBe(true);
+    await subject.endAfter(chunks.length - 1, 'publisher ended');
+    await subject.finished;
+
+    const live = sink.statuses.find((status) => status.state === 'live');
+    // 270p source: the 360p rung would upscale, so only 180p is produced.
+    expect(live?.renditions?.map((rendition) => `${rendition.name}:${rendition.height}`)).toEqual(['180p:180']);
+    expect(sink.statuses.at(-1)?.state).toBe('ended');
+
+    const numbers = sink.segments.map((segment) => segment.sequence);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 42 + i));
+    expect(sink.segments[0]!.discontinuity).toBe(true); // continues after earlier output
+    const sessions = [...new Set(sink.segments.map((segment) => segment.transcodeSession))];
+    expect(sessions.length).toBe(2); // the restart made a second ffmpeg run
+    const firstOfSecondRun = sink.segments.find((segment) => segment.transcodeSession === sessions[1]);
+    expect(firstOfSecondRun?.discontinuity).toBe(true);
+    expect(sink.segments.filter((segment) => segment.discontinuity)).toHaveLength(2);
+    // Every input chunk is accounted for (its offset may be committed).
+    expect(sink.done.size).toBe(chunks.length);
+    expect(sink.thumbnails).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('marks garbage input error with the reason and releases its chunks', async () => {
+    const sink = new RecordingSink();
+    const subject = pipeline(sink);
+    const garbage = randomBytes(TS_PACKET_SIZE * 2000);
+    const chunks = chunksOf(garbage);
+    for (const [index, chunk] of chunks.entries()) await subject.feed({ offset: String(index), sequence: index, data: chunk });
+    await subject.endAfter(chunks.length - 1, 'publisher ended');
+    await subject.finished;
+    expect(sink.statuses.map((status) => status.state)).toEqual(['error']);
+    expect(sink.statuses[0]!.reason).toMatch(/not decodable video/);
+    expect(sink.segments).toHaveLength(0);
+    expect(sink.done.size).toBe(chunks.length);
+  }, 60_000);
+});
