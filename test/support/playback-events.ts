@@ -9,6 +9,7 @@ import {
   type PlaybackSocketError,
   type SubscriptionState,
 } from '@tributary/contracts';
+import { registerCompressionCodecs } from '@tributary/kafka';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { io, type Socket } from 'socket.io-client';
 
@@ -21,6 +22,8 @@ export function kafkaBrokers(): string {
 }
 
 export function testKafka(): Kafka {
+  // The services compress with KAFKA_COMPRESSION (lz4 by default): a raw kafkajs reader needs the codecs.
+  registerCompressionCodecs();
   return new Kafka({ clientId: 'e2e-reader', brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { registerCompressionCodecs } from '@tributary/kafka';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 
 /** Helpers for tests of the video path (ingest, transcoder): read topics back, run ffmpeg. */
@@ -25,6 +26,8 @@ function toRead(topic: string, partition: number, message: KafkaMessage): ReadMe
 }
 
 export function kafkaFor(brokers: string): Kafka {
+  // The services compress with KAFKA_COMPRESSION (lz4 by default): a raw kafkajs reader needs the codecs.
+  registerCompressionCodecs();
   return new Kafka({ brokers: brokers.split(','), clientId: `test-${randomUUID().slice(0, 6)}`, logLevel: logLevel.NOTHING });
 }
 
