@@ -12,6 +12,7 @@ import {
   waitFor,
   warmUp,
 } from './support/playback-events';
+import { publishTestPattern } from './support/video-topics';
 
 /**
  * Tracing end to end, with the built services exporting over OTLP/HTTP (JSON) to a real receiver
@@ -167,5 +168,126 @@ describe('tracing across the event path', () => {
     await fetch(`${viewerApi.url}/metrics`);
     await new Promise((wait) => setTimeout(wait, 1_000));
     expect(receiver.spans.filter((span) => /healthz|metrics/.test(String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? span.name)))).toEqual([]);
+  });
+});
+
+/**
+ * The media path: publisher → ingest (`ingest chunk` → `send video.ingest`) → transcoder
+ * (`transcode segment` LINKED to the chunk sends that fed it → `segment published` → `send
+ * video.segments`) → viewer-api (`segment served`, a child of the GET, LINKED to the segment's
+ * traceparent). Links, not parents: a segment has many input chunks, and a publish lasts hours.
+ */
+describe('tracing across the media path', () => {
+  const prefix = uniquePrefix('media-trace');
+  let receiver: OtlpReceiver;
+  const services: ServiceProcess[] = [];
+  let ingestUrl = '';
+  let viewerUrl = '';
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const env = {
+      KAFKA_BROKERS: kafkaBrokers(),
+      TOPIC_PREFIX: prefix,
+      KAFKA_VIDEO_PARTITIONS: '1',
+      KAFKA_EVENT_PARTITIONS: '1',
+      LOG_LEVEL: 'warn',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    };
+    const ingestPort = await freePort();
+    const ingest = await startService('ingest', { port: ingestPort, env: { ...env, INGEST_PORT: String(ingestPort) } });
+    services.push(ingest);
+    ingestUrl = ingest.url;
+    const transcoderPort = await freePort();
+    services.push(
+      await startService('transcoder', {
+        port: transcoderPort,
+        env: {
+          ...env,
+          TRANSCODER_PORT: String(transcoderPort),
+          TRANSCODER_GROUP_ID: `transcoder-${prefix}`,
+          TRANSCODER_PRESET: 'ultrafast',
+          TRANSCODER_THREADS: '1',
+          TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
+        },
+      }),
+    );
+    const viewerPort = await freePort();
+    const viewer = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
+    services.push(viewer);
+    viewerUrl = viewer.url;
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const service of [...services].reverse()) await service.stop();
+    await receiver?.close();
+  });
+
+  it('links ingest chunks → transcoded segment → served segment', async () => {
+    const streamId = `trace-${randomBytes(3).toString('hex')}`;
+    const created = await fetch(`${ingestUrl}/v1/streams`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: streamId, title: streamId, segment_duration_seconds: 1 }),
+    });
+    expect(created.status).toBe(201);
+    const { streamKey } = (await created.json()) as { streamKey: string };
+    const publisher = publishTestPattern(`${ingestUrl}/live/${streamKey}`, { size: '640x360', rate: 10, seconds: 6 });
+
+    // The first segment in viewer-api's live window, served over HTTP.
+    let segmentUri: string | undefined;
+    const deadline = Date.now() + 90_000;
+    while (!segmentUri) {
+      if (Date.now() > deadline) throw new Error('no live segment reached viewer-api within 90 s');
+      const playlist = await fetch(`${viewerUrl}/live/${streamId}/360p/index.m3u8`);
+      if (playlist.ok) segmentUri = (await playlist.text()).split('\n').find((line) => line.trim() !== '' && !line.startsWith('#'));
+      if (!segmentUri) await new Promise((wait) => setTimeout(wait, 500));
+    }
+    const served = await fetch(`${viewerUrl}/live/${streamId}/360p/${segmentUri}`);
+    expect(served.status).toBe(200);
+    await served.arrayBuffer();
+    await publisher.done.catch(() => undefined);
+
+    const isServed = (span: ReceivedSpan) =>
+      span.service === 'viewer-api' && span.name === 'segment served' && span.attributes['tributary.stream_id'] === streamId;
+    await receiver.waitFor((all) => all.some(isServed), 30_000);
+    const servedSpan = receiver.spans.find(isServed)!;
+    // A child of the GET's server span…
+    const get = receiver.spans.find((span) => span.spanId === servedSpan.parentSpanId);
+    expect(get?.kind).toBe(SPAN_KIND.server);
+    expect(get?.name).toBe('GET /live/:id/:rendition/:file');
+    // …linked into the transcoder's trace of that segment.
+    expect(servedSpan.links).toHaveLength(1);
+    const segmentTraceId = servedSpan.links[0]!.traceId;
+    const transcoderSpans = (
+      await receiver.waitFor((all) => all.some((span) => span.traceId === segmentTraceId && span.name === 'transcode segment'), 20_000)
+    ).filter((span) => span.traceId === segmentTraceId);
+    const transcode = one(transcoderSpans, (span) => span.name === 'transcode segment', 'transcode segment span');
+    expect(transcode.service).toBe('transcoder');
+    expect(transcode.parentSpanId).toBeUndefined();
+    expect(transcode.attributes).toMatchObject({ 'tributary.stream_id': streamId, 'tributary.rendition': '360p' });
+    expect(transcode.attributes['tributary.segment.duration_s']).toBeGreaterThan(0);
+    const published = one(transcoderSpans, (span) => span.name === 'segment published', 'segment published span');
+    expect(published.parentSpanId).toBe(transcode.spanId);
+    const send = one(transcoderSpans, (span) => span.name === `send ${topicName(Topics.videoSegments, prefix)}`, 'segment send span');
+    expect(send.parentSpanId).toBe(published.spanId);
+    expect([send.spanId, published.spanId]).toContain(servedSpan.links[0]!.spanId);
+
+    // The segment span links to the chunks that fed it: each link is an ingest `send video.ingest`
+    // span whose parent is an `ingest chunk` span of this stream.
+    expect(transcode.links.length).toBeGreaterThan(0);
+    const ingestTopic = topicName(Topics.videoIngest, prefix);
+    await receiver.waitFor((all) => transcode.links.every((link) => all.some((span) => span.spanId === link.spanId)), 20_000);
+    for (const link of transcode.links) {
+      const chunkSend = receiver.spans.find((span) => span.spanId === link.spanId && span.traceId === link.traceId);
+      expect(chunkSend?.service).toBe('ingest');
+      expect(chunkSend?.name).toBe(`send ${ingestTopic}`);
+      const chunk = receiver.spans.find((span) => span.spanId === chunkSend?.parentSpanId);
+      expect(chunk?.name).toBe('ingest chunk');
+      expect(chunk?.attributes['tributary.stream_id']).toBe(streamId);
+      expect(chunk?.links).toHaveLength(1); // to the long-lived publish request
+    }
   });
 });
