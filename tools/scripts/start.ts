@@ -5,8 +5,17 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv, port, optionalStr, int, processEnv } from '@tributary/config';
-import { REPO_ROOT, type LocalKafka, type ServiceName, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { bool, int, optionalStr, parseEnv, port, processEnv } from '@tributary/config';
+import {
+  createDemoStream,
+  type LocalKafka,
+  REPO_ROOT,
+  type ServiceName,
+  type ServiceProcess,
+  startDemoPublisher,
+  startLocalKafka,
+  startService,
+} from '@tributary/devkit';
 import { runSimulation } from './simulator/simulator';
 
 const env = parseEnv(
@@ -18,6 +27,8 @@ const env = parseEnv(
     eventGatewayPort: port('EVENT_GATEWAY_PORT', 8082),
     transcoderPort: port('TRANSCODER_PORT', 8083),
     simulatorRate: int('DEMO_EVENT_RATE', { default: 5, min: 0, max: 100_000 }),
+    demoVideo: bool('DEMO_VIDEO', { default: true }),
+    adminToken: optionalStr('ADMIN_TOKEN'),
   },
   processEnv(),
 );
@@ -105,6 +116,17 @@ async function main(): Promise<void> {
     startPlatformService('event-gateway', env.eventGatewayPort, brokers),
   ]);
 
+  let playerUrl: string | undefined;
+  if (env.demoVideo) {
+    const ingestUrl = `http://127.0.0.1:${env.ingestPort}`;
+    const demo = await createDemoStream({ ingestUrl, adminToken: env.adminToken });
+    const publisherLog = createWriteStream(join(logDir, 'demo-publisher.log'), { flags: 'a' });
+    const publisher = startDemoPublisher({ ingestUrl, streamKey: demo.streamKey, log: (line) => publisherLog.write(`${line}\n`) });
+    running.push({ name: 'demo publisher', stop: () => publisher.stop() });
+    playerUrl = `http://localhost:${env.viewerApiPort}/watch/${demo.id}`;
+    say(`demo stream "${demo.id}" publishing a test pattern (720p, clock, tone) to ingest`);
+  }
+
   if (env.simulatorRate > 0) {
     const abort = new AbortController();
     const simulation = runSimulation({
@@ -126,6 +148,12 @@ async function main(): Promise<void> {
 
   say('');
   say('Tributary is running:');
+  if (playerUrl) {
+    say(`  player (demo stream):      ${playerUrl}   (video appears a few seconds after start)`);
+    say(`  HLS master playlist:       http://localhost:${env.viewerApiPort}/live/demo/master.m3u8`);
+    say(`  MJPEG preview:             http://localhost:${env.viewerApiPort}/live/demo/preview.mjpeg`);
+  }
+  say(`  streams:                   http://localhost:${env.viewerApiPort}/v1/streams`);
   say(`  dashboard (live events):   http://localhost:${env.eventGatewayPort}/`);
   say(`  Socket.IO namespace:       http://localhost:${env.eventGatewayPort}/playback  (server event "playback.event")`);
   say(`  playback events endpoint:  POST http://localhost:${env.viewerApiPort}/v1/events`);
