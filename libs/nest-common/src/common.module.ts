@@ -1,7 +1,8 @@
-import { type DynamicModule, Global, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Global, type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from '@tributary/telemetry';
+import { ConnectionDrainMiddleware } from './connection-drain.middleware';
 import { AllExceptionsFilter } from './exception.filter';
 import { HealthController } from './health.controller';
 import { ReadinessRegistry } from './readiness';
@@ -14,7 +15,7 @@ import { ROOT_LOGGER } from './tokens';
  */
 @Global()
 @Module({})
-export class CommonModule {
+export class CommonModule implements NestModule {
   static forRoot(logger: Logger): DynamicModule {
     return {
       module: CommonModule,
@@ -40,5 +41,9 @@ export class CommonModule {
       ],
       exports: [ROOT_LOGGER, ReadinessRegistry],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ConnectionDrainMiddleware).forRoutes('{*splat}');
   }
 }

@@ -1,5 +1,6 @@
 export * from './tokens';
 export * from './readiness';
+export * from './connection-drain.middleware';
 export * from './health.controller';
 export * from './exception.filter';
 export * from './common.module';

@@ -15,6 +15,10 @@ export class ReadinessRegistry {
     this.checks.set(name, check);
   }
 
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
   markShuttingDown(): void {
     this.shuttingDown = true;
   }

@@ -1,6 +1,5 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { EventsDrain } from './events-drain';
 
 /**
  * Players on any origin post events (fetch or sendBeacon), so `/v1/events` allows every origin.
@@ -8,10 +7,7 @@ import { EventsDrain } from './events-drain';
  */
 @Injectable()
 export class EventsCorsMiddleware implements NestMiddleware {
-  constructor(private readonly drain: EventsDrain) {}
-
   use(request: Request, response: Response, next: NextFunction): void {
-    this.drain.closeConnectionIfDraining(response);
     response.setHeader('Access-Control-Allow-Origin', '*');
     response.setHeader('Access-Control-Expose-Headers', 'Retry-After');
     if (request.method === 'OPTIONS') {

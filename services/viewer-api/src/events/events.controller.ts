@@ -1,6 +1,5 @@
-import { Controller, HttpCode, HttpStatus, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { EventsDrain } from './events-drain';
+import { Controller, HttpCode, HttpStatus, Inject, Post, Req, UseFilters } from '@nestjs/common';
+import type { Request } from 'express';
 import { EventsBodyReader } from './events-body.reader';
 import { EventsUnavailableFilter } from './events-unavailable.filter';
 import { EventsService } from './events.service';
@@ -19,7 +18,6 @@ export class EventsController {
 
   constructor(
     private readonly events: EventsService,
-    private readonly drain: EventsDrain,
     @Inject(EVENTS_OPTIONS) options: EventsOptions,
   ) {
     this.reader = new EventsBodyReader(options.maxBodyBytes);
@@ -28,11 +26,10 @@ export class EventsController {
   /** 202 only after Kafka acknowledged every event of the request. */
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  async ingest(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<EventsAccepted> {
+  async ingest(@Req() request: Request): Promise<EventsAccepted> {
     const body = await this.reader.read(request);
     const events = this.events.parse(body);
     const accepted = await this.events.publish(events);
-    this.drain.closeConnectionIfDraining(response);
     return { accepted };
   }
 }

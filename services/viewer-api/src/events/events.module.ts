@@ -1,6 +1,5 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { EventsCorsMiddleware } from './events-cors.middleware';
-import { EventsDrain } from './events-drain';
 import { EventsUnavailableFilter } from './events-unavailable.filter';
 import { EventsController } from './events.controller';
 import { EVENTS_OPTIONS, type EventsOptions } from './events.options';
@@ -13,7 +12,7 @@ export class EventsModule implements NestModule {
     return {
       module: EventsModule,
       controllers: [EventsController],
-      providers: [{ provide: EVENTS_OPTIONS, useValue: options }, EventsService, EventsUnavailableFilter, EventsDrain],
+      providers: [{ provide: EVENTS_OPTIONS, useValue: options }, EventsService, EventsUnavailableFilter],
     };
   }
 
