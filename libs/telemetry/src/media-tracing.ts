@@ -21,7 +21,7 @@ import { type HeaderCarrier, linkFromHeaders, withSpan } from './spans';
  * ```
  */
 export class SegmentLinkTracker {
-  private readonly chunks: { index: number; link: Link; writtenAt: number }[] = [];
+  private readonly chunks: { index: number; link: Link | undefined; writtenAt: number }[] = [];
   private nextIndex = 0;
   /** Per rendition: index of the first chunk not yet attributed to one of its segments. */
   private readonly cursors = new Map<string, number>();
@@ -30,10 +30,10 @@ export class SegmentLinkTracker {
 
   /** Records a chunk written to ffmpeg (its headers carry the `ingest chunk` trace context). */
   chunkWritten(headers: HeaderCarrier | undefined, writtenAt = Date.now()): void {
-    const link = linkFromHeaders(headers);
-    const index = this.nextIndex++;
-    if (link) this.chunks.push({ index, link, writtenAt });
-    // Bounded: a rendition that never produces (or a stalled ffmpeg) cannot grow this forever.
+    // Kept without a link too (tracing off): the encode-time metric still needs writtenAt.
+    this.chunks.push({ index: this.nextIndex++, link: linkFromHeaders(headers), writtenAt });
+    // Bounded, not trimmed per rendition: a rendition that has not produced yet still needs the
+    // chunks since the start, and one that never produces (or a stalled ffmpeg) cannot grow this.
     const keep = this.maxLinks * 8;
     if (this.chunks.length > keep) this.chunks.splice(0, this.chunks.length - keep);
   }
@@ -46,17 +46,8 @@ export class SegmentLinkTracker {
     const from = this.cursors.get(rendition) ?? 0;
     this.cursors.set(rendition, this.nextIndex);
     const fed = this.chunks.filter((chunk) => chunk.index >= from);
-    this.trim();
-    return { links: fed.slice(-this.maxLinks).map((chunk) => chunk.link), firstWrittenAt: fed[0]?.writtenAt };
-  }
-
-  /** Forgets chunks every rendition has already consumed. */
-  private trim(): void {
-    if (this.cursors.size === 0) return;
-    const oldest = Math.min(...this.cursors.values());
-    const drop = this.chunks.findIndex((chunk) => chunk.index >= oldest);
-    if (drop > 0) this.chunks.splice(0, drop);
-    else if (drop === -1) this.chunks.length = 0;
+    const links = fed.map((chunk) => chunk.link).filter((link): link is Link => link !== undefined);
+    return { links: links.slice(-this.maxLinks), firstWrittenAt: fed[0]?.writtenAt };
   }
 }
 
