@@ -64,6 +64,13 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** VmRSS of a process and all its descendants (e.g. the transcoder and its ffmpeg children). */
+export function treeRssBytes(pid: number): number {
+  let total = rssBytes(pid);
+  for (const child of childPids(pid)) total += treeRssBytes(child);
+  return total;
+}
+
 /** The pid listening on a local TCP port (from /proc/net/tcp + /proc/<pid>/fd), or undefined. */
 export function pidListeningOn(port: number): number | undefined {
   const inodes = new Set<string>();

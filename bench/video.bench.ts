@@ -1,0 +1,625 @@
+/**
+ * Video benchmark (issue 3): `npm run bench:video`.
+ *
+ *   1. transcode speed  one MPEG-TS file pushed to ingest as fast as ingest takes it, through Kafka
+ *                       and the transcoder, until its last segment is in video.segments; versus bare
+ *                       ffmpeg running the same ladder (libs/media buildTranscodeArgs, the same
+ *                       preset, threads and thumbnails as the transcoder) on the same file, in the
+ *                       same run. Speed = media seconds / wall seconds; ratio = pipeline / bare.
+ *   2. glass-to-glass   a live publisher (ffmpeg -re) per segment duration (1 s, 2 s): for each
+ *                       segment, the time from its first frame entering ingest (the chunk's
+ *                       tributary-ingest-time-ms header, matched by PTS) to the segment being
+ *                       listed in viewer-api's media playlist (polled every 100 ms). p50/p95.
+ *   3. memory           VmRSS of viewer-api and of the transcoder (node + its ffmpeg children)
+ *                       with 1 and then 3 live streams; per stream = (3 streams − 1 stream) / 2.
+ *
+ * Not a test: it exits non-zero only when the harness fails.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv, str } from '@tributary/config';
+import { DEFAULT_LADDER, topicName, Topics, VideoHeaders } from '@tributary/contracts';
+import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { createKafkaClient, headerString, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
+import { buildTranscodeArgs, maxPts, probeBuffer, resolveMediaTools, selectLadder } from '@tributary/media';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
+
+const videoEnvSpec = {
+  kafkaBrokers: optionalStr('KAFKA_BROKERS'),
+  /** Length of the file in the speed test. */
+  fileSeconds: int('BENCH_VIDEO_FILE_SECONDS', { default: 20, min: 4, max: 600 }),
+  fileSize: str('BENCH_VIDEO_FILE_SIZE', { default: '1280x720', pattern: /^\d+x\d+$/ }),
+  /** Source size of the live publishers (the ladder keeps the rungs at or below it). */
+  liveSize: str('BENCH_VIDEO_LIVE_SIZE', { default: '854x480', pattern: /^\d+x\d+$/ }),
+  liveSeconds: int('BENCH_VIDEO_LIVE_SECONDS', { default: 30, min: 10, max: 600 }),
+  segmentDurations: list('BENCH_VIDEO_SEGMENTS', { default: ['1', '2'] }),
+  memoryStreams: int('BENCH_VIDEO_MEMORY_STREAMS', { default: 3, min: 2, max: 10 }),
+  preset: str('TRANSCODER_PRESET', { default: 'veryfast' }),
+  threads: int('TRANSCODER_THREADS', { default: 2, min: 0, max: 64 }),
+  thumbnails: int('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
+  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory'] }),
+  serviceLogLevel: str('BENCH_SERVICE_LOG_LEVEL', { default: 'warn' }),
+};
+type VideoConfig = ConfigOf<typeof videoEnvSpec>;
+
+const TARGET_RATIO = 0.9;
+const TARGET_G2G: Record<number, number> = { 1: 5_000, 2: 8_000 };
+
+const runId = randomUUID().slice(0, 8);
+const prefix = `bench-${runId}`;
+const log = (line: string) => process.stderr.write(`[bench:video] ${line}\n`);
+const kafkaLogger: KafkaLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (fields, message) => {
+    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
+  },
+  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
+};
+
+function run(command: string, args: string[], what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} exited with ${code}: ${stderr}`))));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services
+
+interface Services {
+  ingest: ServiceProcess;
+  transcoder: ServiceProcess;
+  viewerApi: ServiceProcess;
+}
+
+async function startServices(config: VideoConfig, brokers: string, workDir: string): Promise<Services> {
+  const [ingestPort, transcoderPort, viewerPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: config.serviceLogLevel, NODE_ENV: 'production' };
+  // Ingest creates the topics and the registry the others read; start it first.
+  const ingest = await startService('ingest', {
+    port: ingestPort,
+    env: { ...common, INGEST_PORT: String(ingestPort), INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}` },
+    readyTimeoutMs: 120_000,
+  });
+  const [transcoder, viewerApi] = await Promise.all([
+    startService('transcoder', {
+      port: transcoderPort,
+      env: {
+        ...common,
+        TRANSCODER_PORT: String(transcoderPort),
+        TRANSCODER_GROUP_ID: `${prefix}-transcoder`,
+        TRANSCODER_WORK_DIR: join(workDir, 'transcoder'),
+        TRANSCODER_PRESET: config.preset,
+        TRANSCODER_THREADS: String(config.threads),
+        TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: String(config.thumbnails),
+        TRANSCODER_IDLE_TIMEOUT_MS: '10000',
+      },
+      readyTimeoutMs: 120_000,
+    }),
+    startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) }, readyTimeoutMs: 120_000 }),
+  ]);
+  return { ingest, transcoder, viewerApi };
+}
+
+async function createStream(ingestUrl: string, id: string, segmentSeconds: number): Promise<string> {
+  const response = await fetch(`${ingestUrl}/v1/streams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, title: `bench ${id}`, segment_duration_seconds: segmentSeconds }),
+  });
+  const body = (await response.json()) as { streamKey?: string; message?: string };
+  if (!response.ok || !body.streamKey) throw new Error(`POST /v1/streams answered ${response.status}: ${JSON.stringify(body)}`);
+  return body.streamKey;
+}
+
+/** A consumer of one of our prefixed topics from the beginning, handing messages to `onMessage`. */
+async function tap(kafka: Kafka, topic: string, onMessage: (message: KafkaMessage) => void): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId: `${prefix}-tap-${topic}-${randomUUID().slice(0, 6)}`, allowAutoTopicCreation: false });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      onMessage(message);
+    },
+  });
+  await joined;
+  return consumer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Transcode speed
+
+interface SpeedResult {
+  mediaSeconds: number;
+  bareSeconds: number;
+  pipelineSeconds: number;
+  renditions: string;
+  segments: number;
+}
+
+async function runSpeed(config: VideoConfig, services: Services, kafka: Kafka, workDir: string): Promise<SpeedResult> {
+  const tools = resolveMediaTools({});
+  const file = join(workDir, 'input.ts');
+  const [width, height] = config.fileSize.split('x').map(Number) as [number, number];
+  log(`speed: making a ${config.fileSeconds} s ${config.fileSize} test file…`);
+  await run(
+    tools.ffmpeg,
+    [
+      '-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`,
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', String(config.fileSeconds),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-pix_fmt', 'yuv420p', '-b:v', '6000k',
+      '-c:a', 'aac', '-b:a', '128k',
+      '-f', 'mpegts', file,
+    ],
+    'making the test file',
+  );
+  const head = Buffer.alloc(Math.min(statSync(file).size, 1024 * 1024));
+  await new Promise<void>((resolve, reject) => {
+    let offset = 0;
+    createReadStream(file, { end: head.length - 1 })
+      .on('data', (chunk) => {
+        (chunk as Buffer).copy(head, offset);
+        offset += chunk.length;
+      })
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+  const source = await probeBuffer(tools.ffprobe, head, 120_000);
+  const renditions = selectLadder(DEFAULT_LADDER, source, { preset: config.preset });
+  const segmentSeconds = 2;
+
+  // Bare ffmpeg: the transcoder's own argument builder, reading the file instead of stdin.
+  const bareDir = join(workDir, 'bare');
+  for (const rendition of renditions) mkdirSync(join(bareDir, rendition.name), { recursive: true });
+  const args = buildTranscodeArgs({
+    renditions,
+    outputDir: bareDir,
+    segmentDurationSeconds: segmentSeconds,
+    hasAudio: source.hasAudio,
+    ...(source.frameRate ? { frameRate: source.frameRate } : {}),
+    inputArgs: ['-i', file],
+    preset: config.preset,
+    threads: config.threads,
+    thumbnailIntervalSeconds: config.thumbnails,
+  });
+  log(`speed: bare ffmpeg, ${renditions.map((rendition) => rendition.name).join('+')}, preset ${config.preset}, threads ${config.threads}…`);
+  const bareStart = performance.now();
+  await run(tools.ffmpeg, args, 'bare ffmpeg');
+  const bareSeconds = (performance.now() - bareStart) / 1000;
+  log(`speed: bare ${fmt(bareSeconds, 1)} s`);
+
+  // Through the pipeline.
+  const streamId = `speed-${runId}`;
+  const key = await createStream(services.ingest.url, streamId, segmentSeconds);
+  let lastSegmentAt = 0;
+  let segments = 0;
+  const mediaByRendition = new Map<string, number>();
+  const segmentsTap = await tap(kafka, topicName(Topics.videoSegments, prefix), (message) => {
+    if (message.key?.toString() !== streamId) return;
+    if (headerString(message.headers, VideoHeaders.segmentKind) !== 'media') return;
+    const rendition = headerString(message.headers, VideoHeaders.rendition) ?? '?';
+    const duration = Number(headerString(message.headers, VideoHeaders.durationSeconds) ?? 0);
+    mediaByRendition.set(rendition, (mediaByRendition.get(rendition) ?? 0) + duration);
+    segments += 1;
+    lastSegmentAt = performance.now();
+  });
+  try {
+    log(`speed: pushing the file to ingest as fast as it takes it…`);
+    const started = performance.now();
+    const response = await fetch(`${services.ingest.url}/live/${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp2t' },
+      body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    if (!response.ok) throw new Error(`publishing answered ${response.status}: ${await response.text()}`);
+    await response.arrayBuffer();
+    // Done when every rendition has (nearly) the whole duration and nothing new came for 8 s.
+    const complete = () =>
+      renditions.every((rendition) => (mediaByRendition.get(rendition.name) ?? 0) >= config.fileSeconds - segmentSeconds - 0.1);
+    const deadline = Date.now() + Math.max(300_000, config.fileSeconds * 20_000);
+    while (Date.now() < deadline) {
+      if (complete() && performance.now() - lastSegmentAt > 8_000) break;
+      await sleep(200);
+    }
+    if (!complete()) {
+      throw new Error(`the pipeline delivered ${JSON.stringify(Object.fromEntries(mediaByRendition))} s of ${config.fileSeconds} s per rendition`);
+    }
+    return {
+      mediaSeconds: config.fileSeconds,
+      bareSeconds,
+      pipelineSeconds: (lastSegmentAt - started) / 1000,
+      renditions: renditions.map((rendition) => rendition.name).join('+'),
+      segments,
+    };
+  } finally {
+    await segmentsTap.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2 + 3. Live: glass-to-glass and memory
+
+interface LivePublisher {
+  streamId: string;
+  child: ChildProcess;
+  /** Resolves when ffmpeg has published its `-t` seconds and exited. */
+  finished: Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function publishLive(config: VideoConfig, services: Services, streamId: string, segmentSeconds: number, seconds: number): Promise<LivePublisher> {
+  const key = await createStream(services.ingest.url, streamId, segmentSeconds);
+  const tools = resolveMediaTools({});
+  const child = spawn(
+    tools.ffmpeg,
+    [
+      '-hide_banner', '-loglevel', 'error', '-nostdin',
+      '-re', '-f', 'lavfi', '-i', `testsrc2=size=${config.liveSize}:rate=30`,
+      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', String(seconds),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '96k',
+      '-f', 'mpegts', `${services.ingest.url}/live/${key}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const exited = new Promise<void>((done) => child.once('exit', (code) => {
+    if ((code !== 0 && code !== null && code !== 255) || stderr.trim() !== '') log(`publisher ${streamId} exited with ${code}: ${stderr}`);
+    done();
+  }));
+  return {
+    streamId,
+    child,
+    finished: exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** Ingest times of one stream's chunks, by PTS: when did media time t enter ingest? */
+class IngestClock {
+  readonly chunks: { mediaEnd: number; ingestMs: number }[] = [];
+  private firstPts?: number;
+
+  add(message: KafkaMessage): void {
+    const ingestMs = Number(headerString(message.headers, VideoHeaders.ingestTimeMs));
+    const pts = message.value ? maxPts(message.value) : undefined;
+    if (!Number.isFinite(ingestMs) || pts === undefined) return;
+    // The transcoder's own convention (stream-pipeline.ts): media time 0 = the first chunk's PTS.
+    this.firstPts ??= pts;
+    this.chunks.push({ mediaEnd: (pts - this.firstPts) / 90_000, ingestMs });
+  }
+
+  /** Ingest time of the chunk that carried media time `t`, or undefined if not seen yet. */
+  ingestTimeOf(t: number): number | undefined {
+    return this.chunks.find((chunk) => chunk.mediaEnd >= t)?.ingestMs;
+  }
+}
+
+/** Polls a media playlist and records when each media sequence number was first listed. */
+class PlaylistWatcher {
+  readonly listedAt = new Map<number, number>();
+  readonly durations = new Map<number, number>();
+  lastAnswer = 'no answer yet';
+  private stopped = false;
+  private done: Promise<void>;
+
+  constructor(url: string) {
+    this.done = this.loop(url);
+  }
+
+  private async loop(url: string): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const response = await fetch(url);
+        const now = Date.now();
+        if (response.ok) {
+          const text = await response.text();
+          const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+          let index = sequence;
+          for (const match of text.matchAll(/#EXTINF:([\d.]+)/g)) {
+            if (!this.listedAt.has(index)) {
+              this.listedAt.set(index, now);
+              this.durations.set(index, Number(match[1]));
+            }
+            index += 1;
+          }
+        } else {
+          this.lastAnswer = `${response.status} ${(await response.text()).slice(0, 200)}`;
+        }
+      } catch (error) {
+        this.lastAnswer = String(error);
+      }
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+interface GlassResult {
+  segmentSeconds: number;
+  samples: number[];
+  rendition: string;
+}
+
+function glassToGlass(clock: IngestClock, watcher: PlaylistWatcher, skip: number): number[] {
+  const samples: number[] = [];
+  let start = 0;
+  const sequences = [...watcher.listedAt.keys()].sort((a, b) => a - b);
+  // Media start of each segment = sum of the durations before it (sequences start at 0 for a new stream).
+  if (sequences[0] !== 0) log(`glass-to-glass: first listed sequence is ${sequences[0]}, not 0: media times are offset`);
+  for (const sequence of sequences) {
+    const listed = watcher.listedAt.get(sequence)!;
+    const entered = clock.ingestTimeOf(start);
+    if (sequence >= skip && entered !== undefined) samples.push(listed - entered);
+    start += watcher.durations.get(sequence) ?? 0;
+  }
+  return samples;
+}
+
+async function runLive(
+  config: VideoConfig,
+  services: Services,
+  kafka: Kafka,
+  segmentSeconds: number,
+  memory: boolean,
+): Promise<{ glass: GlassResult; memory?: MemoryResult }> {
+  const streamId = `live${segmentSeconds}-${runId}`;
+  const clock = new IngestClock();
+  const ingestTap = await tap(kafka, topicName(Topics.videoIngest, prefix), (message) => {
+    if (message.key?.toString() === streamId) clock.add(message);
+  });
+  const rendition = selectLadder(DEFAULT_LADDER, {
+    width: Number(config.liveSize.split('x')[0]),
+    height: Number(config.liveSize.split('x')[1]),
+    hasAudio: true,
+  })[0]!.name;
+  const watcher = new PlaylistWatcher(`${services.viewerApi.url}/live/${streamId}/${rendition}/index.m3u8`);
+  const inKafka = new Map<string, number>();
+  const segmentsTap = await tap(kafka, topicName(Topics.videoSegments, prefix), (message) => {
+    if (message.key?.toString() !== streamId) return;
+    const name = `${headerString(message.headers, VideoHeaders.rendition)}/${headerString(message.headers, VideoHeaders.segmentKind)}`;
+    inKafka.set(name, (inKafka.get(name) ?? 0) + 1);
+  });
+  const publishers: LivePublisher[] = [];
+  let memoryResult: MemoryResult | undefined;
+  try {
+    log(`live ${segmentSeconds} s segments: publishing ${config.liveSize} for ${config.liveSeconds} s…`);
+    const started = Date.now();
+    // With the memory phase the first stream must outlive the extra streams' window fill.
+    const fill = 6 * segmentSeconds + 4;
+    publishers.push(await publishLive(config, services, streamId, segmentSeconds, memory ? Math.max(config.liveSeconds, 3 * fill + 10) : config.liveSeconds));
+    if (memory) {
+      memoryResult = await measureMemory(config, services, segmentSeconds, publishers, started);
+    }
+    await publishers[0]!.finished;
+    // Let the tail through: until the playlist covers what was published, or 30 s without news.
+    const published = () => clock.chunks[clock.chunks.length - 1]?.mediaEnd ?? 0;
+    const listedMedia = () => [...watcher.durations.values()].reduce((sum, value) => sum + value, 0);
+    let lastCount = watcher.listedAt.size;
+    let lastChange = Date.now();
+    while (listedMedia() < published() - segmentSeconds && Date.now() - lastChange < 30_000) {
+      await sleep(250);
+      if (watcher.listedAt.size !== lastCount) {
+        lastCount = watcher.listedAt.size;
+        lastChange = Date.now();
+      }
+    }
+  } finally {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await watcher.stop();
+    await Promise.all([ingestTap.disconnect(), segmentsTap.disconnect()]);
+  }
+  if (watcher.listedAt.size === 0) {
+    log(
+      `live ${segmentSeconds} s: nothing listed in ${rendition}'s playlist (last answer: ${watcher.lastAnswer}); ` +
+        `chunks in video.ingest: ${clock.chunks.length}; segments in video.segments: ${JSON.stringify(Object.fromEntries(inKafka))}; transcoder said:\n${services.transcoder.output().slice(-1500)}\ningest said:\n${services.ingest.output().slice(-3000)}`,
+    );
+  }
+  // The first two segments include the transcoder's probe and ffmpeg start-up: reported apart.
+  return { glass: { segmentSeconds, samples: glassToGlass(clock, watcher, 2), rendition }, ...(memoryResult ? { memory: memoryResult } : {}) };
+}
+
+interface MemoryResult {
+  viewer: number[];
+  transcoderNode: number[];
+  transcoderTree: number[];
+  streams: number[];
+}
+
+function sampleMemory(services: Services): { viewer: number; transcoderNode: number; transcoderTree: number } {
+  return {
+    viewer: rssBytes(services.viewerApi.child.pid!),
+    transcoderNode: rssBytes(services.transcoder.child.pid!),
+    transcoderTree: treeRssBytes(services.transcoder.child.pid!),
+  };
+}
+
+async function measureMemory(
+  config: VideoConfig,
+  services: Services,
+  segmentSeconds: number,
+  publishers: LivePublisher[],
+  started: number,
+): Promise<MemoryResult> {
+  const result: MemoryResult = { viewer: [], transcoderNode: [], transcoderTree: [], streams: [] };
+  const take = (streams: number) => {
+    const sample = sampleMemory(services);
+    result.viewer.push(sample.viewer);
+    result.transcoderNode.push(sample.transcoderNode);
+    result.transcoderTree.push(sample.transcoderTree);
+    result.streams.push(streams);
+    log(`memory with ${streams} stream(s): viewer-api ${fmt(sample.viewer / 2 ** 20, 1)} MiB, transcoder ${fmt(sample.transcoderNode / 2 ** 20, 1)} MiB (+ffmpeg ${fmt(sample.transcoderTree / 2 ** 20, 1)} MiB)`);
+  };
+  // One stream, its live window full (6 segments by default) — then more streams, windows full again.
+  const fill = (6 * segmentSeconds + 4) * 1000;
+  await sleep(Math.max(0, started + fill - Date.now()));
+  take(1);
+  for (let index = 1; index < config.memoryStreams; index++) {
+    publishers.push(await publishLive(config, services, `mem${index}-${runId}`, segmentSeconds, fill / 1000 + 10));
+  }
+  await sleep(fill);
+  take(config.memoryStreams);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const config = parseEnv(videoEnvSpec, processEnv());
+  const startedAt = new Date();
+  log(`run ${runId}: ${machineConditions()}`);
+  const workDir = mkdtempSync(join(tmpdir(), `tributary-bench-video-${runId}-`));
+  let localKafka: LocalKafka | undefined;
+  const brokers = config.kafkaBrokers ?? (localKafka = await startLocalKafka({ log })).brokers;
+  log(`Kafka ${brokers}${localKafka ? ' (started by the bench)' : ' (KAFKA_BROKERS)'}`);
+  const kafka = createKafkaClient(parseKafkaConfig({ KAFKA_BROKERS: brokers }), `bench-video-${runId}`, kafkaLogger);
+  let services: Services | undefined;
+  let speed: SpeedResult | undefined;
+  const glass: GlassResult[] = [];
+  let memory: MemoryResult | undefined;
+  const errors: string[] = [];
+  try {
+    services = await startServices(config, brokers, workDir);
+    log(`services up: ingest ${services.ingest.url}, transcoder ${services.transcoder.url}, viewer-api ${services.viewerApi.url}`);
+    const idle = sampleMemory(services);
+    if (config.phases.includes('speed')) {
+      try {
+        speed = await runSpeed(config, services, kafka, workDir);
+      } catch (error) {
+        errors.push(`speed: ${(error as Error).message}`);
+        log(errors[errors.length - 1]!);
+      }
+    }
+    const durations = config.segmentDurations.map(Number).filter((value) => value > 0);
+    for (const [index, segmentSeconds] of durations.entries()) {
+      if (!config.phases.includes('latency') && !config.phases.includes('memory')) break;
+      const withMemory = config.phases.includes('memory') && index === durations.length - 1;
+      try {
+        const live = await runLive(config, services, kafka, segmentSeconds, withMemory);
+        glass.push(live.glass);
+        if (live.memory) memory = live.memory;
+      } catch (error) {
+        errors.push(`live ${segmentSeconds} s: ${(error as Error).message}`);
+        log(errors[errors.length - 1]!);
+      }
+    }
+    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors);
+  } finally {
+    if (services) await Promise.all([services.ingest.stop(), services.transcoder.stop(), services.viewerApi.stop()]);
+    await localKafka?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  if (!speed && glass.length === 0 && !memory) process.exitCode = 1;
+}
+
+function printReport(
+  config: VideoConfig,
+  startedAt: Date,
+  brokers: string,
+  speed: SpeedResult | undefined,
+  glass: GlassResult[],
+  memory: MemoryResult | undefined,
+  idle: { viewer: number; transcoderNode: number; transcoderTree: number },
+  errors: string[],
+): void {
+  const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+  const out: string[] = ['', `Tributary video benchmark — ${startedAt.toISOString()} — run ${runId}`];
+  out.push(`machine: ${machineConditions()}; Kafka ${brokers}; preset ${config.preset}, ${config.threads} x264 threads, thumbnails every ${config.thumbnails} s`);
+  out.push('');
+  const summary: string[] = [];
+  if (speed) {
+    const bare = speed.mediaSeconds / speed.bareSeconds;
+    const pipeline = speed.mediaSeconds / speed.pipelineSeconds;
+    out.push(`Transcode speed (${speed.mediaSeconds} s ${config.fileSize} file, ladder ${speed.renditions}, 2 s segments):`);
+    out.push(
+      table(
+        ['run', 'wall s', 'speed (× real time)'],
+        [
+          ['bare ffmpeg (same args)', fmt(speed.bareSeconds, 1), fmt(bare, 2)],
+          [`pipeline ingest→Kafka→transcoder→video.segments (${speed.segments} segments)`, fmt(speed.pipelineSeconds, 1), fmt(pipeline, 2)],
+        ],
+      ),
+    );
+    out.push(`ratio pipeline / bare: ${fmt(pipeline / bare, 2)} (target ≥ ${TARGET_RATIO})`);
+    out.push('');
+    summary.push(`transcode ratio ${fmt(pipeline / bare, 2)} (${pipeline / bare >= TARGET_RATIO ? 'met' : 'MISSED'})`);
+  }
+  if (glass.length > 0) {
+    out.push(`Glass-to-glass (first frame of a segment entering ingest → segment listed in viewer-api's media playlist; ${config.liveSize} source, -re, first 2 segments excluded):`);
+    out.push(
+      table(
+        ['segment s', 'rendition', 'segments', 'p50 ms', 'p95 ms', 'max ms', 'target ms'],
+        glass.map((result) => {
+          const sorted = [...result.samples].sort((a, b) => a - b);
+          return [
+            String(result.segmentSeconds),
+            result.rendition,
+            String(sorted.length),
+            fmt(percentile(sorted, 50)),
+            fmt(percentile(sorted, 95)),
+            fmt(sorted[sorted.length - 1] ?? Number.NaN),
+            TARGET_G2G[result.segmentSeconds] ? fmt(TARGET_G2G[result.segmentSeconds]!) : '-',
+          ];
+        }),
+      ),
+    );
+    out.push('');
+    for (const result of glass) {
+      const p95 = percentile([...result.samples].sort((a, b) => a - b), 95);
+      const target = TARGET_G2G[result.segmentSeconds];
+      summary.push(`g2g p95 ${fmt(p95)} ms at ${result.segmentSeconds} s${target ? ` (${p95 <= target ? 'met' : 'MISSED'})` : ''}`);
+    }
+  }
+  if (memory) {
+    const last = memory.streams.length - 1;
+    const extra = memory.streams[last]! - memory.streams[0]!;
+    const per = (values: number[]) => (values[last]! - values[0]!) / extra;
+    out.push(`Memory (VmRSS; idle = before any stream):`);
+    out.push(
+      table(
+        ['process', 'idle MiB', `1 stream MiB`, `${memory.streams[last]} streams MiB`, 'per stream MiB'],
+        [
+          ['viewer-api', mib(idle.viewer), mib(memory.viewer[0]!), mib(memory.viewer[last]!), mib(per(memory.viewer))],
+          ['transcoder (node)', mib(idle.transcoderNode), mib(memory.transcoderNode[0]!), mib(memory.transcoderNode[last]!), mib(per(memory.transcoderNode))],
+          ['transcoder + ffmpeg', mib(idle.transcoderTree), mib(memory.transcoderTree[0]!), mib(memory.transcoderTree[last]!), mib(per(memory.transcoderTree))],
+        ],
+      ),
+    );
+    out.push('');
+    summary.push(`RSS per stream: viewer-api ${mib(per(memory.viewer))} MiB, transcoder+ffmpeg ${mib(per(memory.transcoderTree))} MiB`);
+  }
+  for (const error of errors) out.push(`ERROR ${error}`);
+  out.push(`SUMMARY: ${summary.length > 0 ? summary.join('; ') : 'nothing measured'}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  log(`harness failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
