@@ -48,8 +48,9 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [fixture.topic(Topics.playbackEvents)], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: ({ message }) => {
         if (message.value) events.push(JSON.parse(message.value.toString()) as PlaybackEvent);
+        return Promise.resolve();
       },
     });
     stopConsumer = () => consumer.disconnect();
@@ -97,20 +98,23 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
     page.on('request', (request) => {
       if (request.url().includes('CMCD=')) cmcdRequests.push(request.url());
     });
+    const eventResponses: number[] = [];
+    page.on('response', (response) => {
+      if (response.url().endsWith('/v1/events')) eventResponses.push(response.status());
+    });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`${viewer.url}/watch/${streamId}`);
 
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 1, undefined, {
-      timeout: 60_000,
-      polling: 250,
-    });
-    const first = await page.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
+    // Page code as strings: the test program has no DOM types.
+    const currentTime = async () => Number(await page.evaluate('document.querySelector("video").currentTime'));
+    await page.waitForFunction('document.querySelector("video").currentTime > 1', undefined, { timeout: 60_000, polling: 250 });
+    const first = await currentTime();
     await page.waitForTimeout(2500);
-    const later = await page.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
+    const later = await currentTime();
     expect(later).toBeGreaterThan(first + 1);
 
-    const options = await page.$$eval('#quality option', (nodes) => nodes.map((n) => n.textContent ?? ''));
+    const options = await page.evaluate<string[]>('[...document.querySelectorAll("#quality option")].map((n) => n.textContent)');
     expect(options[0]).toBe('Auto');
     expect(options.slice(1).join(' ')).toMatch(/360p/);
     expect(options.slice(1).join(' ')).toMatch(/180p/);
@@ -120,12 +124,13 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
 
     // CMCD-derived events (source cmcd) share the session id; the page's own are source player.
     const fromPlayer = (type: string) => events.find((e) => e.session_id === sessionId && e.event_type === type && e.source === 'player');
-    const sessionId = await page.evaluate(() => (window as unknown as { tributaryPlayer: { sessionId: string } }).tributaryPlayer.sessionId);
+    const sessionId = await page.evaluate<string>('window.tributaryPlayer.sessionId');
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && !fromPlayer('play')) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const play = fromPlayer('play');
+    if (!play) throw new Error(`no play event from the player; /v1/events answered ${JSON.stringify(eventResponses)}; ${events.length} events seen`);
     expect(play).toMatchObject({ stream_id: streamId, device: 'web', source: 'player' });
     expect(typeof play!.user_id).toBe('string');
     expect(fromPlayer('bitrate')?.bitrate_kbps).toBeGreaterThan(0);

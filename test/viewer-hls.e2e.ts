@@ -43,7 +43,7 @@ async function waitFor<T>(what: string, probeFn: () => Promise<T | undefined>, t
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
 const sha = (bytes: Buffer | ArrayBuffer) => createHash('sha256').update(Buffer.from(bytes as ArrayBuffer)).digest('hex');
@@ -150,7 +150,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
     expect(segment.headers.get('content-type')).toBe('video/mp2t');
     expect(segment.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const bytes = Buffer.from(await segment.arrayBuffer());
-    expect(sha(bytes)).toBe(sha(segments.get('360p')![7]!.bytes));
+    expect(sha(bytes)).toBe(sha(segments.get('360p')![7].bytes));
     const dir = await mkdtemp(join(tmpdir(), 'viewer-hls-'));
     try {
       await writeFile(join(dir, 'seg.ts'), bytes);
@@ -189,12 +189,12 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
   });
 
   it('marks discontinuities and keeps counting them in EXT-X-DISCONTINUITY-SEQUENCE once they slide out', async () => {
-    await fixture.register(streamB, [FIXTURE_RENDITIONS[1]!]);
-    await fixture.live(streamB, 'pub-b', [FIXTURE_RENDITIONS[1]!]);
+    await fixture.register(streamB, [FIXTURE_RENDITIONS[1]]);
+    await fixture.live(streamB, 'pub-b', [FIXTURE_RENDITIONS[1]]);
     const list = segments.get('180p')!;
     const start = new Date();
     for (let sequence = 0; sequence < 6; sequence++) {
-      await fixture.segment(streamB, '180p', sequence, list[sequence]!, {
+      await fixture.segment(streamB, '180p', sequence, list[sequence], {
         programTime: new Date(start.getTime() + sequence * 2000),
         discontinuity: sequence === 3,
         session: 'tx-b',
@@ -208,7 +208,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
     expect(withTag.discontinuitySequence ?? 0).toBe(0);
     expect(withTag.segments.map((s: { discontinuity?: boolean }) => Boolean(s.discontinuity))).toEqual([false, true, false, false]);
     for (let sequence = 6; sequence < 8; sequence++) {
-      await fixture.segment(streamB, '180p', sequence, list[sequence]!, { programTime: new Date(start.getTime() + sequence * 2000), session: 'tx-b' });
+      await fixture.segment(streamB, '180p', sequence, list[sequence], { programTime: new Date(start.getTime() + sequence * 2000), session: 'tx-b' });
     }
     const slid = await waitFor('window 4..7 of stream B', async () => {
       const response = await get(`/live/${streamB}/180p/index.m3u8`);
@@ -240,7 +240,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
     expect(masterResponse.status).toBe(200);
     const master = parse(await masterResponse.text());
     expect(master.playlists).toHaveLength(2);
-    const mediaUri = master.playlists.find((p: { uri: string }) => p.uri.includes('/360p/')).uri as string;
+    const mediaUri = master.playlists.find((p) => p.uri.includes('/360p/'))!.uri;
     const mediaResponse = await get(mediaUri);
     const media = parse(await mediaResponse.text());
     expect(media.playlistType).toBe('VOD');
@@ -249,7 +249,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
     const first = await get(`/vod/${streamA}/360p/${media.segments[0].uri}`);
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(sha(await first.arrayBuffer())).toBe(sha(segments.get('360p')![0]!.bytes));
+    expect(sha(await first.arrayBuffer())).toBe(sha(segments.get('360p')![0].bytes));
     // Another stream's Kafka position is not reachable through this stream's URL.
     const foreign = await get(`/vod/${streamB}/180p/${media.segments[0].uri}`);
     expect(foreign.status).toBe(404);
@@ -268,7 +268,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
   });
 
   it('serves fMP4 segments (EXT-X-MAP init.mp4, .m4s) live and in replay, readable by ffmpeg', async () => {
-    const rendition = FIXTURE_RENDITIONS[1]!;
+    const rendition = FIXTURE_RENDITIONS[1];
     const made = await makeFmp4Segments(rendition, 8);
     const init = made.init;
     fmp4 = made.segments;
@@ -309,7 +309,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
           expect(response.statusCode).toBe(200);
           expect(response.headers['content-type']).toMatch(/^multipart\/x-mixed-replace; boundary=/);
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         let received = Buffer.alloc(0);
@@ -375,7 +375,7 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
       if (response.status === 404) continue;
       const manifest = parse(await response.text());
       for (const segment of manifest.segments as { uri: string }[]) {
-        listedBytes += sizes[Number(segment.uri.split('.')[0])]!.bytes.length;
+        listedBytes += sizes[Number(segment.uri.split('.')[0])].bytes.length;
         listedSegments += 1;
       }
     }

@@ -13,6 +13,7 @@ import {
   topicName,
   VideoHeaders,
 } from '@tributary/contracts';
+import { registerCompressionCodecs } from '@tributary/kafka';
 
 /**
  * A stand-in transcoder for viewer tests: real H.264/AAC MPEG-TS segments cut by ffmpeg from
@@ -126,6 +127,8 @@ export class VideoFixture {
     brokers: string[],
     readonly prefix: string,
   ) {
+    // The services produce with KAFKA_COMPRESSION (lz4 by default): readers need the codecs.
+    registerCompressionCodecs();
     this.kafka = new Kafka({ clientId: 'viewer-fixture', brokers, logLevel: logLevel.NOTHING });
   }
 
@@ -210,7 +213,7 @@ export class VideoFixture {
   async segments(id: string, all: Map<string, FixtureSegment[]>, from: number, to: number, start: Date, session = 'fixture'): Promise<void> {
     for (let sequence = from; sequence < to; sequence++) {
       for (const [rendition, list] of all) {
-        const segment = list[sequence % list.length]!;
+        const segment = list[sequence % list.length];
         const offsetMs = list.slice(0, sequence % list.length).reduce((sum, s) => sum + s.durationSeconds * 1000, 0);
         await this.segment(id, rendition, sequence, segment, { programTime: new Date(start.getTime() + offsetMs), session });
       }

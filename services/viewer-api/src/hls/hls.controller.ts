@@ -73,7 +73,7 @@ export class HlsController {
     }
     const ended = isComplete(stream);
     const body = writeMediaPlaylist({
-      mediaSequence: window.segments[0]!.meta.sequence,
+      mediaSequence: window.segments[0].meta.sequence,
       discontinuitySequence: window.discontinuitySequence,
       targetDurationSeconds: stream.segment_duration_seconds,
       endList: ended,

@@ -50,7 +50,7 @@ export function parseArchiveSegmentFile(file: string): { partition: number; offs
       issues: [{ field: 'segment', message: 'must be <partition>-<offset>.ts|m4s|mp4' }],
     });
   }
-  return { partition: Number(match[1]), offset: BigInt(match[2]!) };
+  return { partition: Number(match[1]), offset: BigInt(match[2]) };
 }
 
 /** `from`: `start` or an ISO-8601 time. */

@@ -72,9 +72,10 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
     await this.runner?.stop();
   }
 
-  private async handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) return;
       try {
         const meta = parseSegmentMeta(message, batch.partition);
         this.store.add(meta, message.value!);
@@ -87,7 +88,7 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
       }
       this.markProgress(batch.partition, message.offset);
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   private markProgress(partition: number, offset: string): void {

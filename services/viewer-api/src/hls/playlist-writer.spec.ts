@@ -57,6 +57,6 @@ describe('playlist writer', () => {
     });
     expect(text).toContain('#EXT-X-MAP:URI="init.mp4"');
     expect(text).not.toContain('ENDLIST');
-    expect(parse(text).segments[0].map.uri).toBe('init.mp4');
+    expect(parse(text).segments[0].map?.uri).toBe('init.mp4');
   });
 });

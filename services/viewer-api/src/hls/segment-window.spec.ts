@@ -15,6 +15,7 @@ function meta(streamId: string, sequence: number, extra: Partial<SegmentMeta> = 
     partition: 0,
     offset: String(sequence),
     timestampMs: 0,
+    traceparent: null,
     ...extra,
   };
 }

@@ -13,7 +13,7 @@ export class RenditionWindow {
   slidOutDiscontinuities = 0;
 
   get lastSequence(): number {
-    return this.segments.length > 0 ? this.segments[this.segments.length - 1]!.meta.sequence : -1;
+    return this.segments.length > 0 ? this.segments[this.segments.length - 1].meta.sequence : -1;
   }
 
   get discontinuitySequence(): number {
@@ -68,7 +68,7 @@ export class SegmentWindowStore {
     } else {
       if (window.segments.some((segment) => segment.meta.sequence === meta.sequence)) return 'duplicate';
       if (meta.sequence <= window.lastSequence) {
-        const last = window.segments[window.segments.length - 1]!.meta;
+        const last = window.segments[window.segments.length - 1].meta;
         // A lower sequence from the same transcode session is a re-delivery of an old segment.
         if (last.transcodeSession === meta.transcodeSession) return 'stale';
         // A new transcode session restarted its numbering: start the window over.

@@ -55,9 +55,10 @@ export class FramesService implements OnApplicationBootstrap, OnApplicationShutd
     await this.runner?.stop();
   }
 
-  private async handleBatch({ batch, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) return;
       const streamId = message.key?.toString() ?? '';
       const value = message.value;
       const contentType = message.headers?.[VideoHeaders.contentType]?.toString() ?? 'image/jpeg';

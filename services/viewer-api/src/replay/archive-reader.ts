@@ -37,7 +37,10 @@ export class ArchiveReader {
       autoCommit: false,
       logger,
       consumerConfig: { maxWaitTimeInMs: 100, maxBytesPerPartition: 32 * 1024 * 1024 },
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: (payload) => {
+        this.handleBatch(payload);
+        return Promise.resolve();
+      },
     });
   }
 
@@ -88,7 +91,7 @@ export class ArchiveReader {
     this.current = null;
   }
 
-  private async handleBatch({ batch }: EachBatchPayload): Promise<void> {
+  private handleBatch({ batch }: EachBatchPayload): void {
     const op = this.current;
     if (!op || batch.partition !== op.partition) return;
     for (const message of batch.messages) {

@@ -67,7 +67,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
     await admin.connect();
     try {
       const metadata = await retryKafka(() => admin.fetchTopicMetadata({ topics: [this.topic] }));
-      const partitionMetadata = metadata.topics[0]!.partitions.map((p) => ({
+      const partitionMetadata = metadata.topics[0].partitions.map((p) => ({
         partitionId: p.partitionId,
         leader: p.leader,
       }));

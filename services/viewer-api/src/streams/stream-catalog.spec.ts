@@ -22,10 +22,10 @@ describe(StreamCatalog.name, () => {
       reporter: 'transcoder',
       publish_session_id: 'p1',
       ts: '2026-01-01T00:01:02.000Z',
-      renditions: [{ ...record.ladder[0]!, bandwidth_bps: 1_000_000, codecs: 'avc1.42c01e,mp4a.40.2' }],
+      renditions: [{ ...record.ladder[0], bandwidth_bps: 1_000_000, codecs: 'avc1.42c01e,mp4a.40.2' }],
     });
     expect(catalog.get('cam-1')).toMatchObject({ state: 'live', started_at: '2026-01-01T00:01:00.000Z', ended_at: null });
-    expect(catalog.get('cam-1')!.renditions[0]!.codecs).toBe('avc1.42c01e,mp4a.40.2');
+    expect(catalog.get('cam-1')!.renditions[0].codecs).toBe('avc1.42c01e,mp4a.40.2');
     catalog.applyStatus({ stream_id: 'cam-1', state: 'ended', reporter: 'ingest', publish_session_id: 'p1', ts: '2026-01-01T00:05:00.000Z' });
     expect(catalog.get('cam-1')).toMatchObject({ state: 'ended', ended_at: '2026-01-01T00:05:00.000Z' });
   });
