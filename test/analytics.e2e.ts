@@ -76,9 +76,9 @@ describe('playback analytics end to end', () => {
     }
     expect((await postEvents(viewerApi.url, events)).status).toBe(202);
 
-    const result = await waitForStats(streamId, '3 active viewers', (s) => s.active_viewers === 3 && s.windows[1]!.events === 6);
+    const result = await waitForStats(streamId, '3 active viewers', (s) => s.active_viewers === 3 && s.windows[1].events === 6);
     expect(result.active_viewers_by_device).toEqual({ web: 1, tv: 1, mobile: 1 });
-    const minute = result.windows[1]!;
+    const minute = result.windows[1];
     expect(minute.plays_started).toBe(3);
     expect(minute.bitrate.avg_kbps).toBe(4000);
     // startups: 1000, 1500, 2000 ms
@@ -151,18 +151,18 @@ describe('playback analytics end to end', () => {
     const streamId = 'restart-a';
     const events = Array.from({ length: 20 }, (_, i) => makeEvent(streamId, { session_id: `r-${i % 4}`, ts: new Date(Date.now() - 3000 + i * 100).toISOString() }));
     expect((await postEvents(viewerApi.url, events)).status).toBe(202);
-    await waitForStats(streamId, '20 events', (s) => s.windows[1]!.events === 20 && s.active_viewers === 4);
+    await waitForStats(streamId, '20 events', (s) => s.windows[1].events === 20 && s.active_viewers === 4);
 
     await gateway.stop();
     const restartedAt = new Date().toISOString();
     gateway = await startService('event-gateway', { port: gatewayPort, env: gatewayEnv });
     const after = await waitForStats(streamId, 'a snapshot from the restarted processor', (s) => s.generated_at > restartedAt);
-    expect(after.windows[1]!.events).toBe(20);
-    expect(after.windows[1]!.sessions).toBe(4);
+    expect(after.windows[1].events).toBe(20);
+    expect(after.windows[1].sessions).toBe(4);
     // And it keeps counting new events exactly once.
     expect((await postEvents(viewerApi.url, [makeEvent(streamId, { session_id: 'r-new' })])).status).toBe(202);
-    const more = await waitForStats(streamId, '21 events', (s) => s.windows[1]!.events >= 21);
-    expect(more.windows[1]!.events).toBe(21);
-    expect(more.windows[1]!.sessions).toBe(5);
+    const more = await waitForStats(streamId, '21 events', (s) => s.windows[1].events >= 21);
+    expect(more.windows[1].events).toBe(21);
+    expect(more.windows[1].sessions).toBe(5);
   }, 90_000);
 });

@@ -49,8 +49,9 @@ describe('CMCD from hls.js in Chromium → playback.events', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [fixture.topic(Topics.playbackEvents)], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: ({ message }) => {
         if (message.value) events.push(JSON.parse(message.value.toString()) as PlaybackEvent);
+        return Promise.resolve();
       },
     });
     stopConsumer = () => consumer.disconnect();
@@ -90,8 +91,8 @@ describe('CMCD from hls.js in Chromium → playback.events', () => {
 
     const page = await browser.newPage();
     await page.goto(`${viewer.url}/watch/${streamId}`);
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 2, undefined, { timeout: 60_000, polling: 250 });
-    const sessionId = await page.evaluate(() => (window as unknown as { tributaryPlayer: { sessionId: string } }).tributaryPlayer.sessionId);
+    await page.waitForFunction('document.querySelector("video").currentTime > 2', undefined, { timeout: 60_000, polling: 250 });
+    const sessionId = await page.evaluate<string>('window.tributaryPlayer.sessionId');
 
     const cmcd = () => events.filter((e) => e.source === 'cmcd' && e.session_id === sessionId);
     const deadline = Date.now() + 20_000;

@@ -141,7 +141,7 @@ function parseNumber(cursor: Cursor): number {
   const match = /^-?(\d{1,15})(\.(\d{1,3}))?/.exec(cursor.input.slice(cursor.index, cursor.index + 20));
   if (!match) fail(cursor, 'expected a number');
   // RFC 8941: integers have at most 15 digits, decimals at most 12 integer and 3 fraction digits.
-  if (match[2] !== undefined && match[1]!.length > 12) fail(cursor, 'decimal has more than 12 integer digits');
+  if (match[2] !== undefined && match[1].length > 12) fail(cursor, 'decimal has more than 12 integer digits');
   cursor.index += match[0].length;
   if (/[0-9.]/.test(cursor.peek())) fail(cursor, 'number is too long or malformed');
   return Number(match[0]);

@@ -67,9 +67,10 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
     await this.runner?.stop();
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) return;
       const schema = headerString(message.headers, Headers.schema);
       let reason: string | undefined;
       if (schema !== undefined && schema !== PLAYBACK_STATS_SCHEMA_ID) reason = `unsupported ${Headers.schema} "${schema.slice(0, 100)}"`;
@@ -86,9 +87,9 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
         this.logger.warn({ partition: batch.partition, offset: message.offset, reason }, 'invalid playback stats: sent to the dead-letter topic');
         await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, reason);
       }
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   private accept(stats: PlaybackStats): void {
@@ -102,7 +103,7 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
     entry.latest = stats;
     entry.points.push(point);
     const horizon = new Date(Date.parse(stats.generated_at) - this.options.statsHistoryMs).toISOString();
-    while (entry.points.length > 0 && entry.points[0]!.t < horizon) entry.points.shift();
+    while (entry.points.length > 0 && entry.points[0].t < horizon) entry.points.shift();
     this.gateway.namespace
       ?.to([ALL_STREAMS_ROOM, streamRoom(stats.stream_id)])
       .except(SLOW_CLIENTS_ROOM)

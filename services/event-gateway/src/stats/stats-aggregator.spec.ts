@@ -65,7 +65,7 @@ function fixture(): { events: PlaybackEvent[]; duplicate: PlaybackEvent; late: P
   ];
   const future = event('s5', 'tv', 'position', '10:01:30.000', 1500); // clock 30 s fast → counted at now
   const late = event('s6', 'web', 'position', '09:59:00.000', 2000); // older than the 90 s horizon
-  return { events: [...s1, ...s2, ...s3, ...s4, future], duplicate: s1[5]!, late, future };
+  return { events: [...s1, ...s2, ...s3, ...s4, future], duplicate: s1[5], late, future };
 }
 
 function feed(aggregator: StatsAggregator, events: PlaybackEvent[]): string[] {
@@ -165,8 +165,8 @@ describe(StatsAggregator.name, () => {
     const late = event('b', 'web', 'position', '10:00:45.000', 1000);
     expect(aggregator.add(late, NOW)).toBe('applied');
     const [tenSeconds, oneMinute] = aggregator.snapshot(STREAM, NOW)!.windows;
-    expect(tenSeconds!.events).toBe(1);
-    expect(oneMinute!.events).toBe(2);
+    expect(tenSeconds.events).toBe(1);
+    expect(oneMinute.events).toBe(2);
   });
 
   it('reports an idle stream with zeros, then forgets it once its events leave the horizon', () => {
@@ -174,8 +174,8 @@ describe(StatsAggregator.name, () => {
     feed(aggregator, fixture().events);
     const idle = aggregator.snapshotAll(NOW + 70_000);
     expect(idle).toHaveLength(1);
-    expect(idle[0]!.active_viewers).toBe(0);
-    expect(idle[0]!.windows.map((w) => w.events)).toEqual([0, 0]);
+    expect(idle[0].active_viewers).toBe(0);
+    expect(idle[0].windows.map((w) => w.events)).toEqual([0, 0]);
     // The snapshot that finds the horizon empty is the last one (zeros), then the stream is gone.
     expect(aggregator.snapshotAll(NOW + 200_000).map((stats) => stats.active_viewers)).toEqual([0]);
     expect(aggregator.streamIds).toEqual([]);

@@ -139,7 +139,7 @@ function countsObject(names: readonly string[], sources: Map<string, number>[]):
 export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
   const rank = Math.max(1, Math.ceil(p * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1]!;
+  return sorted[Math.min(rank, sorted.length) - 1];
 }
 
 function bitrateBucketIndex(kbps: number): number {
@@ -203,7 +203,7 @@ export class StatsAggregator {
     if (event.bitrate_kbps > 0) {
       bucket.bitrateCount += 1;
       bucket.bitrateSum += event.bitrate_kbps;
-      bucket.bitrateHist[bitrateBucketIndex(event.bitrate_kbps)]! += 1;
+      bucket.bitrateHist[bitrateBucketIndex(event.bitrate_kbps)] += 1;
     }
     if (source === 'cmcd' && event.event_type === 'buffer_start') bucket.starvations += 1;
 
@@ -305,7 +305,7 @@ export class StatsAggregator {
         bitrateSum += bucket.bitrateSum;
         bufferingMs += bucket.bufferingMs;
         watchMs += bucket.watchMs;
-        bucket.bitrateHist.forEach((count, index) => (hist[index]! += count));
+        bucket.bitrateHist.forEach((count, index) => (hist[index] += count));
         startup.push(...bucket.startupMs);
         for (const sessionId of bucket.sessions.keys()) sessions.add(sessionId);
       }

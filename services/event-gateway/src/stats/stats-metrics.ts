@@ -80,15 +80,15 @@ export class StatsMetrics {
     let bitrateSamples = 0;
     let plays = 0;
     for (const stats of snapshots) {
-      for (const device of DEVICES) byDevice[device]! += stats.active_viewers_by_device[device] ?? 0;
-      const longest = stats.windows[stats.windows.length - 1]!;
+      for (const device of DEVICES) byDevice[device] += stats.active_viewers_by_device[device] ?? 0;
+      const longest = stats.windows[stats.windows.length - 1];
       buffering += longest.rebuffering.buffering_ms;
       watch += longest.rebuffering.watch_ms;
       bitrateSamples += longest.bitrate.samples;
       bitrateSum += (longest.bitrate.avg_kbps ?? 0) * longest.bitrate.samples;
       plays += longest.plays_started;
     }
-    for (const device of DEVICES) this.activeViewers.set({ device }, byDevice[device]!);
+    for (const device of DEVICES) this.activeViewers.set({ device }, byDevice[device]);
     this.streams.set(snapshots.length);
     this.rebufferRatio.set(watch === 0 ? 0 : buffering / watch);
     this.averageBitrate.set(bitrateSamples === 0 ? 0 : bitrateSum / bitrateSamples);

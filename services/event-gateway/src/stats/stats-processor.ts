@@ -178,7 +178,8 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
     if (read.first <= seek && read.last + 1n >= target) this.catchUp.delete(partition);
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const partition = batch.partition;
     let streams = this.streamsByPartition.get(partition);
     if (!streams) {
@@ -186,7 +187,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       this.streamsByPartition.set(partition, streams);
     }
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) return;
       const parent = contextFromHeaders(message.headers);
       const span = tracer.startSpan(`process ${batch.topic}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.kafka.offset': message.offset } }, parent);
       try {
@@ -209,16 +210,16 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       } finally {
         span.end();
       }
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
     if (batch.messages.length > 0) {
-      const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
+      const first = BigInt(batch.firstOffset() ?? batch.messages[0].offset);
       const last = BigInt(batch.lastOffset());
       const read = this.readSinceJoin.get(partition);
       this.readSinceJoin.set(partition, read ? { first: first < read.first ? first : read.first, last: last > read.last ? last : read.last } : { first, last });
       this.checkCaughtUp(partition);
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   /** True while a fresh assignment is still being re-read (bounded by the catch-up timeout). */

@@ -8,7 +8,7 @@ const HLS_PATH = /^\/(live|vod)\/([^/]+)\/.+\.(m3u8|ts|m4s|mp4|aac|m4a|vtt)$/;
 export function hlsStreamId(path: string): string | undefined {
   const match = HLS_PATH.exec(path);
   if (!match) return undefined;
-  const id = match[2]!;
+  const id = match[2];
   return isStreamId(id) ? id : undefined;
 }
 

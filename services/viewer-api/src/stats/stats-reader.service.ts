@@ -71,9 +71,10 @@ export class StatsReaderService implements OnApplicationBootstrap, BeforeApplica
     await runner.start();
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) return;
       const checked = checkStatsMessage(message);
       if (checked.ok) {
         this.store.put(checked.stats);
@@ -81,9 +82,9 @@ export class StatsReaderService implements OnApplicationBootstrap, BeforeApplica
         this.logger.warn({ partition: batch.partition, offset: message.offset, reason: checked.reason }, 'invalid playback stats: sent to the dead-letter topic');
         await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, checked.reason);
       }
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
