@@ -387,8 +387,7 @@ async function runLive(
   services: Services,
   kafka: Kafka,
   segmentSeconds: number,
-  memory: boolean,
-): Promise<{ glass: GlassResult; memory?: MemoryResult }> {
+): Promise<GlassResult> {
   const streamId = `live${segmentSeconds}-${runId}`;
   const clock = new IngestClock();
   const ingestTap = await tap(kafka, topicName(Topics.videoIngest, prefix), (message) => {
@@ -407,16 +406,9 @@ async function runLive(
     inKafka.set(name, (inKafka.get(name) ?? 0) + 1);
   });
   const publishers: LivePublisher[] = [];
-  let memoryResult: MemoryResult | undefined;
   try {
     log(`live ${segmentSeconds} s segments: publishing ${config.liveSize} for ${config.liveSeconds} s…`);
-    const started = Date.now();
-    // With the memory phase the first stream must outlive the extra streams' window fill.
-    const fill = 6 * segmentSeconds + 4;
-    publishers.push(await publishLive(config, services, streamId, segmentSeconds, memory ? Math.max(config.liveSeconds, 3 * fill + 10) : config.liveSeconds));
-    if (memory) {
-      memoryResult = await measureMemory(config, services, segmentSeconds, publishers, started);
-    }
+    publishers.push(await publishLive(config, services, streamId, segmentSeconds, config.liveSeconds));
     await publishers[0]!.finished;
     // Let the tail through: until the playlist covers what was published, or 30 s without news.
     const published = () => clock.chunks[clock.chunks.length - 1]?.mediaEnd ?? 0;
@@ -442,7 +434,7 @@ async function runLive(
     );
   }
   // The first two segments include the transcoder's probe and ffmpeg start-up: reported apart.
-  return { glass: { segmentSeconds, samples: glassToGlass(clock, watcher, 2), rendition }, ...(memoryResult ? { memory: memoryResult } : {}) };
+  return { segmentSeconds, samples: glassToGlass(clock, watcher, 2), rendition };
 }
 
 interface MemoryResult {
@@ -450,6 +442,8 @@ interface MemoryResult {
   transcoderNode: number[];
   transcoderTree: number[];
   streams: number[];
+  /** Segments listed per stream when sampled. */
+  listed: number[][];
 }
 
 function sampleMemory(services: Services): { viewer: number; transcoderNode: number; transcoderTree: number } {
@@ -460,31 +454,66 @@ function sampleMemory(services: Services): { viewer: number; transcoderNode: num
   };
 }
 
-async function measureMemory(
-  config: VideoConfig,
-  services: Services,
-  segmentSeconds: number,
-  publishers: LivePublisher[],
-  started: number,
-): Promise<MemoryResult> {
-  const result: MemoryResult = { viewer: [], transcoderNode: [], transcoderTree: [], streams: [] };
-  const take = (streams: number) => {
+/** Media segments currently listed in a stream's media playlist (0 when it is not there yet). */
+async function listedSegments(url: string): Promise<number> {
+  try {
+    const response = await fetch(url);
+    const text = await response.text();
+    return response.ok ? (text.match(/#EXTINF:/g) ?? []).length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Streams one at a time until each one's live window is full (HLS_WINDOW_SEGMENTS = 6 listed),
+ * sampling RSS with 1 stream and with `memoryStreams` streams. A stream whose window does not
+ * fill within 3 minutes is sampled anyway, and the report says how many segments it had.
+ */
+async function runMemory(config: VideoConfig, services: Services, segmentSeconds: number): Promise<MemoryResult> {
+  const result: MemoryResult = { viewer: [], transcoderNode: [], transcoderTree: [], streams: [], listed: [] };
+  const rendition = selectLadder(DEFAULT_LADDER, {
+    width: Number(config.liveSize.split('x')[0]),
+    height: Number(config.liveSize.split('x')[1]),
+    hasAudio: true,
+  })[0]!.name;
+  const publishers: LivePublisher[] = [];
+  const urls: string[] = [];
+  const fillWindows = async () => {
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
+      const counts = await Promise.all(urls.map((url) => listedSegments(url)));
+      if (counts.every((count) => count >= 6)) return counts;
+      await sleep(500);
+    }
+    return Promise.all(urls.map((url) => listedSegments(url)));
+  };
+  const take = (listed: number[]) => {
     const sample = sampleMemory(services);
     result.viewer.push(sample.viewer);
     result.transcoderNode.push(sample.transcoderNode);
     result.transcoderTree.push(sample.transcoderTree);
-    result.streams.push(streams);
-    log(`memory with ${streams} stream(s): viewer-api ${fmt(sample.viewer / 2 ** 20, 1)} MiB, transcoder ${fmt(sample.transcoderNode / 2 ** 20, 1)} MiB (+ffmpeg ${fmt(sample.transcoderTree / 2 ** 20, 1)} MiB)`);
+    result.streams.push(listed.length);
+    result.listed.push(listed);
+    log(
+      `memory with ${listed.length} stream(s) (segments listed ${listed.join('/')}): viewer-api ${fmt(sample.viewer / 2 ** 20, 1)} MiB, ` +
+        `transcoder ${fmt(sample.transcoderNode / 2 ** 20, 1)} MiB, with ffmpeg ${fmt(sample.transcoderTree / 2 ** 20, 1)} MiB`,
+    );
   };
-  // One stream, its live window full (6 segments by default) — then more streams, windows full again.
-  const fill = (6 * segmentSeconds + 4) * 1000;
-  await sleep(Math.max(0, started + fill - Date.now()));
-  take(1);
-  for (let index = 1; index < config.memoryStreams; index++) {
-    publishers.push(await publishLive(config, services, `mem${index}-${runId}`, segmentSeconds, fill / 1000 + 10));
+  const add = async (index: number) => {
+    const id = `mem${index}-${runId}`;
+    publishers.push(await publishLive(config, services, id, segmentSeconds, 600));
+    urls.push(`${services.viewerApi.url}/live/${id}/${rendition}/index.m3u8`);
+  };
+  try {
+    log(`memory: 1 stream, then ${config.memoryStreams}, ${config.liveSize}, ${segmentSeconds} s segments…`);
+    await add(0);
+    take(await fillWindows());
+    for (let index = 1; index < config.memoryStreams; index++) await add(index);
+    take(await fillWindows());
+  } finally {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
   }
-  await sleep(fill);
-  take(config.memoryStreams);
   return result;
 }
 
@@ -517,15 +546,21 @@ async function main(): Promise<void> {
       }
     }
     const durations = config.segmentDurations.map(Number).filter((value) => value > 0);
-    for (const [index, segmentSeconds] of durations.entries()) {
-      if (!config.phases.includes('latency') && !config.phases.includes('memory')) break;
-      const withMemory = config.phases.includes('memory') && index === durations.length - 1;
+    if (config.phases.includes('latency')) {
+      for (const segmentSeconds of durations) {
+        try {
+          glass.push(await runLive(config, services, kafka, segmentSeconds));
+        } catch (error) {
+          errors.push(`live ${segmentSeconds} s: ${(error as Error).message}`);
+          log(errors[errors.length - 1]!);
+        }
+      }
+    }
+    if (config.phases.includes('memory')) {
       try {
-        const live = await runLive(config, services, kafka, segmentSeconds, withMemory);
-        glass.push(live.glass);
-        if (live.memory) memory = live.memory;
+        memory = await runMemory(config, services, durations[durations.length - 1] ?? 2);
       } catch (error) {
-        errors.push(`live ${segmentSeconds} s: ${(error as Error).message}`);
+        errors.push(`memory: ${(error as Error).message}`);
         log(errors[errors.length - 1]!);
       }
     }
@@ -600,7 +635,7 @@ function printReport(
     const last = memory.streams.length - 1;
     const extra = memory.streams[last]! - memory.streams[0]!;
     const per = (values: number[]) => (values[last]! - values[0]!) / extra;
-    out.push(`Memory (VmRSS; idle = before any stream):`);
+    out.push(`Memory (VmRSS; idle = before any stream; segments listed per stream when sampled: ${memory.listed.map((counts) => counts.join('/')).join(' then ')}):`);
     out.push(
       table(
         ['process', 'idle MiB', `1 stream MiB`, `${memory.streams[last]} streams MiB`, 'per stream MiB'],
