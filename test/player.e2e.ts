@@ -143,4 +143,20 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
     }
     expect(fromPlayer('stop')).toBeDefined();
   });
+
+  it('replays the stream from its start once it ended (VOD playlist from Kafka)', async () => {
+    feeding = false;
+    await feeder;
+    await fixture.ended(streamId, 'pub-player');
+    const page = await browser.newPage();
+    const playlists: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('.m3u8')) playlists.push(new URL(request.url()).pathname);
+    });
+    await page.goto(`${viewer.url}/watch/${streamId}?from=start`);
+    await page.waitForFunction('document.querySelector("video").currentTime > 1', undefined, { timeout: 60_000, polling: 250 });
+    expect(playlists.some((path) => path.startsWith(`/vod/${streamId}/`))).toBe(true);
+    await page.waitForFunction('document.querySelector("#state").textContent === "ended"', undefined, { timeout: 20_000 });
+    await page.close();
+  });
 });
