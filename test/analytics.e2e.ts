@@ -1,6 +1,7 @@
 import { Headers as KafkaHeaders, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, type PlaybackStats, topicName, Topics } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
+import { VideoFixture } from './support/video-fixture';
 import { kafkaBrokers, makeEvent, postEvents, readTopic, testKafka, uniquePrefix } from './support/playback-events';
 
 /**
@@ -86,7 +87,24 @@ describe('playback analytics end to end', () => {
 
     expect((await stats('no-such-stream')).status).toBe(404);
     expect((await stats('Bad_Id')).status).toBe(400);
-  });
+
+    // The stream catalogue shows the same live viewer count once the stream is registered.
+    const fixture = new VideoFixture(kafkaBrokers().split(','), prefix);
+    await fixture.connect();
+    try {
+      await fixture.register(streamId);
+    } finally {
+      await fixture.disconnect();
+    }
+    let listed: { viewers?: number | null } = {};
+    const deadline = Date.now() + 20_000;
+    while (listed.viewers !== 3 && Date.now() < deadline) {
+      const response = await fetch(`${viewerApi.url}/v1/streams/${streamId}`);
+      if (response.ok) listed = (await response.json()) as { viewers?: number | null };
+      if (listed.viewers !== 3) await new Promise((wait) => setTimeout(wait, 200));
+    }
+    expect(listed.viewers).toBe(3);
+  }, 60_000);
 
   it('turns hls.js-format CMCD on playlist and segment requests into cmcd events, and never fails a request for bad CMCD', async () => {
     const streamId = 'cmcd-a';

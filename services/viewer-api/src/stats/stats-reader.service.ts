@@ -7,6 +7,7 @@ import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { ViewerCountProvider } from '../streams/viewer-count';
 import { StatsStore } from './stats-store';
 
 /** How far back a (re)started replica re-reads `playback.stats` (snapshots come every few seconds). */
@@ -35,7 +36,7 @@ export function checkStatsMessage(message: Pick<KafkaMessage, 'value' | 'headers
  * KafkaConsumerRunner (not @EventPattern) for the seek-on-assignment and batches.
  */
 @Injectable()
-export class StatsReaderService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class StatsReaderService implements OnApplicationBootstrap, BeforeApplicationShutdown, ViewerCountProvider {
   readonly store = new StatsStore();
   private readonly logger: Logger;
   private readonly groupId: string;
@@ -85,6 +86,11 @@ export class StatsReaderService implements OnApplicationBootstrap, BeforeApplica
       payload.resolveOffset(message.offset);
     }
     await payload.heartbeat();
+  }
+
+  /** Active viewers of a stream from its latest snapshot (`GET /v1/streams` shows them), null when unknown. */
+  viewers(streamId: string): number | null {
+    return this.store.get(streamId)?.active_viewers ?? null;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
