@@ -132,7 +132,7 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
     const play = fromPlayer('play');
     if (!play) throw new Error(`no play event from the player; /v1/events answered ${JSON.stringify(eventResponses)}; ${events.length} events seen`);
     expect(play).toMatchObject({ stream_id: streamId, device: 'web', source: 'player' });
-    expect(typeof play!.user_id).toBe('string');
+    expect(typeof play.user_id).toBe('string');
     expect(fromPlayer('bitrate')?.bitrate_kbps).toBeGreaterThan(0);
 
     // Leaving the page sends `stop` with navigator.sendBeacon.
