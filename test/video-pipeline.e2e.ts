@@ -66,7 +66,7 @@ const transcoderEnded = (id: string) => (messages: ReadMessage[]) =>
 function byRendition(list: ReadMessage[]): Map<string, ReadMessage[]> {
   const map = new Map<string, ReadMessage[]>();
   for (const message of list) {
-    const rendition = message.headers[VideoHeaders.rendition]!;
+    const rendition = message.headers[VideoHeaders.rendition];
     map.set(rendition, [...(map.get(rendition) ?? []), message]);
   }
   return map;
@@ -119,12 +119,12 @@ it('transcodes a 720p publish into three aligned renditions with consecutive med
       expect(segment.headers[VideoHeaders.discontinuity]).toBe('0');
       expect(Number(segment.headers[VideoHeaders.durationSeconds])).toBeGreaterThan(0);
       expect(Number(segment.headers[VideoHeaders.durationSeconds])).toBeLessThanOrEqual(2.6);
-      expect(Number.isNaN(Date.parse(segment.headers[VideoHeaders.programTime]!))).toBe(false);
+      expect(Number.isNaN(Date.parse(segment.headers[VideoHeaders.programTime]))).toBe(false);
       expect(segment.headers[VideoHeaders.transcodeSession]).toBeTruthy();
       expect(segment.headers.traceparent).toBeTruthy();
     }
     const file = join(dir, `${id}-${name}.ts`);
-    await writeFile(file, list[1]!.value!);
+    await writeFile(file, list[1].value!);
     const { stdout } = await run(FFPROBE_BIN, ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', file]);
     const streams = (JSON.parse(stdout) as { streams: { codec_name: string; width?: number; height?: number }[] }).streams;
     const expected = live!.renditions!.find((r) => r.name === name)!;
@@ -137,8 +137,8 @@ it('transcodes a 720p publish into three aligned renditions with consecutive med
 
   const thumbnails = tap.messages.filter((m) => m.topic === topic(Topics.videoFrames) && m.key === id);
   expect(thumbnails.length).toBeGreaterThan(0);
-  expect(thumbnails[0]!.headers[VideoHeaders.frameKind]).toBe('thumbnail');
-  expect(thumbnails[0]!.value!.subarray(0, 2).equals(Buffer.from([0xff, 0xd8]))).toBe(true);
+  expect(thumbnails[0].headers[VideoHeaders.frameKind]).toBe('thumbnail');
+  expect(thumbnails[0].value!.subarray(0, 2).equals(Buffer.from([0xff, 0xd8]))).toBe(true);
 }, 300_000);
 
 it('marks a garbage stream error while a concurrent good stream keeps producing segments', async () => {
@@ -174,7 +174,7 @@ it('resumes a stream on another transcoder after a SIGKILL with discontinuity an
   const key = await newStream(id);
   const publisher = publishTestPattern(`${ingest.url}/live/${key}`, { size: '640x360', rate: 10, seconds: 24 });
   await tap.waitFor((messages) => segments(messages, id).length >= 2, 120_000, `first segments of ${id}`);
-  const firstSession = segments(tap.messages, id)[0]!.headers[VideoHeaders.transcodeSession];
+  const firstSession = segments(tap.messages, id)[0].headers[VideoHeaders.transcodeSession];
   await transcoder.kill();
   const { port, env } = await transcoderEnv();
   transcoder = await startService('transcoder', { port, env });
@@ -184,7 +184,7 @@ it('resumes a stream on another transcoder after a SIGKILL with discontinuity an
   const list = segments(tap.messages, id);
   const resumed = list.filter((m) => m.headers[VideoHeaders.transcodeSession] !== firstSession);
   expect(resumed.length).toBeGreaterThan(0);
-  expect(resumed[0]!.headers[VideoHeaders.discontinuity]).toBe('1');
+  expect(resumed[0].headers[VideoHeaders.discontinuity]).toBe('1');
   expect(list.filter((m) => m.headers[VideoHeaders.discontinuity] === '1')).toHaveLength(1); // one rendition (360p)
   // Continuing numbering: each sequence exactly once, in order, no gap and no step back.
   expect(sequences(list)).toEqual(range(list.length));

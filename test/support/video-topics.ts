@@ -47,8 +47,9 @@ export class TopicTap {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
+      eachMessage: ({ topic, partition, message }) => {
         this.messages.push(toRead(topic, partition, message));
+        return Promise.resolve();
       },
     });
     return this;

@@ -5,8 +5,8 @@ describe('selectLadder', () => {
   it('produces the whole default ladder from a 720p source', () => {
     const plan = selectLadder(DEFAULT_LADDER, { width: 1280, height: 720, hasAudio: true, frameRate: 30 });
     expect(plan.map((r) => `${r.name}:${r.width}x${r.height}`)).toEqual(['720p:1280x720', '480p:854x480', '360p:640x360']);
-    expect(plan[0]!.codecs).toBe('avc1.64001f,mp4a.40.2');
-    expect(plan[0]!.bandwidth_bps).toBe(Math.round((2800 + 128) * 1000 * 1.1));
+    expect(plan[0].codecs).toBe('avc1.64001f,mp4a.40.2');
+    expect(plan[0].bandwidth_bps).toBe(Math.round((2800 + 128) * 1000 * 1.1));
   });
 
   it('never upscales: a 480p source gets 480p and 360p only', () => {
@@ -19,7 +19,7 @@ describe('selectLadder', () => {
     const plan = selectLadder(DEFAULT_LADDER, { width: 320, height: 240, hasAudio: false });
     expect(plan).toHaveLength(1);
     expect(plan[0]).toMatchObject({ name: '360p', width: 320, height: 240, video_bitrate_kbps: 800 });
-    expect(plan[0]!.codecs).not.toContain('mp4a');
+    expect(plan[0].codecs).not.toContain('mp4a');
   });
 
   it('keeps the source aspect ratio in the reported width (4:3 source)', () => {
@@ -29,11 +29,11 @@ describe('selectLadder', () => {
 
   it('signals Constrained Baseline for the ultrafast preset', () => {
     const [top] = selectLadder(DEFAULT_LADDER, { width: 640, height: 360, hasAudio: true }, { preset: 'ultrafast' });
-    expect(top!.codecs).toBe('avc1.42c01e,mp4a.40.2');
+    expect(top.codecs).toBe('avc1.42c01e,mp4a.40.2');
   });
 
   it('orders an unsorted custom ladder highest first', () => {
-    const ladder = [DEFAULT_LADDER[2]!, DEFAULT_LADDER[0]!];
+    const ladder = [DEFAULT_LADDER[2], DEFAULT_LADDER[0]];
     expect(selectLadder(ladder, { width: 1920, height: 1080, hasAudio: true }).map((r) => r.name)).toEqual(['720p', '360p']);
   });
 });

@@ -53,7 +53,7 @@ export function selectLadder(
   const sorted = [...ladder].sort((a, b) => b.height - a.height);
   let chosen = sorted.filter((rung) => rung.height <= source.height);
   if (chosen.length === 0 && sorted.length > 0) {
-    const lowest = sorted[sorted.length - 1]!;
+    const lowest = sorted[sorted.length - 1];
     const height = even(source.height);
     const width = even(source.width > 0 ? source.width : (lowest.width * height) / lowest.height);
     chosen = [{ ...lowest, name: lowest.name, width, height }];

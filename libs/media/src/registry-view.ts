@@ -74,6 +74,7 @@ export class StreamRegistryView {
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs wants a promise; the work is synchronous.
       eachMessage: async ({ partition, message }) => {
         const id = message.key?.toString();
         if (id) this.ingest(id, message.value);

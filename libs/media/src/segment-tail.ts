@@ -64,10 +64,11 @@ export async function readSegmentTail(
       );
       void consumer.run({
         autoCommit: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
           if (batch.partition !== partition) return;
           for (const message of batch.messages) {
-            resolveOffset(message.offset);
+            payload.resolveOffset(message.offset);
             scanned += 1;
             if (message.key?.toString() === options.streamId) {
               const rendition = headerString(message.headers, VideoHeaders.rendition);
@@ -82,7 +83,7 @@ export async function readSegmentTail(
               return;
             }
           }
-          await heartbeat();
+          await payload.heartbeat();
         },
       });
       consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: options.topic, partition, offset: start.toString() }));

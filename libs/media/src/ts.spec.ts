@@ -49,7 +49,7 @@ describe(TsChunker.name, () => {
     const chunks = chunker.push(Buffer.alloc(3 * TS_PACKET_SIZE, 0x11));
     expect(chunks[0]?.length).toBe(3 * TS_PACKET_SIZE);
     expect(chunker.misalignedPackets).toBe(3);
-    expect(looksLikeTransportStream(chunks[0]!)).toBe(false);
+    expect(looksLikeTransportStream(chunks[0])).toBe(false);
     expect(looksLikeTransportStream(packets(3))).toBe(true);
   });
 

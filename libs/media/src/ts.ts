@@ -61,7 +61,7 @@ export class TsChunker {
   }
 
   private take(): Buffer {
-    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
+    const all = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.length);
     const cut = this.length - (this.length % TS_PACKET_SIZE);
     const chunk = all.subarray(0, cut);
     const rest = all.subarray(cut);
@@ -93,22 +93,22 @@ export function maxPts(chunk: Buffer): number | undefined {
   let max: number | undefined;
   for (let offset = 0; offset + TS_PACKET_SIZE <= chunk.length; offset += TS_PACKET_SIZE) {
     if (chunk[offset] !== SYNC_BYTE) continue;
-    const payloadStart = (chunk[offset + 1]! & 0x40) !== 0;
+    const payloadStart = (chunk[offset + 1] & 0x40) !== 0;
     if (!payloadStart) continue;
-    const adaptation = (chunk[offset + 3]! >> 4) & 0x3;
+    const adaptation = (chunk[offset + 3] >> 4) & 0x3;
     if ((adaptation & 0x1) === 0) continue;
     let p = offset + 4;
-    if (adaptation & 0x2) p += 1 + chunk[offset + 4]!;
+    if (adaptation & 0x2) p += 1 + chunk[offset + 4];
     if (p + 14 > offset + TS_PACKET_SIZE) continue;
     if (chunk[p] !== 0 || chunk[p + 1] !== 0 || chunk[p + 2] !== 1) continue;
-    const streamId = chunk[p + 3]!;
+    const streamId = chunk[p + 3];
     if (streamId < 0xc0 || streamId > 0xef) continue;
-    if ((chunk[p + 7]! & 0x80) === 0) continue;
+    if ((chunk[p + 7] & 0x80) === 0) continue;
     const b = p + 9;
     // Decode the 33-bit PTS exactly: [b]: 0010 PPP1, [b+1..b+2]: 15 bits + marker, [b+3..b+4]: 15 bits + marker.
-    const high = (chunk[b]! >> 1) & 0x07;
-    const mid = ((chunk[b + 1]! << 8) | chunk[b + 2]!) >> 1;
-    const low = ((chunk[b + 3]! << 8) | chunk[b + 4]!) >> 1;
+    const high = (chunk[b] >> 1) & 0x07;
+    const mid = ((chunk[b + 1] << 8) | chunk[b + 2]) >> 1;
+    const low = ((chunk[b + 3] << 8) | chunk[b + 4]) >> 1;
     const value = high * 2 ** 30 + mid * 2 ** 15 + low;
     if (max === undefined || value > max) max = value;
   }

@@ -53,7 +53,7 @@ export class FramesService {
 
   async accept(streamKey: string, request: IncomingMessage): Promise<FrameAccepted> {
     const streamId = this.publishing.authorize(streamKey);
-    const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (contentType !== 'image/jpeg') {
       throw new UnsupportedMediaTypeException(`Content-Type must be image/jpeg (got ${contentType || 'none'})`);
     }

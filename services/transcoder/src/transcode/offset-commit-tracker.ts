@@ -35,7 +35,7 @@ export class OffsetCommitTracker {
     const state = this.partitions.get(partition);
     if (!state) return undefined;
     let last: bigint | undefined;
-    while (state.order.length > 0 && state.done.has(state.order[0]!)) {
+    while (state.order.length > 0 && state.done.has(state.order[0])) {
       last = state.order.shift()!;
       state.done.delete(last);
     }

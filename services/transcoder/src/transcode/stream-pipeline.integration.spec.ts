@@ -22,15 +22,17 @@ class RecordingSink implements PipelineSink {
   readonly statuses: Omit<StreamStatus, 'reporter' | 'ts'>[] = [];
   readonly done = new Set<string>();
   thumbnails = 0;
-  async segment(segment: OutgoingSegment): Promise<boolean> {
+  segment(segment: OutgoingSegment): Promise<boolean> {
     this.segments.push(segment);
-    return true;
+    return Promise.resolve(true);
   }
-  async thumbnail(): Promise<void> {
+  thumbnail(): Promise<void> {
     this.thumbnails += 1;
+    return Promise.resolve();
   }
-  async status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void> {
+  status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void> {
     this.statuses.push(status);
+    return Promise.resolve();
   }
   chunkDone(_partition: number, offset: string): void {
     this.done.add(offset);
@@ -116,7 +118,7 @@ describe(StreamPipeline.name, () => {
 
     const numbers = sink.segments.map((segment) => segment.sequence);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 42 + i));
-    expect(sink.segments[0]!.discontinuity).toBe(true); // continues after earlier output
+    expect(sink.segments[0].discontinuity).toBe(true); // continues after earlier output
     const sessions = [...new Set(sink.segments.map((segment) => segment.transcodeSession))];
     expect(sessions.length).toBe(2); // the restart made a second ffmpeg run
     const firstOfSecondRun = sink.segments.find((segment) => segment.transcodeSession === sessions[1]);
@@ -136,7 +138,7 @@ describe(StreamPipeline.name, () => {
     await subject.endAfter(chunks.length - 1, 'publisher ended');
     await subject.finished;
     expect(sink.statuses.map((status) => status.state)).toEqual(['error']);
-    expect(sink.statuses[0]!.reason).toMatch(/not decodable video/);
+    expect(sink.statuses[0].reason).toMatch(/not decodable video/);
     expect(sink.segments).toHaveLength(0);
     expect(sink.done.size).toBe(chunks.length);
   }, 60_000);

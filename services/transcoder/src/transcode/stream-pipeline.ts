@@ -407,7 +407,7 @@ export class StreamPipeline {
   private releaseCovered(run: FfmpegRun): void {
     const covered = Math.min(...this.renditions.map((rendition) => run.durations.get(rendition.name) ?? 0));
     while (this.pending.length > 0) {
-      const head = this.pending[0]!;
+      const head = this.pending[0];
       if (head.run !== run.id || head.mediaEnd === undefined || head.mediaEnd >= covered) break;
       this.pending.shift();
       this.options.sink.chunkDone(this.partition, head.offset);

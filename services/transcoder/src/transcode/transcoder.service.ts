@@ -91,7 +91,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       groupId: `transcoder-status-${randomUUID()}`,
       topics: [this.topics.status],
       fromBeginning: true,
-      eachMessage: (payload) => this.onStatus(payload),
+      eachMessage: (payload) => Promise.resolve(this.onStatus(payload)),
       logger: this.logger,
     });
     await this.statusRunner.start();
@@ -321,7 +321,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     );
   }
 
-  private async onStatus({ message }: EachMessagePayload): Promise<void> {
+  private onStatus({ message }: EachMessagePayload): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(message.value?.toString('utf8') ?? 'null');

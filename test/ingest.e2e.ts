@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { TS_PACKET_SIZE, Topics, topicName, VideoHeaders } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
-import { FFMPEG_BIN, kafkaFor, messageCount, publishTestPattern, TopicTap } from '../../../test/support/video-topics';
+import { FFMPEG_BIN, kafkaFor, messageCount, publishTestPattern, TopicTap } from './support/video-topics';
 
 /** ingest against a real broker and real ffmpeg publishers (the built service: run `npx tsc -b services/ingest` first). */
 const run = promisify(execFile);
@@ -83,7 +83,7 @@ describe('ingest stream registry API', () => {
     expect(read.status).toBe(200);
     const record = await read.text();
     expect(record).not.toContain('sha256');
-    expect(record).not.toContain(body.streamKey!);
+    expect(record).not.toContain(body.streamKey);
     expect(JSON.parse(record)).toMatchObject({ id, live: false, segment_duration_seconds: 2 });
 
     expect((await createStream(id)).status).toBe(409);
@@ -122,14 +122,16 @@ describe('ingest publishing', () => {
       expect((await publisher.done).code).toBe(0);
       const statuses = await tap.waitFor(
         (messages) => {
-          const mine = messages.filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id).map((m) => JSON.parse(m.value!.toString()));
+          const mine = messages
+            .filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id)
+            .map((m) => JSON.parse(m.value!.toString()) as { reporter: string; state: string; publish_session_id: string; last_chunk_sequence?: number });
           return mine.some((s) => s.state === 'ended') ? mine : undefined;
         },
         30_000,
         'ingest ended status',
       );
       expect(statuses.map((s) => `${s.reporter}:${s.state}`)).toEqual(['ingest:live', 'ingest:ended']);
-      const session = statuses[0].publish_session_id as string;
+      const session = statuses[0].publish_session_id;
       expect(statuses[1].publish_session_id).toBe(session);
 
       const chunks = tap.messages.filter((m) => m.topic === topic(Topics.videoIngest) && m.key === id);

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, topicName, VideoHeaders } from '@tributary/contracts';
-import { kafkaFor, TopicTap } from '../../../test/support/video-topics';
-import { createDemoStream, findFfmpeg, startDemoPublisher } from './demo-publisher';
-import { freePort } from './local-kafka';
-import { startService } from './service-process';
+import { kafkaFor, TopicTap } from './support/video-topics';
+import { createDemoStream, findFfmpeg, freePort, startDemoPublisher, startService } from '@tributary/devkit';
 
 /** The npm-start demo source against a real ingest (built) and broker. */
 it('creates the demo stream (replacing an earlier one) and publishes the test pattern to video.ingest', async () => {
@@ -23,8 +21,8 @@ it('creates the demo stream (replacing an earlier one) and publishes the test pa
     const publisher = startDemoPublisher({ ingestUrl: ingest.url, streamKey: second.streamKey, ffmpegPath: findFfmpeg(), size: '640x360', frameRate: 10 });
     try {
       const chunks = await tap.waitFor((messages) => (messages.filter((m) => m.key === 'demo').length >= 3 ? messages : undefined), 60_000, 'demo chunks');
-      expect(chunks[0]!.headers[VideoHeaders.chunkSequence]).toBe('0');
-      expect(chunks[0]!.value![0]).toBe(0x47);
+      expect(chunks[0].headers[VideoHeaders.chunkSequence]).toBe('0');
+      expect(chunks[0].value![0]).toBe(0x47);
     } finally {
       await publisher.stop();
     }
