@@ -110,6 +110,8 @@ export class StreamPipeline {
   private state: State = 'probing';
   private readonly pending: PendingChunk[] = [];
   private probeBytes = 0;
+  private probingSince?: number;
+  private lastProbeAt = 0;
   private nextProbeAt: number;
   private renditions: PlannedRendition[] = [];
   private readonly nextSequence = new Map<string, number>();
@@ -180,7 +182,11 @@ export class StreamPipeline {
       this.lastFedSequence = Math.max(this.lastFedSequence, chunk.sequence);
       if (this.state === 'probing') {
         this.probeBytes += chunk.data.length;
-        if (this.probeBytes >= this.nextProbeAt) await this.tryProbe(false);
+        this.probingSince ??= Date.now();
+        // By size (doubling per failed attempt), or every 2 s for low-bitrate sources that would
+        // otherwise take long to fill the first probe window.
+        const dueByTime = Date.now() - this.probingSince >= 2000 && Date.now() - this.lastProbeAt >= 2000 && this.probeBytes >= 16 * 1024;
+        if (this.probeBytes >= this.nextProbeAt || dueByTime) await this.tryProbe(false);
       } else {
         await this.write(entry);
       }
@@ -233,6 +239,7 @@ export class StreamPipeline {
   }
 
   private async tryProbe(final: boolean): Promise<void> {
+    this.lastProbeAt = Date.now();
     const data = Buffer.concat(this.pending.map((entry) => entry.data));
     let info;
     try {
