@@ -15,17 +15,18 @@
  *
  * Not a test: it exits non-zero only when the harness fails.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv, str } from '@tributary/config';
 import { DEFAULT_LADDER, topicName, Topics, VideoHeaders } from '@tributary/contracts';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import { createKafkaClient, headerString, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
-import { buildTranscodeArgs, maxPts, probeBuffer, resolveMediaTools, selectLadder } from '@tributary/media';
+import { buildTranscodeArgs, maxPts, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 
@@ -47,6 +48,7 @@ const videoEnvSpec = {
 };
 type VideoConfig = ConfigOf<typeof videoEnvSpec>;
 
+const execFileAsync = promisify(execFile);
 const TARGET_RATIO = 0.9;
 const TARGET_G2G: Record<number, number> = { 1: 5_000, 2: 8_000 };
 
@@ -141,6 +143,22 @@ async function tap(kafka: Kafka, topic: string, onMessage: (message: KafkaMessag
 // ---------------------------------------------------------------------------------------------
 // 1. Transcode speed
 
+/** ffprobe on a file (the transcoder probes a buffer on stdin; the bench has the whole file). */
+async function probeFile(ffprobe: string, file: string): Promise<SourceInfo> {
+  const { stdout } = await execFileAsync(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_streams', file], { timeout: 120_000 });
+  const streams = (JSON.parse(stdout) as { streams?: { codec_type?: string; width?: number; height?: number; avg_frame_rate?: string }[] }).streams ?? [];
+  const video = streams.find((stream) => stream.codec_type === 'video');
+  if (!video?.width || !video.height) throw new Error(`ffprobe found no video stream in ${file}`);
+  const [num, den] = (video.avg_frame_rate ?? '30/1').split('/').map(Number);
+  return {
+    width: video.width,
+    height: video.height,
+    hasVideo: true,
+    hasAudio: streams.some((stream) => stream.codec_type === 'audio'),
+    ...(num && den ? { frameRate: num / den } : {}),
+  };
+}
+
 interface SpeedResult {
   mediaSeconds: number;
   bareSeconds: number;
@@ -167,18 +185,7 @@ async function runSpeed(config: VideoConfig, services: Services, kafka: Kafka, w
     ],
     'making the test file',
   );
-  const head = Buffer.alloc(Math.min(statSync(file).size, 1024 * 1024));
-  await new Promise<void>((resolve, reject) => {
-    let offset = 0;
-    createReadStream(file, { end: head.length - 1 })
-      .on('data', (chunk) => {
-        (chunk as Buffer).copy(head, offset);
-        offset += chunk.length;
-      })
-      .on('end', () => resolve())
-      .on('error', reject);
-  });
-  const source = await probeBuffer(tools.ffprobe, head, 120_000);
+  const source = await probeFile(tools.ffprobe, file);
   const renditions = selectLadder(DEFAULT_LADDER, source, { preset: config.preset });
   const segmentSeconds = 2;
 
