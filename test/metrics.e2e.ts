@@ -5,7 +5,7 @@ import { createKafkaClient, KafkaConsumerRunner, KafkaProducer, silentLogger } f
 import { consumerLag, registry } from '@tributary/telemetry';
 import type { Kafka } from 'kafkajs';
 import { type MetricFamily, parsePrometheusText, sampleValue } from './support/prometheus-text';
-import { connectClient, kafkaBrokers, makeEvent, postEvents, type RecordingClient, uniquePrefix, waitFor, warmUp } from './support/playback-events';
+import { connectClient, kafkaBrokers, makeEvent, postEvents, type RecordingClient, testKafka, uniquePrefix, waitFor, warmUp } from './support/playback-events';
 
 /**
  * `GET /metrics` on every service is valid Prometheus text with the series dashboards use, and
@@ -122,6 +122,17 @@ describe('Prometheus metrics on every service', () => {
       await new Promise((wait) => setTimeout(wait, 300));
     }
 
+    // An invalid message on the topic (not through viewer-api) is dead-lettered and counted as dropped.
+    const rawProducer = testKafka().producer();
+    await rawProducer.connect();
+    await rawProducer.send({ topic: eventsTopic, messages: [{ key: 'metrics-stream', value: '{"not":"an event"}' }] });
+    await rawProducer.disconnect();
+    const droppedBy = Date.now() + 20_000;
+    while ((sampleValue(await gatewayCount(), 'tributary_events_dropped_total', { reason: 'invalid' }) ?? 0) < 1) {
+      if (Date.now() > droppedBy) throw new Error('tributary_events_dropped_total{reason="invalid"} did not count the invalid message');
+      await new Promise((wait) => setTimeout(wait, 200));
+    }
+
     // A second client shows up in the gauge, and leaves it again.
     const second = connectClient(gateway.url);
     await second.subscribed;
@@ -165,8 +176,9 @@ describe('consumer lag (KafkaConsumerRunner + the process lag monitor)', () => {
       topics: [topic],
       fromBeginning: true,
       logger: silentLogger,
-      eachMessage: async () => {
+      eachMessage: () => {
         consumed += 1;
+        return Promise.resolve();
       },
     });
     await runner.start();

@@ -130,7 +130,7 @@ function checkHistogram(family: MetricFamily): void {
   for (const [key, entry] of series) {
     const sorted = [...entry.buckets].sort((a, b) => a[0] - b[0]);
     for (let index = 1; index < sorted.length; index += 1) {
-      if (sorted[index]![1] < sorted[index - 1]![1]) throw new Error(`${family.name}${key}: buckets are not cumulative`);
+      if (sorted[index][1] < sorted[index - 1][1]) throw new Error(`${family.name}${key}: buckets are not cumulative`);
     }
     const inf = sorted[sorted.length - 1];
     if (!inf || inf[0] !== Infinity) throw new Error(`${family.name}${key}: no +Inf bucket`);

@@ -99,7 +99,7 @@ export function parseOtlpJson(body: ExportRequest): ReceivedSpan[] {
       for (const span of scopeSpans.spans ?? []) {
         const parent = id(span.parentSpanId);
         spans.push({
-          service: String(resource['service.name'] ?? ''),
+          service: typeof resource['service.name'] === 'string' ? resource['service.name'] : '',
           traceId: id(span.traceId),
           spanId: id(span.spanId),
           parentSpanId: parent === '' ? undefined : parent,

@@ -58,7 +58,7 @@ describe('metric definitions', () => {
     for (const panel of dashboard.panels) {
       for (const target of panel.targets ?? []) {
         for (const [, name] of target.expr.matchAll(/\b((?:tributary|process|nodejs)_[a-z0-9_]+)\{/g)) {
-          queried.add(name!.replace(/_(bucket|count|sum)$/, ''));
+          queried.add(name.replace(/_(bucket|count|sum)$/, ''));
         }
       }
     }
@@ -103,17 +103,19 @@ describe(ConsumerLagMonitor.name, () => {
   function fakeAdmin(committed: Record<number, string>, ends: Record<number, string>): LagAdmin & { connects: number } {
     const admin = {
       connects: 0,
-      connect: async () => {
+      connect: () => {
         admin.connects += 1;
+        return Promise.resolve();
       },
-      disconnect: async () => undefined,
-      fetchOffsets: async () => [
-        { topic: 't', partitions: Object.entries(committed).map(([partition, offset]) => ({ partition: Number(partition), offset, metadata: null })) },
-      ],
-      fetchTopicOffsets: async () =>
-        Object.entries(ends).map(([partition, high]) => ({ partition: Number(partition), offset: high, high, low: '0' })),
+      disconnect: () => Promise.resolve(),
+      fetchOffsets: () =>
+        Promise.resolve([
+          { topic: 't', partitions: Object.entries(committed).map(([partition, offset]) => ({ partition: Number(partition), offset, metadata: null })) },
+        ]),
+      fetchTopicOffsets: () =>
+        Promise.resolve(Object.entries(ends).map(([partition, high]) => ({ partition: Number(partition), offset: high, high, low: '0' }))),
     };
-    return admin as unknown as LagAdmin & { connects: number };
+    return admin;
   }
 
   async function lagOf(group: string): Promise<Record<string, number>> {
@@ -143,7 +145,7 @@ describe(ConsumerLagMonitor.name, () => {
     admin.fetchOffsets = (async (...args: Parameters<LagAdmin['fetchOffsets']>) => {
       if (fail) throw new Error('broker down');
       return original(...args);
-    }) as LagAdmin['fetchOffsets'];
+    });
     const monitor = new ConsumerLagMonitor(60_000, () => admin);
     monitor.track({} as Kafka, 'g2', ['t']);
     await monitor.sampleOnce();

@@ -275,7 +275,7 @@ export const gatewayMetrics = {
       () =>
         new Counter({
           name: 'tributary_events_dropped_total',
-          help: 'Events not delivered, per reason (invalid, no_subscribers, backpressure).',
+          help: 'Events not delivered to Socket.IO clients, per reason (invalid: dead-lettered, emit_failed).',
           labelNames: ['reason'] as const,
           registers: [registry],
         }),

@@ -90,8 +90,8 @@ function finish<T>(span: Span, run: () => T): T {
     throw error;
   }
   if (result instanceof Promise) {
-    return result.then(
-      (value) => {
+    return (result as Promise<unknown>).then(
+      (value: unknown) => {
         span.end();
         return value;
       },

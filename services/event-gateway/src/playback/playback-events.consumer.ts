@@ -3,7 +3,7 @@ import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices'
 import { Topics } from '@tributary/contracts';
 import { DeadLetterPublisher } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
-import type { Logger } from '@tributary/telemetry';
+import { gatewayMetrics, type Logger } from '@tributary/telemetry';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { checkPlaybackMessage, originalValue } from './playback-message';
 import { PlaybackGateway } from './playback.gateway';
@@ -37,11 +37,13 @@ export class PlaybackEventsConsumer {
         this.gateway.broadcast({ event: checked.event, position: { partition, offset: message.offset } });
       } catch (error) {
         // The live view is best effort: a failed emit must never stall the partition.
+        gatewayMetrics.dropped().inc({ reason: 'emit_failed' });
         this.logger.error({ err: error, partition, offset: message.offset }, 'emitting a playback event failed; skipped it');
       }
       return;
     }
     const topic = context.getTopic();
+    gatewayMetrics.dropped().inc({ reason: 'invalid' });
     this.logger.warn({ topic, partition, offset: message.offset, reason: checked.reason }, 'invalid playback event: sent to the dead-letter topic');
     // Throws when the dead-letter write fails: kafkajs then retries this message rather than lose it.
     await this.deadLetters.publish(
