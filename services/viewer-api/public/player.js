@@ -186,15 +186,17 @@
     if (started) send('seek');
   });
   video.addEventListener('waiting', startBuffering);
+  var stopped = false;
   video.addEventListener('ended', function () {
-    if (started) send('stop');
+    if (!started || stopped) return;
+    stopped = true;
+    send('stop');
   });
 
   setInterval(function () {
     if (started && !video.paused && !video.ended) send('position');
   }, POSITION_INTERVAL_MS);
 
-  var stopped = false;
   function stop() {
     if (stopped || !started) return;
     stopped = true;
