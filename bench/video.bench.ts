@@ -45,10 +45,22 @@ const videoEnvSpec = {
   thumbnails: int('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
   phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory'] }),
   serviceLogLevel: str('BENCH_SERVICE_LOG_LEVEL', { default: 'warn' }),
+  /** The same ffmpeg/ffprobe the transcoder resolves (FFMPEG_PATH, else PATH, else the npm build). */
+  ffmpegPath: optionalStr('FFMPEG_PATH'),
+  ffprobePath: optionalStr('FFPROBE_PATH'),
+  searchPath: optionalStr('PATH'),
 };
 type VideoConfig = ConfigOf<typeof videoEnvSpec>;
 
 const execFileAsync = promisify(execFile);
+
+function mediaTools(config: VideoConfig) {
+  return resolveMediaTools({
+    ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
+    ...(config.ffprobePath ? { ffprobePath: config.ffprobePath } : {}),
+    ...(config.searchPath ? { searchPath: config.searchPath } : {}),
+  });
+}
 const TARGET_RATIO = 0.9;
 const TARGET_G2G: Record<number, number> = { 1: 5_000, 2: 8_000 };
 
@@ -168,7 +180,7 @@ interface SpeedResult {
 }
 
 async function runSpeed(config: VideoConfig, services: Services, kafka: Kafka, workDir: string): Promise<SpeedResult> {
-  const tools = resolveMediaTools({});
+  const tools = mediaTools(config);
   const file = join(workDir, 'input.ts');
   const [width, height] = config.fileSize.split('x').map(Number) as [number, number];
   log(`speed: making a ${config.fileSeconds} s ${config.fileSize} test file…`);
@@ -271,7 +283,7 @@ interface LivePublisher {
 
 async function publishLive(config: VideoConfig, services: Services, streamId: string, segmentSeconds: number, seconds: number): Promise<LivePublisher> {
   const key = await createStream(services.ingest.url, streamId, segmentSeconds);
-  const tools = resolveMediaTools({});
+  const tools = mediaTools(config);
   const child = spawn(
     tools.ffmpeg,
     [
@@ -592,7 +604,7 @@ function printReport(
 ): void {
   const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
   const out: string[] = ['', `Tributary video benchmark — ${startedAt.toISOString()} — run ${runId}`];
-  out.push(`machine: ${machineConditions()}; Kafka ${brokers}; preset ${config.preset}, ${config.threads} x264 threads, thumbnails every ${config.thumbnails} s`);
+  out.push(`machine: ${machineConditions()}; Kafka ${brokers}; ffmpeg ${mediaTools(config).ffmpeg}; preset ${config.preset}, ${config.threads} x264 threads, thumbnails every ${config.thumbnails} s`);
   out.push('');
   const summary: string[] = [];
   if (speed) {
