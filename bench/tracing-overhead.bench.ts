@@ -6,8 +6,9 @@
  *   disabled   OTEL_SDK_DISABLED=true: no SDK, no instrumentation, no propagation (the baseline)
  *   no-export  SDK on, 100 % sampled, spans created and propagated but not exported (the default
  *              when no OTEL_EXPORTER_OTLP_ENDPOINT is set)
- *   exported   SDK on, 100 % sampled (parentbased_always_on), batch span processor exporting
- *              OTLP/HTTP to a receiver in this process (JSON encoding: our receiver parses it)
+ *   exported-proto  SDK on, 100 % sampled (parentbased_always_on), batch span processor exporting
+ *              OTLP/HTTP protobuf (the default protocol) to a receiver in this process
+ *   exported-json   the same with OTEL_EXPORTER_OTLP_PROTOCOL=http/json (what the e2e tests use)
  * and prints, per mode, delivered events/s (throughput phase), POST→socket latency percentiles at
  * a fixed rate (latency phase), and the services' CPU µs per event, then the ratios to `disabled`.
  * CPU per event is the figure to trust on a shared machine; events/s and latency move with load.
@@ -39,8 +40,8 @@ const config = parseEnv(
   processEnv(),
 );
 
-type Mode = 'disabled' | 'no-export' | 'exported';
-const MODES: Mode[] = ['disabled', 'no-export', 'exported'];
+type Mode = 'disabled' | 'no-export' | 'exported-proto' | 'exported-json';
+const MODES: Mode[] = ['disabled', 'no-export', 'exported-proto', 'exported-json'];
 const runId = randomUUID().slice(0, 8);
 let counter = 0;
 
@@ -89,7 +90,8 @@ function modeEnv(mode: Mode, receiver: OtlpReceiver): Record<string, string> {
   if (mode === 'disabled') return { OTEL_SDK_DISABLED: 'true' };
   const sampled = { OTEL_TRACES_SAMPLER: 'parentbased_always_on' };
   if (mode === 'no-export') return sampled;
-  return { ...sampled, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+  const protocol = mode === 'exported-proto' ? 'http/protobuf' : 'http/json';
+  return { ...sampled, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol };
 }
 
 interface ModeResult {
@@ -100,7 +102,9 @@ interface ModeResult {
   p99: number;
   latencyCpu: CpuUse;
   latencyEvents: number;
+  /** Spans decoded (JSON mode only) and export requests received (any encoding). */
   spans: number;
+  exportRequests: number;
 }
 
 async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Promise<ModeResult> {
@@ -110,6 +114,7 @@ async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Pro
   const gatewayPort = await freePort();
   const services: ServiceProcess[] = [];
   const spansBefore = receiver.spans.length;
+  const requestsBefore = receiver.requests;
   try {
     services.push(await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) }, readyTimeoutMs: 120_000 }));
     services.push(
@@ -189,7 +194,7 @@ async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Pro
       await latencyFleet.close();
     }
     // Let the batch span processor flush before counting what arrived.
-    if (mode === 'exported') await sleep(6_000);
+    if (mode.startsWith('exported')) await sleep(6_000);
     return {
       mode,
       eps,
@@ -199,6 +204,7 @@ async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Pro
       latencyCpu,
       latencyEvents,
       spans: receiver.spans.length - spansBefore,
+      exportRequests: receiver.requests - requestsBefore,
     };
   } finally {
     for (const service of services.reverse()) await service.stop();
@@ -239,13 +245,13 @@ async function main(): Promise<void> {
       fmt(cpu / baseCpu, 2),
       `${fmt(result.p50, 1)} / ${fmt(result.p99, 1)}`,
       fmt(result.p99 / base.p99, 2),
-      String(result.spans),
+      `${result.exportRequests} / ${result.spans || '-'}`,
     ];
   });
   process.stdout.write(
     `\nTracing overhead on the event path (${config.events} events in batches of ${config.batch}, ${config.clients} Socket.IO clients; latency at ${config.latencyRate} events/s for ${config.latencySeconds} s)\n` +
       `${machineConditions()}\n\n` +
-      table(['mode', 'events/s', '× disabled', 'services CPU µs/event', '× disabled', 'latency p50 / p99 ms', 'p99 × disabled', 'spans exported'], rows) +
+      table(['mode', 'events/s', '× disabled', 'services CPU µs/event', '× disabled', 'latency p50 / p99 ms', 'p99 × disabled', 'export requests / spans decoded'], rows) +
       '\n',
   );
 }
