@@ -46,3 +46,11 @@ describe('playbackEventValidator', () => {
     expect(playbackEventValidator.validate(value).ok).toBe(false);
   });
 });
+
+describe('playbackEventReader', () => {
+  it('accepts fields added by a newer producer, and still checks the known ones', async () => {
+    const { playbackEventReader } = await import('./playback-event');
+    expect(playbackEventReader.validate({ ...valid, added_in_v1_1: 'x' }).ok).toBe(true);
+    expect(playbackEventReader.validate({ ...valid, device: 'fridge', added_in_v1_1: 'x' }).ok).toBe(false);
+  });
+});

@@ -62,7 +62,21 @@ export const PlaybackEventSchema = Type.Object(
 
 export type PlaybackEvent = Static<typeof PlaybackEventSchema>;
 
+/** For what enters the platform (HTTP): unknown fields are rejected by name. */
 export const playbackEventValidator = createValidator(PlaybackEventSchema);
+
+/**
+ * For consumers of `playback.events`: the same schema, but fields it does not know are ignored
+ * instead of dead-lettered. New fields are always optional (a breaking change gets a new schema
+ * version), so producers can be upgraded before consumers without losing events.
+ */
+export const playbackEventReader = createValidator(tolerantOf(PlaybackEventSchema));
+
+function tolerantOf<S extends typeof PlaybackEventSchema>(schema: S): S {
+  // Without $id: Ajv refuses two schemas with one id.
+  const { $id: _id, ...rest } = schema;
+  return { ...rest, additionalProperties: true } as S;
+}
 
 /** The Kafka key: per-stream order is the ordering guarantee consumers rely on. */
 export function playbackEventKey(event: PlaybackEvent): string {

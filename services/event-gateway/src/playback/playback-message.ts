@@ -1,4 +1,4 @@
-import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventValidator, formatIssues } from '@tributary/contracts';
+import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventReader, formatIssues } from '@tributary/contracts';
 
 export type ConsumedPlaybackEvent = { ok: true; event: PlaybackEvent } | { ok: false; reason: string };
 
@@ -19,7 +19,7 @@ export function checkPlaybackMessage(value: unknown, headers: Record<string, unk
   if (Buffer.isBuffer(value)) return { ok: false, reason: 'the value is binary, not JSON' };
   if (typeof value === 'string') return { ok: false, reason: 'the value is not valid JSON (or not a JSON object)' };
   if (Array.isArray(value)) return { ok: false, reason: 'the value is a JSON array: one message carries one event' };
-  const result = playbackEventValidator.validate(value);
+  const result = playbackEventReader.validate(value);
   if (!result.ok) return { ok: false, reason: `invalid playback event: ${formatIssues(result.issues)}` };
   return { ok: true, event: result.value };
 }

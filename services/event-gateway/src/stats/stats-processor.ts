@@ -6,7 +6,7 @@ import {
   PLAYBACK_EVENT_SCHEMA_ID,
   PLAYBACK_STATS_SCHEMA_ID,
   type PlaybackEvent,
-  playbackEventValidator,
+  playbackEventReader,
   type PlaybackStats,
   Topics,
 } from '@tributary/contracts';
@@ -47,7 +47,7 @@ export function checkEventMessage(message: Pick<KafkaMessage, 'value' | 'headers
   } catch {
     return { ok: false, reason: 'the value is not valid JSON' };
   }
-  const result = playbackEventValidator.validate(value);
+  const result = playbackEventReader.validate(value);
   if (!result.ok) return { ok: false, reason: `invalid playback event: ${formatIssues(result.issues)}` };
   return { ok: true, event: result.value };
 }
