@@ -15,12 +15,12 @@ export class ConnectionDrainMiddleware implements NestMiddleware {
   constructor(private readonly readiness: ReadinessRegistry) {}
 
   use(_request: Request, response: Response, next: NextFunction): void {
-    const writeHead = response.writeHead;
-    const readiness = this.readiness;
-    response.writeHead = function writeHeadWhileDraining(this: Response, ...args: Parameters<Response['writeHead']>) {
-      if (readiness.isShuttingDown && !this.headersSent) this.setHeader('Connection', 'close');
-      return writeHead.apply(this, args);
-    } as Response['writeHead'];
+    // writeHead is where every response's headers are fixed, whenever the request started.
+    const writeHead = response.writeHead.bind(response);
+    response.writeHead = ((...args: Parameters<Response['writeHead']>) => {
+      if (this.readiness.isShuttingDown && !response.headersSent) response.setHeader('Connection', 'close');
+      return writeHead(...args);
+    }) as Response['writeHead'];
     next();
   }
 }
