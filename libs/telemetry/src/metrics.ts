@@ -142,18 +142,28 @@ export const kafkaMetrics = {
 // ----------------------------------------------------------------------------- Domain metrics
 // Created on first use, so a service only exports the series it actually has.
 
+let activeStreamsReader: (() => number) | undefined;
+
 export const streamMetrics = {
-  /** ingest: publishers connected; transcoder: streams being transcoded. */
-  active: () =>
-    once(
+  /**
+   * ingest: publishers connected (inc/dec); transcoder: streams being transcoded (pass `read`,
+   * evaluated at scrape time).
+   */
+  active: (read?: () => number) => {
+    if (read) activeStreamsReader = read;
+    return once(
       'tributary_active_streams',
       () =>
         new Gauge({
           name: 'tributary_active_streams',
           help: 'Streams currently active in this process (ingest: publishing, transcoder: transcoding).',
           registers: [registry],
+          collect() {
+            if (activeStreamsReader) this.set(activeStreamsReader());
+          },
         }),
-    ),
+    );
+  },
   ingestedBytes: () =>
     once(
       'tributary_ingest_bytes_total',

@@ -17,7 +17,7 @@ import { DeadLetterPublisher, headerString, injectTraceContext, KafkaConsumerRun
 import { type MediaTools, readSegmentTail, resolveMediaTools, StreamRegistryView } from '@tributary/media';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
-import type { Logger } from '@tributary/telemetry';
+import { type Logger, streamMetrics } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
 import { OffsetCommitTracker } from './offset-commit-tracker';
 import { type OutgoingSegment, type PipelineSink, StreamPipeline } from './stream-pipeline';
@@ -62,6 +62,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     @Inject(ROOT_LOGGER) rootLogger: Logger,
   ) {
     this.logger = rootLogger.child({ component: 'transcoder' });
+    streamMetrics.active(() => [...this.pipelines.values()].filter((pipeline) => !pipeline.isFinished).length);
     this.topics = {
       ingest: topicNames.resolve(Topics.videoIngest),
       segments: topicNames.resolve(Topics.videoSegments),
