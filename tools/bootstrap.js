@@ -33,7 +33,9 @@ const stale =
   statSync(manifest).mtimeMs > statSync(installed).mtimeMs;
 if (stale) {
   say('installing npm dependencies…');
-  run(npm, existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  // `npm install` rather than `npm ci`: it installs exactly the locked versions too, but accepts a
+  // lockfile that records only this platform's optional binaries (as npm writes it here).
+  run(npm, ['install', '--no-audit', '--no-fund']);
 }
 
 // The ffmpeg/ffprobe packages set their binary's exec bit in an install script; npm 11 may not
