@@ -13,6 +13,7 @@ import type { Compression } from './config';
  *   record batches), which is what `compressFrame`/`decompressFrame` produce and read.
  * - `@kafkajs/zstd` depends on `cppzst` (native, unmaintained); `zstd-napi` is maintained, bundles the
  *   zstd sources and builds them with node-gyp on install (allowScripts in the root package.json).
+ *   It is an optionalDependency: without a compiler the install goes on and zstd is unavailable.
  *   Its `decompress` handles frames without a content size, as the Java producer writes them.
  * Interop with the broker's own codecs (lz4-java, zstd-jni) is checked by bench/events.bench.ts:
  * a topic with compression.type=gzip makes Kafka 4.3.1 decompress our lz4/zstd batches, and

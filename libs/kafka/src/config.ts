@@ -17,13 +17,15 @@ export const kafkaEnvSpec = {
   saslPassword: optionalStr('KAFKA_SASL_PASSWORD'),
   /**
    * Producer codec. lz4 by default, measured by bench/events.bench.ts (docs/benchmarks.md) on
-   * playback.events batches of 500 JSON events (~325 B each), 2026-11-22, on the shared 2-core dev box:
-   *   bytes on the wire per event: none 416, gzip 23.1, lz4 41.5, zstd 17.7;
-   *   CPU per event, raw kafkajs produce+consume / broker: none 68 / 14 µs, lz4 77 / 21, zstd 94 / 53, gzip 94 / 67;
-   *   e2e events/s (POST → 10 sockets, CPU-starved box): none 215, gzip 260, lz4 429, zstd 376.
-   * lz4 cuts the bytes 10× for the least CPU (the broker decompresses every batch to validate it);
-   * zstd is 2.3× smaller still but costs the broker 2.5× lz4's CPU. Video segments are already
-   * compressed, and lz4 passes over incompressible data quickly.
+   * playback.events batches of 500 JSON events (~325 B each), 2026-11-22, shared 2-core dev box:
+   *   bytes on the wire per event: none 416, lz4 41, gzip 23, zstd 18;
+   *   raw kafkajs produce→consume at load avg ~2: none 17,051 / 25,419 events/s, lz4 14,298 / 24,096,
+   *   zstd 17,054, gzip 16,017 (CPU per event within ±12 µs of none for every codec);
+   *   end to end (POST → 10 sockets) the codec is not what limits: event-gateway and the clients are.
+   * lz4 cuts the bytes 10× for a few % of producer throughput and needs no compiler (prebuilt
+   * lz4-napi). zstd is smaller still at no measurable CPU cost, but zstd-napi builds from source on
+   * install (an optional dependency that may be absent), so it is opt-in. Video segments are
+   * already compressed; lz4 passes over incompressible data quickly.
    */
   compression: oneOf('KAFKA_COMPRESSION', COMPRESSIONS, { default: 'lz4' }),
   /** -1 = the broker's default.replication.factor. */
