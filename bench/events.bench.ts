@@ -125,7 +125,7 @@ async function pool<T>(items: readonly T[], concurrency: number, worker: (item: 
   let next = 0;
   const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length) {
-      const item = items[next++]!;
+      const item = items[next++];
       await worker(item);
     }
   });
@@ -253,7 +253,7 @@ async function checkCodecInterop(kafka: Kafka, codec: Compression): Promise<stri
       });
       const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
-      const events = makeBatches(200, 200, 1)[0]!;
+      const events = makeBatches(200, 200, 1)[0];
       await producer.send({ topic, messages: events.map(toMessage), acks: -1, compression: compressionType(producerCodec) });
       await producer.disconnect();
       const consumer = kafka.consumer({ groupId: `bench-${runId}-interop-${producerCodec}-${topicCodec}` });
@@ -359,7 +359,7 @@ async function runThroughput(services: Services, config: BenchConfig, pids: Map<
     await pool(
       bodies.map((body, index) => ({ body, index })),
       config.concurrency,
-      async ({ body, index }) => postEvents(services.viewerApi.url, batches[index]!, body),
+      async ({ body, index }) => postEvents(services.viewerApi.url, batches[index], body),
     );
     const posted = performance.now();
     let stalled = false;
@@ -474,7 +474,7 @@ async function main(): Promise<void> {
 
   let localKafka: LocalKafka | undefined;
   const brokers = config.kafkaBrokers ?? (localKafka = await startLocalKafka({ log })).brokers;
-  const brokerPort = Number(brokers.split(',')[0]!.split(':').pop());
+  const brokerPort = Number(brokers.split(',')[0].split(':').pop());
   const brokerPid = localKafka?.pid ?? pidListeningOn(brokerPort);
   log(`Kafka ${brokers}${localKafka ? ' (started by the bench)' : ' (KAFKA_BROKERS)'}${brokerPid ? `, pid ${brokerPid}` : ''}`);
 

@@ -244,7 +244,7 @@ async function runSpeed(config: VideoConfig, services: Services, kafka: Kafka, w
       headers: { 'content-type': 'video/mp2t' },
       body: Readable.toWeb(createReadStream(file)) as ReadableStream,
       duplex: 'half',
-    } as RequestInit);
+    });
     if (!response.ok) throw new Error(`publishing answered ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();
     // Done when every rendition has (nearly) the whole duration and nothing new came for 8 s.
@@ -416,7 +416,7 @@ async function runLive(
     width: Number(config.liveSize.split('x')[0]),
     height: Number(config.liveSize.split('x')[1]),
     hasAudio: true,
-  })[0]!.name;
+  })[0].name;
   const watcher = new PlaylistWatcher(`${services.viewerApi.url}/live/${streamId}/${rendition}/index.m3u8`);
   const inKafka = new Map<string, number>();
   const segmentsTap = await tap(kafka, topicName(Topics.videoSegments, prefix), (message) => {
@@ -428,7 +428,7 @@ async function runLive(
   try {
     log(`live ${segmentSeconds} s segments: publishing ${config.liveSize} for ${config.liveSeconds} s…`);
     publishers.push(await publishLive(config, services, streamId, segmentSeconds, config.liveSeconds));
-    await publishers[0]!.finished;
+    await publishers[0].finished;
     // Let the tail through: until the playlist covers what was published, or 30 s without news.
     const published = () => clock.chunks[clock.chunks.length - 1]?.mediaEnd ?? 0;
     const listedMedia = () => [...watcher.durations.values()].reduce((sum, value) => sum + value, 0);
@@ -495,7 +495,7 @@ async function runMemory(config: VideoConfig, services: Services, segmentSeconds
     width: Number(config.liveSize.split('x')[0]),
     height: Number(config.liveSize.split('x')[1]),
     hasAudio: true,
-  })[0]!.name;
+  })[0].name;
   const publishers: LivePublisher[] = [];
   const urls: string[] = [];
   const fillWindows = async () => {
@@ -561,7 +561,7 @@ async function main(): Promise<void> {
         speed = await runSpeed(config, services, kafka, workDir);
       } catch (error) {
         errors.push(`speed: ${(error as Error).message}`);
-        log(errors[errors.length - 1]!);
+        log(errors[errors.length - 1]);
       }
     }
     const durations = config.segmentDurations.map(Number).filter((value) => value > 0);
@@ -571,7 +571,7 @@ async function main(): Promise<void> {
           glass.push(await runLive(config, services, kafka, segmentSeconds));
         } catch (error) {
           errors.push(`live ${segmentSeconds} s: ${(error as Error).message}`);
-          log(errors[errors.length - 1]!);
+          log(errors[errors.length - 1]);
         }
       }
     }
@@ -580,7 +580,7 @@ async function main(): Promise<void> {
         memory = await runMemory(config, services, durations[durations.length - 1] ?? 2);
       } catch (error) {
         errors.push(`memory: ${(error as Error).message}`);
-        log(errors[errors.length - 1]!);
+        log(errors[errors.length - 1]);
       }
     }
     printReport(config, startedAt, brokers, speed, glass, memory, idle, errors);
@@ -638,7 +638,7 @@ function printReport(
             fmt(percentile(sorted, 50)),
             fmt(percentile(sorted, 95)),
             fmt(sorted[sorted.length - 1] ?? Number.NaN),
-            TARGET_G2G[result.segmentSeconds] ? fmt(TARGET_G2G[result.segmentSeconds]!) : '-',
+            TARGET_G2G[result.segmentSeconds] ? fmt(TARGET_G2G[result.segmentSeconds]) : '-',
           ];
         }),
       ),
@@ -652,16 +652,16 @@ function printReport(
   }
   if (memory) {
     const last = memory.streams.length - 1;
-    const extra = memory.streams[last]! - memory.streams[0]!;
-    const per = (values: number[]) => (values[last]! - values[0]!) / extra;
+    const extra = memory.streams[last] - memory.streams[0];
+    const per = (values: number[]) => (values[last] - values[0]) / extra;
     out.push(`Memory (VmRSS; idle = before any stream; segments listed per stream when sampled: ${memory.listed.map((counts) => counts.join('/')).join(' then ')}):`);
     out.push(
       table(
         ['process', 'idle MiB', `1 stream MiB`, `${memory.streams[last]} streams MiB`, 'per stream MiB'],
         [
-          ['viewer-api', mib(idle.viewer), mib(memory.viewer[0]!), mib(memory.viewer[last]!), mib(per(memory.viewer))],
-          ['transcoder (node)', mib(idle.transcoderNode), mib(memory.transcoderNode[0]!), mib(memory.transcoderNode[last]!), mib(per(memory.transcoderNode))],
-          ['transcoder + ffmpeg', mib(idle.transcoderTree), mib(memory.transcoderTree[0]!), mib(memory.transcoderTree[last]!), mib(per(memory.transcoderTree))],
+          ['viewer-api', mib(idle.viewer), mib(memory.viewer[0]), mib(memory.viewer[last]), mib(per(memory.viewer))],
+          ['transcoder (node)', mib(idle.transcoderNode), mib(memory.transcoderNode[0]), mib(memory.transcoderNode[last]), mib(per(memory.transcoderNode))],
+          ['transcoder + ffmpeg', mib(idle.transcoderTree), mib(memory.transcoderTree[0]), mib(memory.transcoderTree[last]), mib(per(memory.transcoderTree))],
         ],
       ),
     );

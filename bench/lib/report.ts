@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
+  return sorted[index];
 }
 
 export function fmt(value: number, digits = 0): string {
@@ -16,7 +16,7 @@ export function fmt(value: number, digits = 0): string {
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
   const rule = `|${widths.map((width, column) => (column === 0 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }
@@ -79,8 +79,8 @@ export function pidListeningOn(port: number): number | undefined {
       for (const row of readFileSync(file, 'utf8').split('\n').slice(1)) {
         const cols = row.trim().split(/\s+/);
         if (cols.length < 10 || cols[3] !== '0A') continue; // 0A = LISTEN
-        const localPort = parseInt(cols[1]!.split(':')[1]!, 16);
-        if (localPort === port) inodes.add(cols[9]!);
+        const localPort = parseInt(cols[1].split(':')[1], 16);
+        if (localPort === port) inodes.add(cols[9]);
       }
     } catch {
       // not readable: ignore
@@ -93,7 +93,7 @@ export function pidListeningOn(port: number): number | undefined {
       for (const fd of readdirSync(`/proc/${entry}/fd`)) {
         const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
         const match = /^socket:\[(\d+)\]$/.exec(target);
-        if (match && inodes.has(match[1]!)) return Number(entry);
+        if (match && inodes.has(match[1])) return Number(entry);
       }
     } catch {
       // process gone or not ours to read

@@ -54,7 +54,7 @@ const ready = Array.from({ length: clients }, (_, index) => {
   const socket = io(`${url}${PLAYBACK_SOCKET_NAMESPACE}`, { transports: ['websocket'], reconnection: false, forceNew: true });
   sockets.push(socket);
   socket.on(PlaybackSocketEvents.event, (message: PlaybackEventMessage) => {
-    counts[index]! += 1;
+    counts[index] += 1;
     total += 1;
     if (latency) record(message);
   });
@@ -96,7 +96,7 @@ port.on('message', (message: ToWorker) => {
     send({ type: 'reset-done' });
   } else if (message.type === 'collect') {
     const result = latencies.slice(0, samples);
-    send({ type: 'result', counts: [...counts], latencies: result, unknown }, [result.buffer as ArrayBuffer]);
+    send({ type: 'result', counts: [...counts], latencies: result, unknown }, [result.buffer]);
   } else {
     clearInterval(progress);
     for (const socket of sockets) socket.close();

@@ -3,7 +3,7 @@ import { compressionType, compressionUnavailableReason, registerCompressionCodec
 import { parseKafkaConfig } from './config';
 
 type Codec = { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(buffer: Buffer): Promise<Buffer> };
-const codecOf = (type: CompressionTypes): Codec => (CompressionCodecs as unknown as Record<number, () => Codec>)[type]!();
+const codecOf = (type: CompressionTypes): Codec => (CompressionCodecs as unknown as Record<number, () => Codec>)[type]();
 
 describe('registerCompressionCodecs', () => {
   const batch = Buffer.from(JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ event_id: `e-${i}`, stream_id: 'demo', position_seconds: i }))));

@@ -75,8 +75,8 @@ export function registerCompressionCodecs(): void {
     // zstd-napi's simple API is synchronous; record batches are small (≤ 1 MiB), so this costs less
     // than a thread-pool hop. Level 3 = zstd's default.
     const codec: Codec = {
-      compress: async (encoder) => zstd.compress(encoder.buffer),
-      decompress: async (buffer) => zstd.decompress(buffer),
+      compress: (encoder) => Promise.resolve(zstd.compress(encoder.buffer)),
+      decompress: (buffer) => Promise.resolve(zstd.decompress(buffer)),
     };
     codecs[CompressionTypes.ZSTD] = () => codec;
   }
