@@ -27,10 +27,12 @@ export interface MetricFamily {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** Values are Go floats (Prometheus parses them with ParseFloat): NaN and Inf in any case. */
 function parseValue(raw: string, line: string): number {
-  if (raw === '+Inf') return Infinity;
-  if (raw === '-Inf') return -Infinity;
-  if (raw === 'NaN') return NaN;
+  const lowered = raw.toLowerCase();
+  if (lowered === '+inf' || lowered === 'inf') return Infinity;
+  if (lowered === '-inf') return -Infinity;
+  if (lowered === 'nan') return NaN;
   const value = Number(raw);
   if (raw === '' || Number.isNaN(value)) throw new Error(`invalid sample value "${raw}" in: ${line}`);
   return value;
