@@ -125,7 +125,6 @@ describe('libs/kafka against a real broker', () => {
       offset: '17',
       timestamp: String(Date.now()),
       attributes: 0,
-      size: 0,
     };
     await dlq.publish({ topic, partition: 1, message: original, groupId: 'g' }, 'value is not JSON');
 
