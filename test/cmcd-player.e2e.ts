@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { Topics, type PlaybackEvent } from '@tributary/contracts';
-import { freePort, startService, type ServiceProcess } from '@tributary/devkit';
-import { FIXTURE_RENDITIONS, type FixtureSegment, makeSegments, VideoFixture } from './support/video-fixture';
+import { PlayerStack } from './support/player-stack';
+import { FIXTURE_RENDITIONS } from './support/video-fixture';
 
 /**
  * CMCD from a real player: hls.js (the /watch page) in Chromium plays a live stream fed by the
@@ -14,80 +9,25 @@ import { FIXTURE_RENDITIONS, type FixtureSegment, makeSegments, VideoFixture } f
  * plausible buffer length.
  */
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('CMCD from hls.js in Chromium → playback.events', () => {
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   const streamId = `cmcd-${randomUUID().slice(0, 6)}`;
-  let viewer: ServiceProcess;
-  let fixture: VideoFixture;
-  let browser: BrowserContext;
-  let profile: string;
-  let segments: Map<string, FixtureSegment[]>;
-  let feeding = true;
-  let feeder: Promise<void> = Promise.resolve();
-  const events: PlaybackEvent[] = [];
-  let stopConsumer: () => Promise<void> = async () => {};
+  let stack: PlayerStack;
 
   beforeAll(async () => {
-    segments = await makeSegments(FIXTURE_RENDITIONS, 16);
-    const port = await freePort();
-    viewer = await startService('viewer-api', {
-      port,
-      env: {
-        KAFKA_BROKERS: BROKERS.join(','),
-        TOPIC_PREFIX: prefix,
-        VIEWER_API_PORT: String(port),
-        KAFKA_VIDEO_PARTITIONS: '2',
-        KAFKA_EVENT_PARTITIONS: '2',
-        LOG_LEVEL: 'warn',
-      },
-    });
-    fixture = new VideoFixture(BROKERS, prefix);
-    await fixture.connect();
-    const consumer = fixture.kafka.consumer({ groupId: `${prefix}-cmcd-test` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [fixture.topic(Topics.playbackEvents)], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        if (message.value) events.push(JSON.parse(message.value.toString()) as PlaybackEvent);
-        return Promise.resolve();
-      },
-    });
-    stopConsumer = () => consumer.disconnect();
-    profile = await mkdtemp(join(tmpdir(), 'tributary-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    stack = await PlayerStack.start({ brokers: BROKERS, prefix, name: 'cmcd-test', seconds: 16 });
   }, 180_000);
 
   afterAll(async () => {
-    feeding = false;
-    await feeder;
-    await browser?.close();
-    await stopConsumer();
-    await fixture?.disconnect();
-    await viewer?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it('turns the player’s CMCD into cmcd events with its session, bitrate and buffer length', async () => {
+    const { fixture, browser, viewer, events } = stack;
     await fixture.register(streamId);
     await fixture.live(streamId, 'pub-cmcd');
-    const start = new Date();
-    feeder = (async () => {
-      const total = segments.get('360p')!.length;
-      await fixture.segments(streamId, segments, 0, 3, start, 'tx-cmcd');
-      for (let sequence = 3; sequence < total && feeding; sequence++) {
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-        await fixture.segments(streamId, segments, sequence, sequence + 1, start, 'tx-cmcd');
-      }
-    })();
+    stack.feedLive(streamId, new Date(), 'tx-cmcd');
 
     const page = await browser.newPage();
     await page.goto(`${viewer.url}/watch/${streamId}`);

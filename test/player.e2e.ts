@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { Topics, type PlaybackEvent } from '@tributary/contracts';
-import { freePort, startService, type ServiceProcess } from '@tributary/devkit';
-import { FIXTURE_RENDITIONS, type FixtureSegment, makeSegments, VideoFixture } from './support/video-fixture';
+import { PlayerStack } from './support/player-stack';
 
 /**
  * The web player in real Chromium against a live stream fed by the segment fixture: the video
@@ -13,85 +7,25 @@ import { FIXTURE_RENDITIONS, type FixtureSegment, makeSegments, VideoFixture } f
  * page's playback events reach `playback.events` through POST /v1/events.
  */
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   const streamId = `player-${randomUUID().slice(0, 6)}`;
-  let viewer: ServiceProcess;
-  let fixture: VideoFixture;
-  let browser: BrowserContext;
-  let profile: string;
-  let segments: Map<string, FixtureSegment[]>;
-  let feeding = true;
-  let feeder: Promise<void> = Promise.resolve();
-  const events: PlaybackEvent[] = [];
-  let stopConsumer: () => Promise<void> = async () => {};
+  let stack: PlayerStack;
 
   beforeAll(async () => {
-    segments = await makeSegments(FIXTURE_RENDITIONS, 20);
-    const port = await freePort();
-    viewer = await startService('viewer-api', {
-      port,
-      env: {
-        KAFKA_BROKERS: BROKERS.join(','),
-        TOPIC_PREFIX: prefix,
-        VIEWER_API_PORT: String(port),
-        KAFKA_VIDEO_PARTITIONS: '2',
-        KAFKA_EVENT_PARTITIONS: '2',
-        LOG_LEVEL: 'warn',
-      },
-    });
-    fixture = new VideoFixture(BROKERS, prefix);
-    await fixture.connect();
-    const consumer = fixture.kafka.consumer({ groupId: `${prefix}-player-test` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [fixture.topic(Topics.playbackEvents)], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        if (message.value) events.push(JSON.parse(message.value.toString()) as PlaybackEvent);
-        return Promise.resolve();
-      },
-    });
-    stopConsumer = () => consumer.disconnect();
-    profile = await mkdtemp(join(tmpdir(), 'tributary-chromium-'));
-    // A fresh profile directory per run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    stack = await PlayerStack.start({ brokers: BROKERS, prefix, name: 'player-test', seconds: 20 });
   }, 180_000);
 
   afterAll(async () => {
-    feeding = false;
-    await feeder;
-    await browser?.close();
-    await stopConsumer();
-    await fixture?.disconnect();
-    await viewer?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await stack?.close();
   });
 
-  /** A live transcoder stand-in: 3 segments of back-log, then one per segment duration. */
-  function feedLive(start: Date): Promise<void> {
-    return (async () => {
-      const total = segments.get('360p')!.length;
-      await fixture.segments(streamId, segments, 0, 3, start, 'tx-player');
-      for (let sequence = 3; sequence < total && feeding; sequence++) {
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-        await fixture.segments(streamId, segments, sequence, sequence + 1, start, 'tx-player');
-      }
-    })();
-  }
-
   it('plays a live stream, offers the quality levels, sends CMCD and reports play to playback.events', async () => {
+    const { fixture, browser, viewer, events } = stack;
     await fixture.register(streamId);
     await fixture.live(streamId, 'pub-player');
-    feeder = feedLive(new Date());
+    stack.feedLive(streamId, new Date(), 'tx-player');
 
     const page = await browser.newPage();
     const cmcdRequests: string[] = [];
@@ -145,8 +79,8 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
   });
 
   it('replays the stream from its start once it ended (VOD playlist from Kafka)', async () => {
-    feeding = false;
-    await feeder;
+    const { fixture, browser, viewer } = stack;
+    await stack.stopFeeding();
     await fixture.ended(streamId, 'pub-player');
     const page = await browser.newPage();
     const playlists: string[] = [];
