@@ -176,8 +176,10 @@ export class VideoFixture {
     });
   }
 
+  /** The publisher left (ingest), then — as the real transcoder does after its last segment — the output is complete. */
   async ended(id: string, session: string): Promise<void> {
     await this.status({ stream_id: id, state: 'ended', reporter: 'ingest', publish_session_id: session, ts: new Date().toISOString() });
+    await this.status({ stream_id: id, state: 'ended', reporter: 'transcoder', publish_session_id: session, ts: new Date().toISOString() });
   }
 
   async segment(

@@ -47,10 +47,16 @@ describe(StreamCatalog.name, () => {
     expect(catalog.get('ghost')).toBeUndefined();
   });
 
-  it('counts an ended stream as complete only after a grace of two segment durations (min 4 s)', () => {
-    const ended = { state: 'ended' as const, ended_at: '2026-01-01T00:00:00.000Z', segment_duration_seconds: 4 };
-    expect(isComplete(ended, Date.parse('2026-01-01T00:00:07.000Z'))).toBe(false);
-    expect(isComplete(ended, Date.parse('2026-01-01T00:00:08.000Z'))).toBe(true);
+  it('counts an ended stream as complete once the transcoder has finished its output', () => {
+    const ended = { state: 'ended' as const, ended_at: '2026-01-01T00:00:00.000Z', segment_duration_seconds: 4, output_complete: false };
+    expect(isComplete(ended, Date.parse('2026-01-01T00:00:01.000Z'))).toBe(false);
+    expect(isComplete({ ...ended, output_complete: true }, Date.parse('2026-01-01T00:00:01.000Z'))).toBe(true);
+  });
+
+  it('ends a stream without the transcoder\'s word only after a grace of five segment durations (min 30 s)', () => {
+    const ended = { state: 'ended' as const, ended_at: '2026-01-01T00:00:00.000Z', segment_duration_seconds: 2, output_complete: false };
+    expect(isComplete(ended, Date.parse('2026-01-01T00:00:29.000Z'))).toBe(false);
+    expect(isComplete(ended, Date.parse('2026-01-01T00:00:30.000Z'))).toBe(true);
     expect(isComplete({ ...ended, state: 'live' }, Date.parse('2026-01-02T00:00:00.000Z'))).toBe(false);
     expect(isComplete({ ...ended, state: 'error' }, Date.parse('2026-01-01T00:00:00.000Z'))).toBe(true);
   });

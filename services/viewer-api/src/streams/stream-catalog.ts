@@ -22,20 +22,27 @@ export interface StreamView {
   started_at: string | null;
   ended_at: string | null;
   reason: string | null;
+  /** The transcoder reported that it produced every segment of the current publish. */
+  output_complete: boolean;
   created_at: string;
   publish_session_id: string | null;
 }
 
 /**
- * ingest reports `ended` when the publisher disconnects, possibly before the transcoder has
- * produced the last segments; playlists get ENDLIST (and replays turn VOD) only after this grace,
- * so players do not stop short of the final segments.
+ * Whether a stream's playlists are final (ENDLIST; replays turn VOD). ingest reports `ended` when
+ * the publisher disconnects, while the transcoder may still be encoding the last seconds; the
+ * transcoder's own `ended` says every segment is on `video.segments`. Without it (no transcoder
+ * running, or it died), a generous grace ends the playlists anyway so players are not left waiting.
  */
-export function isComplete(stream: Pick<StreamView, 'state' | 'ended_at' | 'segment_duration_seconds'>, nowMs = Date.now()): boolean {
+export function isComplete(
+  stream: Pick<StreamView, 'state' | 'ended_at' | 'segment_duration_seconds' | 'output_complete'>,
+  nowMs = Date.now(),
+): boolean {
   if (stream.state === 'error') return true;
   if (stream.state !== 'ended') return false;
+  if (stream.output_complete) return true;
   const endedMs = stream.ended_at ? Date.parse(stream.ended_at) : 0;
-  return nowMs - endedMs >= Math.max(4, 2 * stream.segment_duration_seconds) * 1000;
+  return nowMs - endedMs >= Math.max(30, 5 * stream.segment_duration_seconds) * 1000;
 }
 
 /** H.264 High@4.0 + AAC-LC: what the transcoder's ladder encodes when it does not report codecs. */
@@ -56,6 +63,7 @@ interface Entry {
   endedAt: string | null;
   publishSession: string | null;
   reportedRenditions: RenditionInfo[] | null;
+  outputComplete: boolean;
 }
 
 /**
@@ -76,6 +84,7 @@ export class StreamCatalog {
         endedAt: null,
         publishSession: null,
         reportedRenditions: null,
+        outputComplete: false,
       };
       this.entries.set(id, entry);
     }
@@ -102,6 +111,7 @@ export class StreamCatalog {
           entry.startedAt = status.ts;
           entry.endedAt = null;
           entry.reportedRenditions = null;
+          entry.outputComplete = false;
         }
       }
       entry.state = 'live';
@@ -112,8 +122,10 @@ export class StreamCatalog {
     } else if (status.state === 'ended') {
       // An `ended` from an older publish session must not end a newer one.
       if (session !== null && entry.publishSession !== null && session !== entry.publishSession) return;
+      // Whichever reports first; ingest's time (the publisher left) is the stream's end.
+      if (entry.state !== 'ended') entry.endedAt = status.ts;
       entry.state = 'ended';
-      entry.endedAt = status.ts;
+      if (status.reporter === 'transcoder') entry.outputComplete = true;
     } else if (status.state === 'error') {
       entry.state = 'error';
       entry.reason = status.reason ?? null;
@@ -149,6 +161,7 @@ export class StreamCatalog {
       started_at: entry.startedAt,
       ended_at: entry.state === 'live' ? null : entry.endedAt,
       reason: entry.reason,
+      output_complete: entry.outputComplete,
       created_at: record.created_at,
       publish_session_id: entry.publishSession,
     };
