@@ -94,6 +94,8 @@ describe('tracing across the event path', () => {
     });
     expect(response.status).toBe(202);
     await waitFor('the event at the socket client', () => client.ids('traced-stream').includes(event.event_id));
+    // The Socket.IO payload names the trace, so a browser-side observation can be joined to it.
+    expect(client.messages.find((message) => message.event.event_id === event.event_id)?.trace_id).toBe(traceId);
 
     const spans = (
       await receiver.waitFor(

@@ -32,3 +32,11 @@ export function headerString(headers: IHeaders | undefined, name: string): strin
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
 }
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id in a message's W3C `traceparent` header, if it has a valid one. */
+export function traceIdFromHeaders(headers: IHeaders | undefined): string | undefined {
+  const match = TRACEPARENT.exec(headerString(headers, 'traceparent') ?? '');
+  return match?.[1] && !/^0+$/.test(match[1]) ? match[1] : undefined;
+}

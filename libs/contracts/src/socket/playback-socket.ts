@@ -41,6 +41,11 @@ export interface KafkaPosition {
 export interface PlaybackEventMessage {
   readonly event: PlaybackEvent;
   readonly position: KafkaPosition;
+  /**
+   * W3C trace id of the event's trace (the one `POST /v1/events` started or continued), when the
+   * message carried trace context: lets a client-side observation be joined to the trace.
+   */
+  readonly trace_id?: string;
 }
 
 /** Payload of `subscribe` / `unsubscribe`, and the shape of the handshake `auth`. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type KafkaPosition, type PlaybackEventMessage, type ResumeRequest } from '@tributary/contracts';
 import type { Kafka } from 'kafkajs';
+import { traceIdFromHeaders } from '@tributary/kafka';
 import { checkEventMessage } from '../stats/stats-processor';
 
 export interface ReplayOptions {
@@ -86,7 +87,11 @@ export async function replay(options: ReplayOptions, plan: ReplayPlan): Promise<
           inRange = true;
           const checked = checkEventMessage(message);
           if (checked.ok) {
-            options.onMessage({ event: checked.event, position: { partition: batch.partition, offset: message.offset } });
+            options.onMessage({
+              event: checked.value,
+              position: { partition: batch.partition, offset: message.offset },
+              trace_id: traceIdFromHeaders(message.headers),
+            });
             delivered += 1;
           }
           if (offset + 1n >= range.end) break;

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
 import { Topics } from '@tributary/contracts';
-import { DeadLetterPublisher } from '@tributary/kafka';
+import { DeadLetterPublisher, traceIdFromHeaders } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { gatewayMetrics, type Logger } from '@tributary/telemetry';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
@@ -34,7 +34,11 @@ export class PlaybackEventsConsumer {
     const checked = checkPlaybackMessage(value, message.headers);
     if (checked.ok) {
       try {
-        this.gateway.broadcast({ event: checked.event, position: { partition, offset: message.offset } });
+        this.gateway.broadcast({
+          event: checked.event,
+          position: { partition, offset: message.offset },
+          trace_id: traceIdFromHeaders(message.headers),
+        });
       } catch (error) {
         // The live view is best effort: a failed emit must never stall the partition.
         gatewayMetrics.dropped().inc({ reason: 'emit_failed' });
