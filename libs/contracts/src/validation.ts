@@ -60,6 +60,14 @@ export function createValidator<S extends TSchema>(schema: S): Validator<Static<
   };
 }
 
+/** What a consumer needs to check a JSON message: its schema header value, its validator, a name for reasons. */
+export interface MessageContract<T> {
+  readonly schemaId: string;
+  readonly validator: Validator<T>;
+  /** `playback event` → "invalid playback event: …". */
+  readonly name: string;
+}
+
 /** Prefixes each issue's field with a batch index, so a 400 says which event of a batch is bad. */
 export function atIndex(index: number, issues: readonly ValidationIssue[]): ValidationIssue[] {
   return issues.map((issue) => ({ field: `/${index}${issue.field}`, message: issue.message }));

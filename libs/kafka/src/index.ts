@@ -7,4 +7,5 @@ export * from './consumer';
 export * from './admin';
 export * from './dead-letter';
 export * from './trace-context';
+export * from './json-message';
 export * from './rewind';

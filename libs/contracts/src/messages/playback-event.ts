@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CMCD_OBJECT_TYPES } from '../cmcd/cmcd';
 import { STREAM_ID_PATTERN } from '../ids';
-import { createValidator, StringEnum } from '../validation';
+import { createValidator, type MessageContract, StringEnum } from '../validation';
 
 /**
  * A playback event: what a player (or CMCD data, or the simulator) reports about one viewing
@@ -71,6 +71,9 @@ export const playbackEventValidator = createValidator(PlaybackEventSchema);
  * version), so producers can be upgraded before consumers without losing events.
  */
 export const playbackEventReader = createValidator(tolerantOf(PlaybackEventSchema));
+
+/** How consumers check a `playback.events` message (with the tolerant reader). */
+export const playbackEventMessage: MessageContract<PlaybackEvent> = { schemaId: PLAYBACK_EVENT_SCHEMA_ID, validator: playbackEventReader, name: 'playback event' };
 
 function tolerantOf<S extends typeof PlaybackEventSchema>(schema: S): S {
   // Without $id: Ajv refuses two schemas with one id.

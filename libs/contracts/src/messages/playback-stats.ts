@@ -1,6 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { STREAM_ID_PATTERN } from '../ids';
-import { createValidator } from '../validation';
+import { createValidator, type MessageContract } from '../validation';
 import { DEVICES, EVENT_SOURCES, PLAYBACK_EVENT_TYPES } from './playback-event';
 
 /**
@@ -91,6 +91,9 @@ export const PlaybackStatsSchema = Type.Object(
 export type PlaybackStats = Static<typeof PlaybackStatsSchema>;
 
 export const playbackStatsValidator = createValidator(PlaybackStatsSchema);
+
+/** How consumers check a `playback.stats` message. */
+export const playbackStatsMessage: MessageContract<PlaybackStats> = { schemaId: PLAYBACK_STATS_SCHEMA_ID, validator: playbackStatsValidator, name: 'playback stats' };
 
 export function playbackStatsKey(stats: PlaybackStats): string {
   return stats.stream_id;

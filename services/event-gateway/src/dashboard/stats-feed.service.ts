@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DashboardSocketEvents, formatIssues, Headers, PLAYBACK_STATS_SCHEMA_ID, type PlaybackStats, playbackStatsValidator, type StatsPoint, Topics } from '@tributary/contracts';
-import { DeadLetterPublisher, headerString, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
+import { DashboardSocketEvents, type PlaybackStats, playbackStatsMessage, type StatsPoint, Topics } from '@tributary/contracts';
+import { checkJsonMessage, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -71,21 +71,12 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
     const { batch } = payload;
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
-      const schema = headerString(message.headers, Headers.schema);
-      let reason: string | undefined;
-      if (schema !== undefined && schema !== PLAYBACK_STATS_SCHEMA_ID) reason = `unsupported ${Headers.schema} "${schema.slice(0, 100)}"`;
-      else {
-        try {
-          const result = playbackStatsValidator.validate(JSON.parse(message.value?.toString('utf8') ?? ''));
-          if (result.ok) this.accept(result.value);
-          else reason = `invalid playback stats: ${formatIssues(result.issues)}`;
-        } catch {
-          reason = 'the value is not valid JSON';
-        }
-      }
-      if (reason) {
-        this.logger.warn({ partition: batch.partition, offset: message.offset, reason }, 'invalid playback stats: sent to the dead-letter topic');
-        await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, reason);
+      const checked = checkJsonMessage(message, playbackStatsMessage);
+      if (checked.ok) {
+        this.accept(checked.value);
+      } else {
+        this.logger.warn({ partition: batch.partition, offset: message.offset, reason: checked.reason }, 'invalid playback stats: sent to the dead-letter topic');
+        await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, checked.reason);
       }
       payload.resolveOffset(message.offset);
     }

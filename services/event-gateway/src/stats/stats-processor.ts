@@ -1,19 +1,18 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
-  formatIssues,
   Headers,
-  PLAYBACK_EVENT_SCHEMA_ID,
   PLAYBACK_STATS_SCHEMA_ID,
   type PlaybackEvent,
-  playbackEventReader,
+  playbackEventMessage,
   type PlaybackStats,
   Topics,
 } from '@tributary/contracts';
 import {
+  type CheckedMessage,
+  checkJsonMessage,
   contextFromHeaders,
   DeadLetterPublisher,
-  headerString,
   injectTraceContext,
   KafkaConsumerRunner,
   type KafkaConfig,
@@ -32,24 +31,9 @@ import type { Registry } from 'prom-client';
 
 const tracer = trace.getTracer('event-gateway.stats');
 
-export type CheckedEvent = { ok: true; event: PlaybackEvent } | { ok: false; reason: string };
-
 /** Parses and validates one `playback.events` message; the reason goes to the dead-letter header. */
-export function checkEventMessage(message: Pick<KafkaMessage, 'value' | 'headers'>): CheckedEvent {
-  const schema = headerString(message.headers, Headers.schema);
-  if (schema !== undefined && schema !== PLAYBACK_EVENT_SCHEMA_ID) {
-    return { ok: false, reason: `unsupported ${Headers.schema} "${schema.slice(0, 100)}": expected ${PLAYBACK_EVENT_SCHEMA_ID}` };
-  }
-  if (!message.value || message.value.length === 0) return { ok: false, reason: 'the message has no value' };
-  let value: unknown;
-  try {
-    value = JSON.parse(message.value.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'the value is not valid JSON' };
-  }
-  const result = playbackEventReader.validate(value);
-  if (!result.ok) return { ok: false, reason: `invalid playback event: ${formatIssues(result.issues)}` };
-  return { ok: true, event: result.value };
+export function checkEventMessage(message: Pick<KafkaMessage, 'value' | 'headers'>): CheckedMessage<PlaybackEvent> {
+  return checkJsonMessage(message, playbackEventMessage);
 }
 
 /**
@@ -194,9 +178,9 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
         await context.with(trace.setSpan(parent, span), async () => {
           const checked = checkEventMessage(message);
           if (checked.ok) {
-            const result = this.aggregator.add(checked.event, Date.now());
+            const result = this.aggregator.add(checked.value, Date.now());
             this.metrics.events.inc({ result });
-            streams.add(checked.event.stream_id);
+            streams.add(checked.value.stream_id);
             return;
           }
           this.metrics.events.inc({ result: 'invalid' });

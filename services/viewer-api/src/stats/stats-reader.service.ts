@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { formatIssues, Headers, PLAYBACK_STATS_SCHEMA_ID, playbackStatsValidator, type PlaybackStats, Topics } from '@tributary/contracts';
-import { DeadLetterPublisher, headerString, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
+import { type PlaybackStats, playbackStatsMessage, Topics } from '@tributary/contracts';
+import { type CheckedMessage, checkJsonMessage, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -13,20 +13,8 @@ import { StatsStore } from './stats-store';
 /** How far back a (re)started replica re-reads `playback.stats` (snapshots come every few seconds). */
 const LOOKBACK_MS = 2 * 60_000;
 
-export function checkStatsMessage(message: Pick<KafkaMessage, 'value' | 'headers'>): { ok: true; stats: PlaybackStats } | { ok: false; reason: string } {
-  const schema = headerString(message.headers, Headers.schema);
-  if (schema !== undefined && schema !== PLAYBACK_STATS_SCHEMA_ID) {
-    return { ok: false, reason: `unsupported ${Headers.schema} "${schema.slice(0, 100)}": expected ${PLAYBACK_STATS_SCHEMA_ID}` };
-  }
-  if (!message.value || message.value.length === 0) return { ok: false, reason: 'the message has no value' };
-  let value: unknown;
-  try {
-    value = JSON.parse(message.value.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'the value is not valid JSON' };
-  }
-  const result = playbackStatsValidator.validate(value);
-  return result.ok ? { ok: true, stats: result.value } : { ok: false, reason: `invalid playback stats: ${formatIssues(result.issues)}` };
+export function checkStatsMessage(message: Pick<KafkaMessage, 'value' | 'headers'>): CheckedMessage<PlaybackStats> {
+  return checkJsonMessage(message, playbackStatsMessage);
 }
 
 /**
@@ -78,7 +66,7 @@ export class StatsReaderService implements OnApplicationBootstrap, BeforeApplica
       if (!payload.isRunning() || payload.isStale()) return;
       const checked = checkStatsMessage(message);
       if (checked.ok) {
-        this.store.put(checked.stats);
+        this.store.put(checked.value);
       } else {
         this.logger.warn({ partition: batch.partition, offset: message.offset, reason: checked.reason }, 'invalid playback stats: sent to the dead-letter topic');
         await this.deadLetters.publish({ topic: batch.topic, partition: batch.partition, message, groupId: this.groupId }, checked.reason);

@@ -1,0 +1,26 @@
+import { formatIssues, Headers, type MessageContract } from '@tributary/contracts';
+import type { KafkaMessage } from 'kafkajs';
+import { headerString } from './trace-context';
+
+export type CheckedMessage<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/**
+ * Parses and validates one consumed JSON message (kafkajs form, value as bytes): the schema header,
+ * when present, must name the contract's schema (e.g. `playbackEventMessage` from the contracts). The reason of a rejection goes to the dead-letter
+ * header, so it says what to fix.
+ */
+export function checkJsonMessage<T>(message: Pick<KafkaMessage, 'value' | 'headers'>, contract: MessageContract<T>): CheckedMessage<T> {
+  const schema = headerString(message.headers, Headers.schema);
+  if (schema !== undefined && schema !== contract.schemaId) {
+    return { ok: false, reason: `unsupported ${Headers.schema} "${schema.slice(0, 100)}": expected ${contract.schemaId}` };
+  }
+  if (!message.value || message.value.length === 0) return { ok: false, reason: 'the message has no value' };
+  let value: unknown;
+  try {
+    value = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'the value is not valid JSON' };
+  }
+  const result = contract.validator.validate(value);
+  return result.ok ? { ok: true, value: result.value } : { ok: false, reason: `invalid ${contract.name}: ${formatIssues(result.issues)}` };
+}
