@@ -13,6 +13,7 @@ import {
   warmUp,
 } from './support/playback-events';
 import { publishTestPattern } from './support/video-topics';
+import { makeJpegs } from './support/video-fixture';
 
 /**
  * Tracing end to end, with the built services exporting over OTLP/HTTP (JSON) to a real receiver
@@ -291,5 +292,54 @@ describe('tracing across the media path', () => {
       expect(chunk?.attributes['tributary.stream_id']).toBe(streamId);
       expect(chunk?.links).toHaveLength(1); // to the long-lived publish request
     }
+  });
+
+  it('makes a posted JPEG frame one trace, through video.frames to the MJPEG part that carries it', async () => {
+    const streamId = `frame-${randomBytes(3).toString('hex')}`;
+    const created = await fetch(`${ingestUrl}/v1/streams`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: streamId, title: streamId }),
+    });
+    expect(created.status).toBe(201);
+    const { streamKey } = (await created.json()) as { streamKey: string };
+    const [jpeg] = await makeJpegs(1);
+
+    // A viewer watches the MJPEG preview before the frame is posted.
+    const preview = new AbortController();
+    const response = await fetch(`${viewerUrl}/live/${streamId}/preview.mjpeg`, { signal: preview.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let received = Buffer.alloc(0);
+    const reading = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        received = Buffer.concat([received, Buffer.from(value)]);
+      }
+    })().catch(() => undefined);
+
+    const traceId = hex(16);
+    const posted = await fetch(`${ingestUrl}/live/${streamKey}/frames`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg', traceparent: `00-${traceId}-${hex(8)}-01` },
+      body: jpeg,
+    });
+    expect(posted.status).toBe(202);
+    const deadline = Date.now() + 20_000;
+    while (!received.includes(jpeg!) && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 100));
+    preview.abort();
+    await reading;
+    expect(received.includes(jpeg!)).toBe(true);
+
+    const spans = (
+      await receiver.waitFor((all) => all.some((span) => span.traceId === traceId && span.name === 'mjpeg part'), 20_000)
+    ).filter((span) => span.traceId === traceId);
+    const part = spans.find((span) => span.name === 'mjpeg part');
+    expect(part?.service).toBe('viewer-api');
+    // Its parent is the ingest's Kafka send of the frame, inside the POST: one trace, end to end.
+    const send = spans.find((span) => span.spanId === part?.parentSpanId);
+    expect(send?.service).toBe('ingest');
+    expect(send?.kind).toBe(SPAN_KIND.producer);
   });
 });

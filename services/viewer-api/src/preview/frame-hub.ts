@@ -1,10 +1,14 @@
 import type { Writable } from 'node:stream';
+import { type Context, context, SpanKind } from '@opentelemetry/api';
+import { withSpan } from '@tributary/telemetry';
 
 export const MJPEG_BOUNDARY = 'tributaryframe';
 
 export interface Frame {
   bytes: Buffer;
   timeMs: number;
+  /** The frame's trace (from its Kafka headers): each MJPEG part that carries it is a span in it. */
+  trace?: Context;
 }
 
 interface Client {
@@ -82,6 +86,12 @@ export class FrameHub {
       return;
     }
     client.sent += 1;
-    if (!client.out.write(mjpegPart(frame))) client.blocked = true;
+    const write = () => client.out.write(mjpegPart(frame));
+    const written = frame.trace
+      ? context.with(frame.trace, () =>
+          withSpan('mjpeg part', { kind: SpanKind.PRODUCER, attributes: { 'tributary.frame_bytes': frame.bytes.length } }, write),
+        )
+      : write();
+    if (!written) client.blocked = true;
   }
 }

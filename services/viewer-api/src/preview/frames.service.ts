@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Topics, VideoHeaders, isStreamId } from '@tributary/contracts';
-import { DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
+import { contextFromHeaders, DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -72,7 +73,12 @@ export class FramesService implements OnApplicationBootstrap, OnApplicationShutd
         continue;
       }
       const headerTime = Number(message.headers?.[VideoHeaders.frameTimeMs]?.toString());
-      this.hub.publish(streamId, { bytes: value, timeMs: Number.isFinite(headerTime) ? headerTime : Number(message.timestamp) });
+      this.hub.publish(streamId, {
+        bytes: value,
+        timeMs: Number.isFinite(headerTime) ? headerTime : Number(message.timestamp),
+        // eachBatch runs in one poll span: take each frame's own trace from its headers.
+        trace: contextFromHeaders(message.headers, ROOT_CONTEXT),
+      });
     }
   }
 }
