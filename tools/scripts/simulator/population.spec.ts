@@ -25,4 +25,21 @@ describe(ViewerPopulation.name, () => {
     expect(count(streamIdOf(0))).toBeGreaterThan(count(streamIdOf(4)));
     expect(new Set(events.map((e) => e.stream_id)).size).toBe(5);
   });
+
+  it('lets a starting session reach its first progress event within a few events, however many viewers', () => {
+    const population = new ViewerPopulation({ streams: 3, users: 500, random: seededRandom(7) });
+    const events = population.take(5_000, Date.now());
+    const playAt = new Map<string, number>();
+    const startupGaps: number[] = [];
+    events.forEach((event, index) => {
+      if (event.event_type === 'play' && !playAt.has(event.session_id)) playAt.set(event.session_id, index);
+      if (event.event_type === 'position' && playAt.has(event.session_id)) {
+        startupGaps.push(index - playAt.get(event.session_id)!);
+        playAt.set(event.session_id, Infinity);
+      }
+    });
+    expect(startupGaps.length).toBeGreaterThan(100);
+    // play, buffer_start, buffer_end, position: without priority these would be ~500 events apart.
+    expect(Math.max(...startupGaps.filter(Number.isFinite))).toBeLessThanOrEqual(10);
+  });
 });

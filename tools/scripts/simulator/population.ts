@@ -21,6 +21,8 @@ export function streamIdOf(index: number): string {
 export class ViewerPopulation {
   private readonly sessions: PlaybackSession[];
   private readonly cumulative: number[];
+  /** Indexes of sessions between play and their first progress event. */
+  private readonly starting = new Set<number>();
 
   constructor(private readonly options: PopulationOptions) {
     const weights = Array.from({ length: options.streams }, (_, i) => 1 / (i + 1));
@@ -37,13 +39,18 @@ export class ViewerPopulation {
   take(count: number, nowMs: number): PlaybackEvent[] {
     const events: PlaybackEvent[] = [];
     for (let i = 0; i < count; i += 1) {
-      const index = Math.floor(this.options.random() * this.sessions.length);
+      // Sessions that are starting report first: start-up (play → first position) takes the
+      // time of a tick or two, as with real players, whatever the overall event rate.
+      const starting = this.starting.values().next();
+      const index = starting.done ? Math.floor(this.options.random() * this.sessions.length) : starting.value;
       let session = this.sessions[index];
       if (session.isFinished) {
         session = this.newSession(index);
         this.sessions[index] = session;
       }
       events.push(session.next(nowMs));
+      if (session.isStarting) this.starting.add(index);
+      else this.starting.delete(index);
     }
     return events;
   }

@@ -42,6 +42,7 @@ export class PlaybackSession {
   private positionSeconds = 0;
   private bitrateKbps: number;
   private lastMs: number | undefined;
+  private progressed = false;
 
   constructor(options: SessionOptions) {
     this.random = options.random;
@@ -56,6 +57,11 @@ export class PlaybackSession {
 
   get isFinished(): boolean {
     return this.state === 'stopped';
+  }
+
+  /** Between `play` and the first progress: a real player reports these within a second or two. */
+  get isStarting(): boolean {
+    return !this.progressed && (this.state === 'loading' || this.state === 'buffering' || this.state === 'playing');
   }
 
   /** The session's next event at wall-clock `nowMs`. Throws once the session has stopped. */
@@ -92,8 +98,14 @@ export class PlaybackSession {
   }
 
   private whilePlaying(): PlaybackEventType {
+    // The first event after start-up is progress, so start-up time is play → first position.
+    if (!this.progressed) {
+      this.progressed = true;
+      return 'position';
+    }
     switch (weighted(this.random, PLAYING_WEIGHTS)) {
       case 'position':
+        this.progressed = true;
         return 'position';
       case 'bitrate': {
         // One rung up (more often: throughput usually recovers) or down; at an end, the other way.
