@@ -1,14 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Topics } from '@tributary/contracts';
-import { DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
+import { DeadLetterPublisher, type KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from '../config';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
 import { replicaGroupId } from '../streams/replica-group';
-import { rewindTo } from './rewind';
+import { rewoundConsumer, startRewound } from './rewind';
 import { parseSegmentMeta } from './segment-message';
 import { type RenditionWindow, SegmentWindowStore } from './segment-window';
 import { VIEWER_CONFIG } from './tokens';
@@ -53,17 +53,14 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     const topic = this.topics.resolve(Topics.videoSegments);
-    this.runner = new KafkaConsumerRunner(this.kafka, {
+    this.runner = rewoundConsumer(this.kafka, {
       groupId: this.groupId,
-      topics: [topic],
-      fromBeginning: false,
-      autoCommit: false,
+      topic,
       logger: this.logger,
       consumerConfig: { maxWaitTimeInMs: 250, maxBytesPerPartition: 32 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 },
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    await this.runner.start();
-    this.pending = await rewindTo(this.kafka, this.runner.consumer, topic, Date.now() - this.config.windowRebuildSeconds * 1000);
+    this.pending = await startRewound(this.kafka, this.runner, topic, Date.now() - this.config.windowRebuildSeconds * 1000);
     this.rebuilt = this.pending.size === 0;
     this.logger.info({ groupId: this.groupId, rebuildPartitions: this.pending.size }, 'live window consumer started');
   }

@@ -1,5 +1,38 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchHandler, Kafka } from 'kafkajs';
+import { KafkaConsumerRunner, type KafkaLogger } from '@tributary/kafka';
 import { retryKafka } from '../streams/retry';
+
+export interface RewoundConsumerOptions {
+  /** This replica's own group (`replicaGroupId`). */
+  groupId: string;
+  topic: string;
+  logger: KafkaLogger;
+  consumerConfig?: Partial<ConsumerConfig>;
+  eachBatch: EachBatchHandler;
+}
+
+/**
+ * A batch consumer of `topic` for this replica alone: its own group, no commits, no starting
+ * position of its own (`startRewound` gives it one). Keep the runner before starting it, so
+ * shutdown stops it even if the start fails.
+ */
+export function rewoundConsumer(kafka: Kafka, options: RewoundConsumerOptions): KafkaConsumerRunner {
+  return new KafkaConsumerRunner(kafka, {
+    groupId: options.groupId,
+    topics: [options.topic],
+    fromBeginning: false,
+    autoCommit: false,
+    logger: options.logger,
+    consumerConfig: options.consumerConfig,
+    eachBatch: options.eachBatch,
+  });
+}
+
+/** Starts `runner` and rewinds it to `sinceMs` on every partition of `topic` (see `rewindTo`). */
+export async function startRewound(kafka: Kafka, runner: KafkaConsumerRunner, topic: string, sinceMs: number): Promise<Map<number, bigint>> {
+  await runner.start();
+  return rewindTo(kafka, runner.consumer, topic, sinceMs);
+}
 
 /**
  * Points a just-started consumer (its own group, nothing committed) at `sinceMs` on every

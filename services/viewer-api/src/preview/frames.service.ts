@@ -2,12 +2,12 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Topics, VideoHeaders, isStreamId } from '@tributary/contracts';
-import { contextFromHeaders, DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
+import { contextFromHeaders, DeadLetterPublisher, type KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import { replicaGroupId } from '../streams/replica-group';
-import { rewindTo } from '../hls/rewind';
+import { rewoundConsumer, startRewound } from '../hls/rewind';
 import { FrameHub } from './frame-hub';
 
 /** How far back the latest frame per stream is looked for after a restart. */
@@ -39,17 +39,14 @@ export class FramesService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const topic = this.topics.resolve(Topics.videoFrames);
-    this.runner = new KafkaConsumerRunner(this.kafka, {
+    this.runner = rewoundConsumer(this.kafka, {
       groupId: this.groupId,
-      topics: [topic],
-      fromBeginning: false,
-      autoCommit: false,
+      topic,
       logger: this.logger,
       consumerConfig: { maxWaitTimeInMs: 100 },
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    await this.runner.start();
-    await rewindTo(this.kafka, this.runner.consumer, topic, Date.now() - REWIND_MS);
+    await startRewound(this.kafka, this.runner, topic, Date.now() - REWIND_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
