@@ -10,3 +10,5 @@ export * from './messages/stream-status';
 export * from './messages/video';
 export * from './socket/playback-socket';
 export * from './socket/dashboard-socket';
+/** Test fixtures (for specs only). */
+export * as testing from './testing/playback-event.fixture';

@@ -1,16 +1,7 @@
-import { playbackEventReader, playbackEventValidator, type PlaybackEvent } from './playback-event';
+import { validPlaybackEvent } from '../testing/playback-event.fixture';
+import { playbackEventReader, playbackEventValidator } from './playback-event';
 
-const valid: PlaybackEvent = {
-  event_id: 'e-1',
-  session_id: 's-1',
-  user_id: 'u-1',
-  stream_id: 'movie-42',
-  event_type: 'play',
-  position_seconds: 0,
-  bitrate_kbps: 2500,
-  device: 'web',
-  ts: '2026-11-22T10:00:00.000Z',
-};
+const valid = validPlaybackEvent();
 
 describe('playbackEventValidator', () => {
   it('accepts a complete event', () => {

@@ -1,17 +1,7 @@
-import { Headers, PLAYBACK_EVENT_SCHEMA_ID } from '@tributary/contracts';
+import { Headers, PLAYBACK_EVENT_SCHEMA_ID, testing } from '@tributary/contracts';
 import { checkPlaybackMessage, originalValue } from './playback-message';
 
-const event = {
-  event_id: 'e-1',
-  session_id: 's-1',
-  user_id: 'u-1',
-  stream_id: 'movie-42',
-  event_type: 'play',
-  position_seconds: 0,
-  bitrate_kbps: 2500,
-  device: 'web',
-  ts: '2026-11-22T10:00:00.000Z',
-};
+const event = testing.validPlaybackEvent();
 
 describe(checkPlaybackMessage.name, () => {
   it('accepts a valid event with or without the schema header', () => {

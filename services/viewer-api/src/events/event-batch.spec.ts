@@ -1,18 +1,7 @@
-import type { PlaybackEvent } from '@tributary/contracts';
+import { testing } from '@tributary/contracts';
 import { MAX_REPORTED_ISSUES, parseEventBatch } from './event-batch';
 
-const event = (overrides: Partial<PlaybackEvent> = {}): PlaybackEvent => ({
-  event_id: 'e-1',
-  session_id: 's-1',
-  user_id: 'u-1',
-  stream_id: 'movie-42',
-  event_type: 'play',
-  position_seconds: 0,
-  bitrate_kbps: 2500,
-  device: 'web',
-  ts: '2026-11-22T10:00:00.000Z',
-  ...overrides,
-});
+const event = testing.validPlaybackEvent;
 
 describe(parseEventBatch.name, () => {
   it('accepts a single event object as a batch of one', () => {
