@@ -34,28 +34,18 @@ import {
   compressionType,
   compressionUnavailableReason,
   createKafkaClient,
-  type KafkaLogger,
   parseKafkaConfig,
 } from '@tributary/kafka';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
 import { ClientFleet } from './lib/client-fleet';
+import { eventLoadEnvSpec } from './lib/event-load';
+import { benchKafkaLogger } from './lib/kafka-logger';
 import { cpuPerEvent, type CpuUse, CpuWatch, describeCpu, describePerEvent, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
 
 const benchEnvSpec = {
-  kafkaBrokers: optionalStr('KAFKA_BROKERS'),
-  events: int('BENCH_EVENTS', { default: 60_000, min: 1_000 }),
-  batch: int('BENCH_BATCH', { default: 500, min: 1, max: 500 }),
-  concurrency: int('BENCH_CONCURRENCY', { default: 4, min: 1, max: 64 }),
-  clients: int('BENCH_CLIENTS', { default: 10, min: 1, max: 1_000 }),
-  /** Worker threads the Socket.IO clients are spread over (decoding is the harness's main cost). */
-  clientThreads: int('BENCH_CLIENT_THREADS', { default: 2, min: 1, max: 16 }),
-  streams: int('BENCH_STREAMS', { default: 12, min: 1, max: 1_000 }),
+  ...eventLoadEnvSpec({ events: 60_000, batch: 500, latencyRate: 1_000, latencySeconds: 15 }),
   partitions: int('BENCH_PARTITIONS', { default: 6, min: 1, max: 64 }),
   latencyClients: int('BENCH_LATENCY_CLIENTS', { default: 100, min: 1, max: 2_000 }),
-  latencyRate: int('BENCH_LATENCY_RATE', { default: 1_000, min: 10, max: 100_000 }),
-  latencySeconds: int('BENCH_LATENCY_SECONDS', { default: 15, min: 3, max: 600 }),
-  /** POSTs per second in the latency phase (events per POST = rate / this). */
-  latencyTicks: int('BENCH_LATENCY_TICKS', { default: 20, min: 1, max: 1_000 }),
   codecs: list('BENCH_CODECS', { default: [...COMPRESSIONS] }),
   /** Phases to run: baseline, e2e, latency. */
   phases: list('BENCH_PHASES', { default: ['baseline', 'e2e', 'latency'] }),
@@ -68,15 +58,7 @@ const TARGET_EPS = 10_000;
 const TARGET_P99_MS = 100;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const kafkaLogger: KafkaLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  // kafkajs warns about libs/kafka's bounded retries on every idempotent producer: known, not news.
-  warn: (fields, message) => {
-    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
-  },
-  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
-};
+const kafkaLogger = benchKafkaLogger(log);
 
 // ---------------------------------------------------------------------------------------------
 // Events

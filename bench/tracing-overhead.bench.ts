@@ -18,25 +18,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { int, optionalStr, parseEnv, processEnv } from '@tributary/config';
+import { parseEnv, processEnv } from '@tributary/config';
 import type { PlaybackEvent } from '@tributary/contracts';
 import { freePort, type OtlpReceiver, type ServiceProcess, startLocalKafka, startOtlpReceiver, startService } from '@tributary/devkit';
 import { ClientFleet } from './lib/client-fleet';
+import { eventLoadEnvSpec } from './lib/event-load';
 import { cpuPerEvent, CpuWatch, type CpuUse, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
 
 const config = parseEnv(
-  {
-    kafkaBrokers: optionalStr('KAFKA_BROKERS'),
-    events: int('BENCH_EVENTS', { default: 20_000, min: 1_000 }),
-    batch: int('BENCH_BATCH', { default: 100, min: 1, max: 500 }),
-    concurrency: int('BENCH_CONCURRENCY', { default: 4, min: 1, max: 64 }),
-    clients: int('BENCH_CLIENTS', { default: 10, min: 1, max: 1_000 }),
-    clientThreads: int('BENCH_CLIENT_THREADS', { default: 2, min: 1, max: 16 }),
-    streams: int('BENCH_STREAMS', { default: 12, min: 1, max: 1_000 }),
-    latencyRate: int('BENCH_LATENCY_RATE', { default: 500, min: 10, max: 100_000 }),
-    latencySeconds: int('BENCH_LATENCY_SECONDS', { default: 10, min: 3, max: 600 }),
-    latencyTicks: int('BENCH_LATENCY_TICKS', { default: 20, min: 1, max: 1_000 }),
-  },
+  eventLoadEnvSpec({ events: 20_000, batch: 100, latencyRate: 500, latencySeconds: 10 }),
   processEnv(),
 );
 

@@ -25,9 +25,10 @@ import { promisify } from 'node:util';
 import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv, str } from '@tributary/config';
 import { DEFAULT_LADDER, topicName, Topics, VideoHeaders } from '@tributary/contracts';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
-import { createKafkaClient, headerString, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
+import { createKafkaClient, headerString, parseKafkaConfig } from '@tributary/kafka';
 import { buildTranscodeArgs, maxPts, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { benchKafkaLogger } from './lib/kafka-logger';
 import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 
 const videoEnvSpec = {
@@ -67,14 +68,7 @@ const TARGET_G2G: Record<number, number> = { 1: 5_000, 2: 8_000 };
 const runId = randomUUID().slice(0, 8);
 const prefix = `bench-${runId}`;
 const log = (line: string) => process.stderr.write(`[bench:video] ${line}\n`);
-const kafkaLogger: KafkaLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (fields, message) => {
-    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
-  },
-  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
-};
+const kafkaLogger = benchKafkaLogger(log);
 
 function run(command: string, args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
