@@ -107,7 +107,7 @@ it('publishes 20 s of 720p30 and serves three renditions live, to the end, and a
       const manifest = parse(await (await fetch(mediaUrl)).text());
       return manifest.segments.length > 0 ? manifest : undefined;
     }, 30_000);
-    const segmentUrl = new URL(media.segments[0]!.uri, mediaUrl).toString();
+    const segmentUrl = new URL(media.segments[0].uri, mediaUrl).toString();
     const streams = await probeUrl(segmentUrl);
     const video = streams.find((stream) => stream.codec_type === 'video');
     expect(video).toMatchObject({ codec_name: 'h264', width: playlist.attributes.RESOLUTION?.width, height: playlist.attributes.RESOLUTION?.height });
@@ -115,7 +115,7 @@ it('publishes 20 s of 720p30 and serves three renditions live, to the end, and a
   }
 
   expect((await publisher.done).code).toBe(0);
-  const topMediaUrl = `${viewer.url}/live/${id}/${master.playlists[0]!.uri}`;
+  const topMediaUrl = `${viewer.url}/live/${id}/${master.playlists[0].uri}`;
   const ended = await until('EXT-X-ENDLIST after the publisher stopped', async () => {
     const manifest = parse(await (await fetch(topMediaUrl)).text());
     return manifest.endList ? manifest : undefined;

@@ -327,10 +327,10 @@ describe('tracing across the media path', () => {
     });
     expect(posted.status).toBe(202);
     const deadline = Date.now() + 20_000;
-    while (!received.includes(jpeg!) && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 100));
+    while (!received.includes(jpeg) && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 100));
     preview.abort();
     await reading;
-    expect(received.includes(jpeg!)).toBe(true);
+    expect(received.includes(jpeg)).toBe(true);
 
     const spans = (
       await receiver.waitFor((all) => all.some((span) => span.traceId === traceId && span.name === 'mjpeg part'), 20_000)
