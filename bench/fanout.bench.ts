@@ -1,0 +1,331 @@
+/**
+ * bench:fanout (issue 4): many Socket.IO clients on ONE event-gateway process.
+ *
+ * 1. memory: the gateway's VmRSS with 0 clients (after a settle period), then with
+ *    BENCH_FANOUT_CLIENTS idle clients connected (after the same settle period);
+ *    per connection = difference / clients. Target ≤ 30 KB.
+ * 2. load rows, each with every client connected (namespace /playback, no filter = every stream):
+ *    events are PRODUCED STRAIGHT TO `playback.events` (kafkajs, the key, value and headers
+ *    viewer-api writes, idempotent acks=-1 like KafkaProducer) at a fixed rate in
+ *    BENCH_FANOUT_TICKS sends per second — viewer-api is left out so that its CPU does not
+ *    compete with the gateway on a 2-core machine. Each event's `ts` is stamped right before its
+ *    send; each client records receipt time − `ts` (Date.now() is one clock for all threads).
+ *    Figures: delivered events/s summed over clients during the send window, p50/p99 latency
+ *    produce → socket receipt (target p99 ≤ 100 ms), receipts missing 10 s after the last send,
+ *    CPU of the bench (clients in worker threads), the gateway and Kafka.
+ *    Rows: the small rate first (so the heavy row's backlog cannot spill into it), then the full.
+ *
+ * The gateway runs with its defaults (stats processor on, slow-client hold-back on), as deployed.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
+import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, topicName, topicSpecs, Topics } from '@tributary/contracts';
+import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { compressionType, createKafkaClient, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { ClientFleet } from './lib/client-fleet';
+import { type CpuUse, CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, rssBytes, sleep, table } from './lib/report';
+
+const benchEnvSpec = {
+  kafkaBrokers: optionalStr('KAFKA_BROKERS'),
+  clients: int('BENCH_FANOUT_CLIENTS', { default: 1_000, min: 1, max: 20_000 }),
+  clientThreads: int('BENCH_CLIENT_THREADS', { default: 2, min: 1, max: 16 }),
+  rate: int('BENCH_FANOUT_RATE', { default: 2_000, min: 1, max: 100_000 }),
+  seconds: int('BENCH_FANOUT_SECONDS', { default: 30, min: 3, max: 600 }),
+  smallRate: int('BENCH_FANOUT_SMALL_RATE', { default: 200, min: 0, max: 100_000 }),
+  smallSeconds: int('BENCH_FANOUT_SMALL_SECONDS', { default: 20, min: 3, max: 600 }),
+  ticks: int('BENCH_FANOUT_TICKS', { default: 20, min: 1, max: 1_000 }),
+  settleMs: int('BENCH_FANOUT_SETTLE_MS', { default: 5_000, min: 0, max: 120_000 }),
+  drainMs: int('BENCH_FANOUT_DRAIN_MS', { default: 10_000, min: 0, max: 120_000 }),
+  streams: int('BENCH_STREAMS', { default: 12, min: 1, max: 1_000 }),
+  partitions: int('BENCH_PARTITIONS', { default: 6, min: 1, max: 64 }),
+};
+type BenchConfig = ConfigOf<typeof benchEnvSpec>;
+
+const TARGET_P99_MS = 100;
+const TARGET_KB_PER_CONNECTION = 30;
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const kafkaLogger: KafkaLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (fields, message) => {
+    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
+  },
+  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
+};
+
+const runId = randomUUID().slice(0, 8);
+const prefix = `bench-${runId}`;
+let eventCounter = 0;
+
+function makeMessage(streams: number): Message {
+  const i = eventCounter++;
+  const event: PlaybackEvent = {
+    event_id: `${runId}-${i}`,
+    session_id: `bench-session-${i % 500}`,
+    user_id: `bench-user-${i % 2_000}`,
+    stream_id: `bench-${runId}-${i % streams}`,
+    event_type: 'position',
+    position_seconds: (i % 7_200) + 0.25,
+    bitrate_kbps: 4_500,
+    device: 'web',
+    ts: new Date().toISOString(),
+    source: 'player',
+    buffer_length_ms: 12_000,
+    throughput_kbps: 18_000,
+    playback_rate: 1,
+  };
+  return {
+    key: event.stream_id,
+    value: JSON.stringify(event),
+    headers: { [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID, [Headers.contentType]: 'application/json' },
+  };
+}
+
+async function createEventsTopic(kafka: Kafka, config: BenchConfig): Promise<string> {
+  const topic = topicName(Topics.playbackEvents, prefix);
+  const spec = topicSpecs('').find((candidate) => candidate.name === Topics.playbackEvents)!;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: config.partitions, replicationFactor: -1, configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })) }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+/** Median of a few VmRSS samples over ~1 s (one sample can land mid-GC). */
+async function sampleRss(pid: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(rssBytes(pid));
+    await sleep(250);
+  }
+  return samples.sort((a, b) => a - b)[2];
+}
+
+interface LoadRow {
+  name: string;
+  rate: number;
+  seconds: number;
+  sentEvents: number;
+  sentEps: number;
+  deliveredEps: number;
+  offeredDeliveriesEps: number;
+  receipts: number;
+  missing: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpu: CpuUse;
+  gatewayRssMiB: number;
+  error?: string;
+}
+
+async function runLoad(
+  name: string,
+  rate: number,
+  seconds: number,
+  config: BenchConfig,
+  fleet: ClientFleet,
+  producer: Producer,
+  topic: string,
+  compression: ReturnType<typeof compressionType>,
+  pids: ReadonlyMap<string, number>,
+  gatewayPid: number,
+): Promise<LoadRow> {
+  await fleet.reset(Date.now());
+  const watch = new CpuWatch(pids);
+  const started = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  let sent = 0;
+  let sendErrors = 0;
+  const tickMs = 1000 / config.ticks;
+  for (let tick = 0; ; tick++) {
+    const elapsed = performance.now() - started;
+    if (elapsed >= seconds * 1000) break;
+    // By elapsed time, not by tick count: a late timer on a busy machine sends more, not less.
+    const due = Math.min(Math.round(rate * (elapsed / 1000 + 1 / config.ticks)), rate * seconds) - sent;
+    if (due > 0) {
+      const messages = Array.from({ length: due }, () => makeMessage(config.streams));
+      sent += due;
+      const send = producer
+        .send({ topic, messages, acks: -1, compression })
+        .catch(() => (sendErrors += messages.length))
+        .finally(() => inFlight.delete(send));
+      inFlight.add(send);
+    }
+    const next = started + (tick + 1) * tickMs;
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  const sendWindow = (performance.now() - started) / 1000;
+  await Promise.all(inFlight);
+  const deliveredInWindow = fleet.total;
+  const cpu = watch.stop();
+  const gatewayRss = rssBytes(gatewayPid);
+  const expected = (sent - sendErrors) * config.clients;
+  // Drain: until every client has every event, nothing arrives for 3 s, or drainMs.
+  const drainUntil = Date.now() + config.drainMs;
+  let last = fleet.total;
+  let lastChange = Date.now();
+  while (fleet.total < expected && Date.now() < drainUntil && Date.now() - lastChange < 3_000) {
+    await sleep(50);
+    if (fleet.total !== last) {
+      last = fleet.total;
+      lastChange = Date.now();
+    }
+  }
+  const { latencies } = await fleet.collect();
+  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  return {
+    name,
+    rate,
+    seconds,
+    sentEvents: sent,
+    sentEps: sent / sendWindow,
+    deliveredEps: deliveredInWindow / sendWindow,
+    offeredDeliveriesEps: (sent / sendWindow) * config.clients,
+    receipts: sorted.length,
+    missing: Math.max(0, expected - sorted.length),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
+    cpu,
+    gatewayRssMiB: gatewayRss / 1024 / 1024,
+    error: sendErrors ? `${sendErrors} events failed to send` : undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const config = parseEnv(benchEnvSpec, processEnv());
+  const startedAt = new Date();
+  const conditionsAtStart = machineConditions();
+  log(`run ${runId}: ${conditionsAtStart}`);
+  let localKafka: LocalKafka | undefined;
+  const brokers = config.kafkaBrokers ?? (localKafka = await startLocalKafka({ log })).brokers;
+  const brokerPid = localKafka?.pid ?? pidListeningOn(Number(brokers.split(',')[0].split(':').pop()));
+  const kafkaConfig = parseKafkaConfig({ KAFKA_BROKERS: brokers });
+  const kafka = createKafkaClient(kafkaConfig, `bench-${runId}`, kafkaLogger);
+  const compression = compressionType(kafkaConfig.compression);
+  let gateway: ServiceProcess | undefined;
+  let fleet: ClientFleet | undefined;
+  let producer: Producer | undefined;
+  const rows: LoadRow[] = [];
+  const memory: { idle0?: number; idleN?: number; connectSeconds?: number } = {};
+  const notes: string[] = [];
+  try {
+    const topic = await createEventsTopic(kafka, config);
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    // Warm the producer (metadata, connections) before anything is timed.
+    await producer.send({ topic, messages: [makeMessage(config.streams)], acks: -1, compression });
+
+    log('starting event-gateway…');
+    const port = await freePort();
+    gateway = await startService('event-gateway', {
+      port,
+      env: {
+        KAFKA_BROKERS: brokers,
+        TOPIC_PREFIX: prefix,
+        KAFKA_EVENT_PARTITIONS: String(config.partitions),
+        EVENT_GATEWAY_PORT: String(port),
+        EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}`,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+      },
+      readyTimeoutMs: 120_000,
+    });
+    const gatewayPid = gateway.child.pid!;
+    const pids = new Map<string, number>([
+      ['bench', process.pid],
+      ['event-gateway', gatewayPid],
+    ]);
+    if (brokerPid) pids.set('kafka', brokerPid);
+
+    await sleep(config.settleMs);
+    memory.idle0 = await sampleRss(gatewayPid);
+    log(`gateway RSS with 0 clients: ${fmt(memory.idle0 / 1024 / 1024, 1)} MiB; connecting ${config.clients} clients in ${config.clientThreads} threads…`);
+    const connectStarted = performance.now();
+    fleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, true);
+    memory.connectSeconds = (performance.now() - connectStarted) / 1000;
+    await sleep(config.settleMs);
+    memory.idleN = await sampleRss(gatewayPid);
+    log(`gateway RSS with ${config.clients} idle clients: ${fmt(memory.idleN / 1024 / 1024, 1)} MiB (connected in ${fmt(memory.connectSeconds, 1)} s)`);
+
+    const phases: [string, number, number][] = [];
+    if (config.smallRate > 0) phases.push([`small: ${fmt(config.smallRate)} ev/s`, config.smallRate, config.smallSeconds]);
+    phases.push([`full: ${fmt(config.rate)} ev/s`, config.rate, config.seconds]);
+    for (const [name, rate, seconds] of phases) {
+      log(`${name} × ${config.clients} clients for ${seconds} s…`);
+      try {
+        const row = await runLoad(name, rate, seconds, config, fleet, producer, topic, compression, pids, gatewayPid);
+        rows.push(row);
+        log(`${name}: delivered ${fmt(row.deliveredEps)}/s, p99 ${fmt(row.p99, 1)} ms (${describeCpu(row.cpu)})`);
+      } catch (error) {
+        notes.push(`ERROR ${name}: ${(error as Error).message}`);
+        log(`${name}: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await fleet?.close().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await gateway?.stop();
+    await localKafka?.stop();
+  }
+
+  const perConnectionKB = memory.idle0 !== undefined && memory.idleN !== undefined ? (memory.idleN - memory.idle0) / 1024 / config.clients : Number.NaN;
+  const lines = [
+    `Tributary Socket.IO fan-out benchmark — ${startedAt.toISOString()} — run ${runId}`,
+    `machine: ${conditionsAtStart}; at the end: load avg ${machineConditions().split('load avg 1 min ')[1]?.split(',')[0] ?? '?'}; Kafka ${brokers}${localKafka ? ' (started by the bench)' : ' (KAFKA_BROKERS)'}`,
+    `${fmt(config.clients)} Socket.IO clients (websocket, /playback, every stream) in ${config.clientThreads} worker threads of the bench process, ONE event-gateway (defaults: stats processor on, slow-client hold-back on); events produced straight to playback.events (${kafkaConfig.compression}) in ${config.ticks} sends/s over ${config.streams} streams, ${config.partitions} partitions`,
+    '',
+    'Memory (gateway VmRSS, median of 5 samples after a settle period):',
+    table(
+      ['state', 'gateway RSS MiB', 'per connection KB', 'target KB'],
+      [
+        ['0 clients', fmt((memory.idle0 ?? Number.NaN) / 1024 / 1024, 1), '', ''],
+        [`${fmt(config.clients)} idle clients (connected in ${fmt(memory.connectSeconds ?? Number.NaN, 1)} s)`, fmt((memory.idleN ?? Number.NaN) / 1024 / 1024, 1), fmt(perConnectionKB, 1), String(TARGET_KB_PER_CONNECTION)],
+      ],
+    ),
+    '',
+    'Load (latency = produce → socket receipt over every (event, client); delivered = receipts/s summed over clients during the send window; missing = not received 10 s after the last send):',
+    table(
+      ['row', 'sent ev/s', 'offered deliveries/s', 'delivered/s', 'delivered %', 'p50 ms', 'p99 ms', 'max ms', 'receipts', 'missing', 'gateway RSS MiB after'],
+      rows.map((row) => [
+        `${row.name} × ${fmt(config.clients)}, ${row.seconds} s`,
+        fmt(row.sentEps),
+        fmt(row.offeredDeliveriesEps),
+        fmt(row.deliveredEps),
+        fmt((row.deliveredEps * 100) / row.offeredDeliveriesEps, 1),
+        fmt(row.p50, 1),
+        fmt(row.p99, 1),
+        fmt(row.max, 1),
+        fmt(row.receipts),
+        fmt(row.missing),
+        fmt(row.gatewayRssMiB, 1),
+      ]),
+    ),
+    '',
+    'CPU during the send window (cores used, 1.00 = one core busy; 2 cores on this machine; bench = the Socket.IO clients + producer):',
+    ...rows.map((row) => `  ${row.name}: ${describeCpu(row.cpu)}; gateway µs CPU per delivery ${fmt(((row.cpu.seconds.get('event-gateway') ?? Number.NaN) * 1e6) / Math.max(1, row.deliveredEps * row.cpu.wallSeconds), 1)}${row.error ? `; ${row.error}` : ''}`),
+    ...notes,
+    '',
+    `SUMMARY: ${[
+      `RSS per idle connection ${fmt(perConnectionKB, 1)} KB (target ≤ ${TARGET_KB_PER_CONNECTION}: ${perConnectionKB <= TARGET_KB_PER_CONNECTION ? 'met' : 'MISSED'})`,
+      ...rows.map((row) => `${row.name}: delivered ${fmt(row.deliveredEps)}/s of ${fmt(row.offeredDeliveriesEps)}/s offered, p99 ${fmt(row.p99, 1)} ms (target ≤ ${TARGET_P99_MS}: ${row.p99 <= TARGET_P99_MS && row.missing === 0 ? 'met' : 'MISSED'})`),
+    ].join('; ')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (memory.idleN === undefined) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});
