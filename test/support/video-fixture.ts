@@ -14,6 +14,7 @@ import {
   VideoHeaders,
 } from '@tributary/contracts';
 import { registerCompressionCodecs } from '@tributary/kafka';
+import { MEDIA_TOOLS } from './media-tools';
 
 /**
  * A stand-in transcoder for viewer tests: real H.264/AAC MPEG-TS segments cut by ffmpeg from
@@ -21,8 +22,8 @@ import { registerCompressionCodecs } from '@tributary/kafka';
  * records and JPEG frames. Lets the viewer tests run without ingest + transcoder.
  */
 const run = promisify(execFile);
-export const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
-export const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
+export const FFMPEG = MEDIA_TOOLS.ffmpeg;
+export const FFPROBE = MEDIA_TOOLS.ffprobe;
 
 export interface FixtureRendition extends Rendition {
   bandwidth_bps: number;

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { registerCompressionCodecs } from '@tributary/kafka';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { MEDIA_TOOLS } from './media-tools';
 
 /** Helpers for tests of the video path (ingest, transcoder): read topics back, run ffmpeg. */
-export const FFMPEG_BIN = process.env.FFMPEG_PATH ?? 'ffmpeg';
-export const FFPROBE_BIN = process.env.FFPROBE_PATH ?? 'ffprobe';
+export const FFMPEG_BIN = MEDIA_TOOLS.ffmpeg;
+export const FFPROBE_BIN = MEDIA_TOOLS.ffprobe;
 
 export interface ReadMessage {
   topic: string;
