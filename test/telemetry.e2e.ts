@@ -332,8 +332,14 @@ describe('tracing across the media path', () => {
     await reading;
     expect(received.includes(jpeg)).toBe(true);
 
+    // Each service exports on its own schedule: wait for both ends of the trace.
     const spans = (
-      await receiver.waitFor((all) => all.some((span) => span.traceId === traceId && span.name === 'mjpeg part'), 20_000)
+      await receiver.waitFor(
+        (all) =>
+          all.some((span) => span.traceId === traceId && span.name === 'mjpeg part') &&
+          all.some((span) => span.traceId === traceId && span.service === 'ingest' && span.kind === SPAN_KIND.producer),
+        20_000,
+      )
     ).filter((span) => span.traceId === traceId);
     const part = spans.find((span) => span.name === 'mjpeg part');
     expect(part?.service).toBe('viewer-api');
