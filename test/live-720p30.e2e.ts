@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Parser } from 'm3u8-parser';
-import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
+import type { ServiceProcess } from '@tributary/devkit';
 import { publishTestPattern } from './support/video-topics';
 import { FFPROBE, ffmpegRead } from './support/video-fixture';
+import { createStream, parseManifest as parse, startVideoStack, until, type VideoStack } from './support/video-stack';
 
 /**
  * The video issue's acceptance scenario, literally: ffmpeg publishes 20 s of 720p30 test video →
@@ -16,26 +16,9 @@ import { FFPROBE, ffmpegRead } from './support/video-fixture';
 const run = promisify(execFile);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const prefix = `t-${randomUUID().slice(0, 8)}`;
+let stack: VideoStack;
 let ingest: ServiceProcess;
-let transcoder: ServiceProcess;
 let viewer: ServiceProcess;
-
-function parse(text: string) {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface ProbedStream {
   codec_type: string;
@@ -50,32 +33,18 @@ async function probeUrl(url: string): Promise<ProbedStream[]> {
 }
 
 beforeAll(async () => {
-  const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', KAFKA_VIDEO_PARTITIONS: '2', KAFKA_EVENT_PARTITIONS: '1' };
-  const ingestPort = await freePort();
-  ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
-  const transcoderPort = await freePort();
-  transcoder = await startService('transcoder', {
-    port: transcoderPort,
-    // ultrafast keeps three renditions of 720p30 within one of CI's two cores.
-    env: { ...common, TRANSCODER_PORT: String(transcoderPort), TRANSCODER_GROUP_ID: `${prefix}-transcoder`, TRANSCODER_PRESET: 'ultrafast' },
-  });
-  const viewerPort = await freePort();
-  viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
+  // ultrafast keeps three renditions of 720p30 within one of CI's two cores.
+  stack = await startVideoStack({ brokers, prefix });
+  ({ ingest, viewer } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([viewer?.stop(), transcoder?.stop(), ingest?.stop()]);
+  await stack?.stop();
 });
 
 it('publishes 20 s of 720p30 and serves three renditions live, to the end, and as a replay', async () => {
   const id = `hd-${randomUUID().slice(0, 6)}`;
-  const created = await fetch(`${ingest.url}/v1/streams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title: '720p30 acceptance' }),
-  });
-  expect(created.status).toBe(201);
-  const { streamKey } = (await created.json()) as { streamKey: string };
+  const streamKey = await createStream(ingest.url, id, '720p30 acceptance');
 
   const publishStarted = Date.now();
   const publisher = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '1280x720', rate: 30, seconds: 20 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Parser } from 'm3u8-parser';
-import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
+import type { ServiceProcess } from '@tributary/devkit';
 import { publishTestPattern } from './support/video-topics';
 import { ffmpegRead } from './support/video-fixture';
+import { createStream, parseManifest as parse, startVideoStack, until, type VideoStack } from './support/video-stack';
 
 /**
  * The whole video path as a viewer sees it: ffmpeg publishes to ingest, the real transcoder cuts
@@ -11,60 +11,26 @@ import { ffmpegRead } from './support/video-fixture';
  */
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const prefix = `t-${randomUUID().slice(0, 8)}`;
+let stack: VideoStack;
 let ingest: ServiceProcess;
-let transcoder: ServiceProcess;
 let viewer: ServiceProcess;
 
-function parse(text: string) {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 beforeAll(async () => {
-  const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', KAFKA_VIDEO_PARTITIONS: '2', KAFKA_EVENT_PARTITIONS: '1' };
-  const ingestPort = await freePort();
-  ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
-  const transcoderPort = await freePort();
-  transcoder = await startService('transcoder', {
-    port: transcoderPort,
-    env: {
-      ...common,
-      TRANSCODER_PORT: String(transcoderPort),
-      TRANSCODER_GROUP_ID: `${prefix}-transcoder`,
-      TRANSCODER_PRESET: 'ultrafast',
-      TRANSCODER_THREADS: '1',
-      TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
-    },
+  stack = await startVideoStack({
+    brokers,
+    prefix,
+    transcoderEnv: { TRANSCODER_THREADS: '1', TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2' },
   });
-  const viewerPort = await freePort();
-  viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
+  ({ ingest, viewer } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([viewer?.stop(), transcoder?.stop(), ingest?.stop()]);
+  await stack?.stop();
 });
 
 it('serves a real publish live, ends it with ENDLIST, and replays it from Kafka', async () => {
   const id = `pipe-${randomUUID().slice(0, 6)}`;
-  const created = await fetch(`${ingest.url}/v1/streams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title: 'Pipeline' }),
-  });
-  expect(created.status).toBe(201);
-  const { streamKey } = (await created.json()) as { streamKey: string };
+  const streamKey = await createStream(ingest.url, id, 'Pipeline');
   const publisher = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '640x360', rate: 10, seconds: 14 });
 
   // Live: the master lists what the transcoder reported; the media playlist grows.

@@ -1,0 +1,73 @@
+import { Parser } from 'm3u8-parser';
+import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
+
+/** An HLS playlist parsed by an independent parser (m3u8-parser), as a player would read it. */
+export function parseManifest(text: string) {
+  const parser = new Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest;
+}
+
+/** Polls `check` until it returns a value (errors count as "not yet"). */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export interface VideoStack {
+  ingest: ServiceProcess;
+  transcoder: ServiceProcess;
+  viewer: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+/** ingest + transcoder + viewer-api on free ports, sharing one broker and TOPIC_PREFIX. */
+export async function startVideoStack(options: { brokers: string; prefix: string; transcoderEnv?: Record<string, string> }): Promise<VideoStack> {
+  const common = {
+    KAFKA_BROKERS: options.brokers,
+    TOPIC_PREFIX: options.prefix,
+    LOG_LEVEL: 'warn',
+    KAFKA_VIDEO_PARTITIONS: '2',
+    KAFKA_EVENT_PARTITIONS: '1',
+  };
+  const ingestPort = await freePort();
+  const ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
+  const transcoderPort = await freePort();
+  const transcoder = await startService('transcoder', {
+    port: transcoderPort,
+    env: {
+      ...common,
+      TRANSCODER_PORT: String(transcoderPort),
+      TRANSCODER_GROUP_ID: `${options.prefix}-transcoder`,
+      TRANSCODER_PRESET: 'ultrafast',
+      ...options.transcoderEnv,
+    },
+  });
+  const viewerPort = await freePort();
+  const viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
+  return {
+    ingest,
+    transcoder,
+    viewer,
+    stop: async () => {
+      await Promise.all([viewer.stop(), transcoder.stop(), ingest.stop()]);
+    },
+  };
+}
+
+/** Creates a stream through ingest's API; resolves with its one-time key. */
+export async function createStream(ingestUrl: string, id: string, title = id): Promise<string> {
+  const created = await fetch(`${ingestUrl}/v1/streams`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, title }),
+  });
+  if (created.status !== 201) throw new Error(`creating stream ${id} answered ${created.status}: ${await created.text()}`);
+  return ((await created.json()) as { streamKey: string }).streamKey;
+}
