@@ -19,14 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv } from '@tributary/config';
-import {
-  Headers,
-  PLAYBACK_EVENT_SCHEMA_ID,
-  type PlaybackEvent,
-  topicName,
-  topicSpecs,
-  Topics,
-} from '@tributary/contracts';
+import { type PlaybackEvent, topicName, topicSpecs, Topics } from '@tributary/contracts';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import {
   COMPRESSIONS,
@@ -41,6 +34,7 @@ import { ClientFleet } from './lib/client-fleet';
 import { eventLoadEnvSpec } from './lib/event-load';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { cpuPerEvent, type CpuUse, CpuWatch, describeCpu, describePerEvent, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
+import { benchEvent, playbackEventMessage } from './lib/playback-load';
 
 const benchEnvSpec = {
   ...eventLoadEnvSpec({ events: 60_000, batch: 500, latencyRate: 1_000, latencySeconds: 15 }),
@@ -65,25 +59,8 @@ const kafkaLogger = benchKafkaLogger(log);
 
 const runId = randomUUID().slice(0, 8);
 let eventCounter = 0;
+const makeEvent = (streams: number): PlaybackEvent => benchEvent(runId, eventCounter++, streams, 'simulator');
 
-function makeEvent(streams: number): PlaybackEvent {
-  const i = eventCounter++;
-  return {
-    event_id: `${runId}-${i}`,
-    session_id: `bench-session-${i % 500}`,
-    user_id: `bench-user-${i % 2_000}`,
-    stream_id: `bench-${runId}-${i % streams}`,
-    event_type: 'position',
-    position_seconds: (i % 7_200) + 0.25,
-    bitrate_kbps: 4_500,
-    device: 'web',
-    ts: new Date().toISOString(),
-    source: 'simulator',
-    buffer_length_ms: 12_000,
-    throughput_kbps: 18_000,
-    playback_rate: 1,
-  };
-}
 
 function makeBatches(total: number, batchSize: number, streams: number): PlaybackEvent[][] {
   const batches: PlaybackEvent[][] = [];
@@ -93,14 +70,6 @@ function makeBatches(total: number, batchSize: number, streams: number): Playbac
   return batches;
 }
 
-/** The Kafka message viewer-api writes for an event (same key, value and headers). */
-function toMessage(event: PlaybackEvent): Message {
-  return {
-    key: event.stream_id,
-    value: JSON.stringify(event),
-    headers: { [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID, [Headers.contentType]: 'application/json' },
-  };
-}
 
 /** Runs `worker` over `items` with at most `concurrency` in flight. */
 async function pool<T>(items: readonly T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
@@ -184,11 +153,11 @@ async function runBaseline(kafka: Kafka, config: BenchConfig, codec: Compression
 
   const send = (messages: Message[]) => producer.send({ topic, messages, acks: -1, compression: compressionType(codec) });
   // Warm-up: connections, metadata, JIT.
-  const warm = makeBatches(config.batch * 2, config.batch, config.streams).map((batch) => batch.map(toMessage));
+  const warm = makeBatches(config.batch * 2, config.batch, config.streams).map((batch) => batch.map(playbackEventMessage));
   for (const messages of warm) await send(messages);
   await waitFor(() => consumed >= config.batch * 2, () => consumed, 30_000, 'baseline warm-up');
 
-  const batches = makeBatches(config.events, config.batch, config.streams).map((batch) => batch.map(toMessage));
+  const batches = makeBatches(config.events, config.batch, config.streams).map((batch) => batch.map(playbackEventMessage));
   const valueBytes = batches.flat().reduce((sum, message) => sum + Buffer.byteLength(message.value as string), 0);
   consumed = 0;
   wireBytes = 0;
@@ -236,7 +205,7 @@ async function checkCodecInterop(kafka: Kafka, codec: Compression): Promise<stri
       const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       const events = makeBatches(200, 200, 1)[0];
-      await producer.send({ topic, messages: events.map(toMessage), acks: -1, compression: compressionType(producerCodec) });
+      await producer.send({ topic, messages: events.map(playbackEventMessage), acks: -1, compression: compressionType(producerCodec) });
       await producer.disconnect();
       const consumer = kafka.consumer({ groupId: `bench-${runId}-interop-${producerCodec}-${topicCodec}` });
       const seen: string[] = [];

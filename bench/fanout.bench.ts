@@ -20,12 +20,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
-import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, topicName, topicSpecs, Topics } from '@tributary/contracts';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import { compressionType, createKafkaClient, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
-import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type Message, Partitioners, type Producer } from 'kafkajs';
 import { ClientFleet } from './lib/client-fleet';
 import { type CpuUse, CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, rssBytes, sleep, table } from './lib/report';
+import { benchEvent, createEventsTopic, playbackEventMessage } from './lib/playback-load';
 
 const benchEnvSpec = {
   kafkaBrokers: optionalStr('KAFKA_BROKERS'),
@@ -59,46 +59,9 @@ const kafkaLogger: KafkaLogger = {
 const runId = randomUUID().slice(0, 8);
 const prefix = `bench-${runId}`;
 let eventCounter = 0;
+const makeMessage = (streams: number): Message => playbackEventMessage(benchEvent(runId, eventCounter++, streams, 'player'));
 
-function makeMessage(streams: number): Message {
-  const i = eventCounter++;
-  const event: PlaybackEvent = {
-    event_id: `${runId}-${i}`,
-    session_id: `bench-session-${i % 500}`,
-    user_id: `bench-user-${i % 2_000}`,
-    stream_id: `bench-${runId}-${i % streams}`,
-    event_type: 'position',
-    position_seconds: (i % 7_200) + 0.25,
-    bitrate_kbps: 4_500,
-    device: 'web',
-    ts: new Date().toISOString(),
-    source: 'player',
-    buffer_length_ms: 12_000,
-    throughput_kbps: 18_000,
-    playback_rate: 1,
-  };
-  return {
-    key: event.stream_id,
-    value: JSON.stringify(event),
-    headers: { [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID, [Headers.contentType]: 'application/json' },
-  };
-}
 
-async function createEventsTopic(kafka: Kafka, config: BenchConfig): Promise<string> {
-  const topic = topicName(Topics.playbackEvents, prefix);
-  const spec = topicSpecs('').find((candidate) => candidate.name === Topics.playbackEvents)!;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: config.partitions, replicationFactor: -1, configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })) }],
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return topic;
-}
 
 /** Median of a few VmRSS samples over ~1 s (one sample can land mid-GC). */
 async function sampleRss(pid: number): Promise<number> {
@@ -220,7 +183,7 @@ async function main(): Promise<void> {
   const memory: { idle0?: number; idleN?: number; connectSeconds?: number } = {};
   const notes: string[] = [];
   try {
-    const topic = await createEventsTopic(kafka, config);
+    const topic = await createEventsTopic(kafka, prefix, config.partitions);
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // Warm the producer (metadata, connections) before anything is timed.

@@ -20,21 +20,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
-import {
-  DEVICES,
-  Headers,
-  PLAYBACK_EVENT_SCHEMA_ID,
-  type PlaybackEvent,
-  type PlaybackEventType,
-  playbackEventValidator,
-  topicName,
-  topicSpecs,
-  Topics,
-} from '@tributary/contracts';
+import { DEVICES, type PlaybackEvent, type PlaybackEventType, playbackEventValidator } from '@tributary/contracts';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import { compressionType, createKafkaClient, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
-import { type Kafka, type Message, Partitioners } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import { cpuSeconds, fmt, machineConditions, pidListeningOn, sleep, table, treeCpuSeconds } from './lib/report';
+import { createEventsTopic, playbackEventMessage } from './lib/playback-load';
 
 const benchEnvSpec = {
   kafkaBrokers: optionalStr('KAFKA_BROKERS'),
@@ -161,32 +152,9 @@ function makeEvents(config: BenchConfig): PlaybackEvent[] {
   return events;
 }
 
-/** The Kafka message viewer-api writes for an event (same key, value and headers). */
-function toMessage(event: PlaybackEvent): Message {
-  return {
-    key: event.stream_id,
-    value: JSON.stringify(event),
-    headers: { [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID, [Headers.contentType]: 'application/json' },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 
-async function createEventsTopic(kafka: Kafka, config: BenchConfig): Promise<string> {
-  const topic = topicName(Topics.playbackEvents, prefix);
-  const spec = topicSpecs('').find((candidate) => candidate.name === Topics.playbackEvents)!;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: config.partitions, replicationFactor: -1, configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })) }],
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  return topic;
-}
 
 async function produce(kafka: Kafka, topic: string, events: readonly PlaybackEvent[], config: BenchConfig, compression: ReturnType<typeof compressionType>): Promise<number> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -195,7 +163,7 @@ async function produce(kafka: Kafka, topic: string, events: readonly PlaybackEve
   try {
     const inFlight = new Set<Promise<unknown>>();
     for (let offset = 0; offset < events.length; offset += config.batch) {
-      const messages = events.slice(offset, offset + config.batch).map(toMessage);
+      const messages = events.slice(offset, offset + config.batch).map(playbackEventMessage);
       const sent = producer.send({ topic, messages, acks: -1, compression }).finally(() => inFlight.delete(sent));
       inFlight.add(sent);
       if (inFlight.size >= 4) await Promise.race(inFlight);
@@ -306,7 +274,7 @@ async function main(): Promise<void> {
   const kafka = createKafkaClient(kafkaConfig, `bench-${runId}`, kafkaLogger);
   let gateway: ServiceProcess | undefined;
   try {
-    const topic = await createEventsTopic(kafka, config);
+    const topic = await createEventsTopic(kafka, prefix, config.partitions);
     log(`generating ${fmt(config.events)} events (${config.sessions} sessions, ${config.streams} streams)…`);
     const events = makeEvents(config);
     const valueBytes = events.reduce((sum, event) => sum + Buffer.byteLength(JSON.stringify(event)), 0) / events.length;
