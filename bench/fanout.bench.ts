@@ -21,10 +21,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
-import { compressionType, createKafkaClient, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
+import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary/kafka';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
 import { ClientFleet } from './lib/client-fleet';
 import { type CpuUse, CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, rssBytes, sleep, table } from './lib/report';
+import { benchKafkaLogger } from './lib/kafka-logger';
 import { benchEvent, createEventsTopic, playbackEventMessage } from './lib/playback-load';
 
 const benchEnvSpec = {
@@ -47,14 +48,7 @@ const TARGET_P99_MS = 100;
 const TARGET_KB_PER_CONNECTION = 30;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const kafkaLogger: KafkaLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (fields, message) => {
-    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
-  },
-  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
-};
+const kafkaLogger = benchKafkaLogger(log);
 
 const runId = randomUUID().slice(0, 8);
 const prefix = `bench-${runId}`;

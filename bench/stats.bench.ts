@@ -21,10 +21,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
 import { DEVICES, type PlaybackEvent, type PlaybackEventType, playbackEventValidator } from '@tributary/contracts';
-import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
-import { compressionType, createKafkaClient, type KafkaLogger, parseKafkaConfig } from '@tributary/kafka';
+import { freePort, type LocalKafka, seededRandom, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary/kafka';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { cpuSeconds, fmt, machineConditions, pidListeningOn, sleep, table, treeCpuSeconds } from './lib/report';
+import { benchKafkaLogger } from './lib/kafka-logger';
 import { createEventsTopic, playbackEventMessage } from './lib/playback-load';
 
 const benchEnvSpec = {
@@ -38,14 +39,7 @@ const benchEnvSpec = {
 type BenchConfig = ConfigOf<typeof benchEnvSpec>;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const kafkaLogger: KafkaLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (fields, message) => {
-    if (!message.startsWith('Limiting retries')) log(`kafka warn: ${message} ${JSON.stringify(fields)}`);
-  },
-  error: (fields, message) => log(`kafka error: ${message} ${JSON.stringify(fields)}`),
-};
+const kafkaLogger = benchKafkaLogger(log);
 
 const runId = randomUUID().slice(0, 8);
 const prefix = `bench-${runId}`;
@@ -65,21 +59,10 @@ interface Session {
 
 const BITRATES = [800, 1_400, 2_800, 4_500, 6_000];
 
-/** Deterministic PRNG (mulberry32): the same mix of events every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** `count` events of `sessions` interleaved sessions; event time spreads over the last ~20 s. */
 function makeEvents(config: BenchConfig): PlaybackEvent[] {
-  const rand = random(4);
+  // Seeded: the same mix of events every run.
+  const rand = seededRandom(4);
   const sessions: Session[] = Array.from({ length: config.sessions }, (_, index) => ({
     id: `s-${runId}-${index}`,
     user: `u-${index % Math.max(1, Math.floor(config.sessions * 0.8))}`,

@@ -1,5 +1,5 @@
 import { ViewerPopulation, streamIdOf } from './population';
-import { seededRandom } from './random';
+import { seededRandom } from '@tributary/devkit';
 
 describe(ViewerPopulation.name, () => {
   it('takes exactly the asked number of events, keeping each session in order', () => {

@@ -1,5 +1,5 @@
 import type { PlaybackEvent } from '@tributary/contracts';
-import { type Random } from './random';
+import { type Random } from '@tributary/devkit';
 import { PlaybackSession } from './session';
 
 export interface PopulationOptions {

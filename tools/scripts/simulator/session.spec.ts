@@ -1,5 +1,5 @@
 import { playbackEventValidator, type PlaybackEvent } from '@tributary/contracts';
-import { seededRandom } from './random';
+import { seededRandom } from '@tributary/devkit';
 import { BITRATE_LADDER_KBPS, PlaybackSession } from './session';
 
 function runSession(seed: number, lengthEvents = 120, stepMs = 1_000): PlaybackEvent[] {

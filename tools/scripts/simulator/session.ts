@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Device, PlaybackEvent, PlaybackEventType } from '@tributary/contracts';
-import { between, pick, type Random, weighted } from './random';
+import { between, pick, type Random, weighted } from '@tributary/devkit';
 
 /** The renditions a simulated player switches between (kbps). */
 export const BITRATE_LADDER_KBPS = [800, 1600, 3000, 5000] as const;

@@ -1,6 +1,6 @@
 import type { PlaybackEvent } from '@tributary/contracts';
 import { ViewerPopulation } from './population';
-import { seededRandom } from './random';
+import { seededRandom } from '@tributary/devkit';
 
 export interface SimulationOptions {
   /** viewer-api base URL, e.g. http://localhost:8080. */

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32): the simulator is reproducible with `--seed`, and tests are exact. */
+/** A small seeded PRNG (mulberry32): the simulator and benchmarks are reproducible from a seed, and tests are exact. */
 export type Random = () => number;
 
 export function seededRandom(seed: number): Random {
