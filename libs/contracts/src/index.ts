@@ -1,4 +1,5 @@
 export * from './topics';
+export * from './access';
 export * from './headers';
 export * from './ids';
 export * from './validation';
@@ -7,6 +8,7 @@ export * from './messages/playback-stats';
 export * from './cmcd/cmcd';
 export * from './messages/stream-registry';
 export * from './messages/stream-status';
+export * from './messages/stream-claim';
 export * from './messages/video';
 export * from './socket/playback-socket';
 export * from './socket/dashboard-socket';

@@ -1,0 +1,128 @@
+/**
+ * What each service does on Kafka: the topics it reads and writes and the consumer groups it
+ * joins. Part of the contract because two things outside the services depend on it: the Helm
+ * chart's least-privilege `KafkaUser` ACLs (generated into helm/tributary/files/kafka-access.json
+ * by tools/scripts/helm-contracts.ts) and KEDA's lag triggers (`ScaledConsumerGroups`).
+ * test/kafka-access.e2e.ts checks this declaration against the services' code.
+ */
+import { type BaseTopic, deadLetterTopicOf, Topics, topicName } from './topics';
+
+export const KafkaServices = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
+export type KafkaService = (typeof KafkaServices)[number];
+
+/** A consumer group (or family of groups sharing a name prefix) a service joins. */
+export interface GroupAccess {
+  /** The group id, or its leading part for `match: 'prefix'` (per-replica groups end in a random id). */
+  readonly name: string;
+  readonly match: 'literal' | 'prefix';
+  /** True when the code puts the group under TOPIC_PREFIX like the topics (`acme.` + name). */
+  readonly underTopicPrefix: boolean;
+  /** The service deletes these groups itself when done (admin deleteGroups). */
+  readonly deletes: boolean;
+}
+
+export interface ServiceKafkaAccess {
+  readonly consumes: readonly BaseTopic[];
+  readonly produces: readonly BaseTopic[];
+  /** Consumed topics whose invalid messages this service moves to `<topic>.dlq`. */
+  readonly deadLetters: readonly BaseTopic[];
+  readonly groups: readonly GroupAccess[];
+}
+
+const perReplica = (name: string, underTopicPrefix: boolean, deletes = false): GroupAccess => ({
+  name,
+  match: 'prefix',
+  underTopicPrefix,
+  deletes,
+});
+
+/** The transcoder's shared group on video.ingest (TRANSCODER_GROUP_ID); replicas split the partitions. */
+export const TRANSCODER_GROUP = 'transcoder';
+/** The stats processor's shared group on playback.events (event-gateway `stats` role). */
+export const STATS_PROCESSOR_GROUP = 'stats-processor';
+
+export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAccess>> = {
+  ingest: {
+    consumes: [Topics.streamRegistry],
+    produces: [Topics.videoIngest, Topics.videoFrames, Topics.streamStatus, Topics.streamRegistry],
+    deadLetters: [],
+    groups: [perReplica('ingest-registry-', false, true)],
+  },
+  transcoder: {
+    consumes: [Topics.videoIngest, Topics.streamStatus, Topics.streamRegistry, Topics.videoSegments],
+    produces: [Topics.videoSegments, Topics.videoFrames, Topics.streamStatus],
+    deadLetters: [Topics.videoIngest],
+    groups: [
+      { name: TRANSCODER_GROUP, match: 'literal', underTopicPrefix: true, deletes: false },
+      perReplica('transcoder-status-', false),
+      perReplica('transcoder-registry-', false, true),
+      perReplica('transcoder-tail-', false, true),
+    ],
+  },
+  'viewer-api': {
+    consumes: [Topics.streamRegistry, Topics.streamStatus, Topics.videoSegments, Topics.videoFrames, Topics.playbackStats],
+    produces: [Topics.playbackEvents],
+    deadLetters: [Topics.streamRegistry, Topics.streamStatus, Topics.videoSegments, Topics.videoFrames, Topics.playbackStats],
+    groups: [perReplica('viewer-api.', true)],
+  },
+  'event-gateway': {
+    consumes: [Topics.playbackEvents, Topics.playbackStats],
+    produces: [Topics.playbackStats],
+    deadLetters: [Topics.playbackEvents, Topics.playbackStats],
+    groups: [
+      // Fan-out: a group per replica (`event-gateway.<instance id>`), not under TOPIC_PREFIX.
+      perReplica('event-gateway.', false),
+      // Dashboard resume readers and the stats feed: `<prefix>.event-gateway.resume.<uuid>`, `….stats-feed.…`.
+      perReplica('event-gateway.', true),
+      { name: STATS_PROCESSOR_GROUP, match: 'literal', underTopicPrefix: true, deletes: false },
+    ],
+  },
+};
+
+/** Consumer groups whose work divides by partition, so their lag measures their load (KEDA). */
+export const ScaledConsumerGroups = {
+  transcoder: { service: 'transcoder', group: TRANSCODER_GROUP, topic: Topics.videoIngest },
+  stats: { service: 'event-gateway', group: STATS_PROCESSOR_GROUP, topic: Topics.playbackEvents },
+} as const satisfies Record<string, { service: KafkaService; group: string; topic: BaseTopic }>;
+
+export type AclOperation = 'Read' | 'Write' | 'Describe' | 'Delete';
+
+/** One Kafka ACL rule (Strimzi `KafkaUser` `simple` authorization shape). */
+export interface KafkaAclRule {
+  readonly resource: { readonly type: 'topic' | 'group'; readonly name: string; readonly patternType: 'literal' | 'prefix' };
+  readonly operations: readonly AclOperation[];
+}
+
+/** The group id as the code builds it under an optional TOPIC_PREFIX. */
+export function groupName(group: GroupAccess, prefix = ''): string {
+  return group.underTopicPrefix ? topicName(group.name, prefix) : group.name;
+}
+
+/** The exact ACLs a service needs: topics it reads (Read, Describe), writes (Write, Describe), its groups. */
+export function kafkaAclsOf(service: KafkaService, prefix = ''): KafkaAclRule[] {
+  const access = ServiceKafkaAccess[service];
+  const operations = new Map<string, Set<AclOperation>>();
+  const grant = (topic: string, ...ops: AclOperation[]) => {
+    const set = operations.get(topic) ?? new Set<AclOperation>();
+    ops.forEach((op) => set.add(op));
+    operations.set(topic, set);
+  };
+  access.consumes.forEach((topic) => grant(topic, 'Read', 'Describe'));
+  access.produces.forEach((topic) => grant(topic, 'Write', 'Describe'));
+  access.deadLetters.forEach((topic) => grant(deadLetterTopicOf(topic), 'Write', 'Describe'));
+  const order: AclOperation[] = ['Read', 'Write', 'Describe', 'Delete'];
+  const topicRules: KafkaAclRule[] = [...operations].map(([topic, ops]) => ({
+    resource: { type: 'topic', name: topicName(topic, prefix), patternType: 'literal' },
+    operations: order.filter((op) => ops.has(op)),
+  }));
+  const groupRules = new Map<string, KafkaAclRule>();
+  for (const group of access.groups) {
+    const name = groupName(group, prefix);
+    const key = `${group.match}:${name}`;
+    const ops: AclOperation[] = group.deletes ? ['Read', 'Describe', 'Delete'] : ['Read', 'Describe'];
+    const previous = groupRules.get(key);
+    const merged = order.filter((op) => ops.includes(op) || (previous?.operations.includes(op) ?? false));
+    groupRules.set(key, { resource: { type: 'group', name, patternType: group.match }, operations: merged });
+  }
+  return [...topicRules, ...groupRules.values()];
+}
