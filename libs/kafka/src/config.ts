@@ -8,6 +8,11 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const kafkaEnvSpec = {
   brokers: list('KAFKA_BROKERS', { default: ['localhost:9092'] }),
   topicPrefix: optionalStr('TOPIC_PREFIX'),
+  /**
+   * Create/grow Tributary's topics at start-up. Off where an operator owns the topics (the Helm
+   * chart's Strimzi KafkaTopics): services then need no Create ACL and never fight the Topic Operator.
+   */
+  ensureTopics: bool('KAFKA_ENSURE_TOPICS', { default: true }),
   ssl: bool('KAFKA_SSL', { default: false }),
   sslCaFile: optionalStr('KAFKA_SSL_CA_FILE'),
   saslMechanism: oneOf('KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, {

@@ -34,7 +34,7 @@ export class KafkaConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.options.ensureTopics) {
+    if (this.options.ensureTopics && this.config.ensureTopics) {
       await ensureTopics(
         this.kafka,
         topicSpecs(this.config.topicPrefix ?? '', {
