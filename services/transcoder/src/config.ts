@@ -1,10 +1,11 @@
 import { type ConfigOf, type Env, int, num, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { topicName, TRANSCODER_GROUP } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const transcoderEnvSpec = {
   port: port('TRANSCODER_PORT', 8083),
-  /** Consumer group on video.ingest; replicas share the partitions. */
-  groupId: str('TRANSCODER_GROUP_ID', { default: 'transcoder' }),
+  /** Consumer group on video.ingest; replicas share the partitions. Default `transcoder` under TOPIC_PREFIX. */
+  groupId: optionalStr('TRANSCODER_GROUP_ID'),
   ffmpegPath: optionalStr('FFMPEG_PATH'),
   ffprobePath: optionalStr('FFPROBE_PATH'),
   /** Searched for ffmpeg/ffprobe when FFMPEG_PATH/FFPROBE_PATH are unset. */
@@ -27,11 +28,17 @@ const transcoderEnvSpec = {
   segmentTailLookback: int('TRANSCODER_SEGMENT_TAIL_LOOKBACK', { default: 2000, min: 10, max: 1_000_000 }),
 };
 
-export type TranscoderConfig = ConfigOf<typeof transcoderEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };
+export type TranscoderConfig = Omit<ConfigOf<typeof transcoderEnvSpec>, 'groupId'> & {
+  readonly groupId: string;
+  kafka: ReturnType<typeof parseKafkaConfig>;
+};
 
 /** Consumes raw video per stream and runs ffmpeg into an ABR HLS ladder Configuration, validated at start-up. */
 export function loadTranscoderConfig(env: Env): TranscoderConfig {
-  return { ...parseEnv(transcoderEnvSpec, env), kafka: parseKafkaConfig(env) };
+  const parsed = parseEnv(transcoderEnvSpec, env);
+  const kafka = parseKafkaConfig(env);
+  // The same id as the chart's KafkaUser ACL and KEDA trigger (ScaledConsumerGroups in contracts).
+  return { ...parsed, groupId: parsed.groupId ?? topicName(TRANSCODER_GROUP, kafka.topicPrefix), kafka };
 }
 
 /** Injection token for the parsed TranscoderConfig. */
