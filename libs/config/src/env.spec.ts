@@ -1,4 +1,4 @@
-import { ConfigError, bool, int, list, oneOf, optionalStr, parseEnv, port, str } from './env';
+import { ConfigError, bool, int, list, oneOf, optionalStr, parseEnv, port, someOf, str } from './env';
 
 describe('parseEnv', () => {
   const spec = {
@@ -48,5 +48,21 @@ describe('parseEnv', () => {
 
   it('rejects an unknown boolean spelling', () => {
     expect(() => parseEnv({ b: bool('B') }, { B: 'maybe' })).toThrow('B must be true or false (got "maybe")');
+  });
+
+  describe('someOf', () => {
+    const roles = { roles: someOf('ROLES', ['fanout', 'stats'] as const, { default: ['fanout', 'stats'] }) };
+
+    it('parses a subset in the declared order, trimming items, with a default when unset', () => {
+      expect(parseEnv(roles, { ROLES: ' stats , fanout ' }).roles).toEqual(['fanout', 'stats']);
+      expect(parseEnv(roles, { ROLES: 'stats' }).roles).toEqual(['stats']);
+      expect(parseEnv(roles, {}).roles).toEqual(['fanout', 'stats']);
+    });
+
+    it('rejects unknown, repeated and empty items, naming the variable', () => {
+      expect(() => parseEnv(roles, { ROLES: 'fanout,api' })).toThrow('ROLES must list only fanout, stats (got "fanout,api"; unknown: api)');
+      expect(() => parseEnv(roles, { ROLES: 'stats,stats' })).toThrow('ROLES lists an item twice (got "stats,stats")');
+      expect(() => parseEnv(roles, { ROLES: 'stats,' })).toThrow(/^Invalid configuration:\n {2}- ROLES must be a comma-separated list of fanout, stats without empty items/);
+    });
   });
 });

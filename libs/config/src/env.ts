@@ -111,6 +111,25 @@ export function list(variable: string, options: FieldOptions<string[]> = {}): En
   });
 }
 
+/**
+ * A comma-separated, non-empty set of allowed names (e.g. the roles a process runs). Unknown,
+ * repeated or empty items are errors; the result keeps the order of `allowed`.
+ */
+export function someOf<const T extends string>(
+  variable: string,
+  allowed: readonly T[],
+  options: FieldOptions<readonly T[]> = {},
+): EnvField<readonly T[]> {
+  return field(variable, options, (raw) => {
+    const items = raw.split(',').map((item) => item.trim());
+    if (items.some((item) => item === '')) throw new Error(`must be a comma-separated list of ${allowed.join(', ')} without empty items (got "${raw}")`);
+    const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
+    if (unknown.length > 0) throw new Error(`must list only ${allowed.join(', ')} (got "${raw}"; unknown: ${unknown.join(', ')})`);
+    if (new Set(items).size !== items.length) throw new Error(`lists an item twice (got "${raw}")`);
+    return allowed.filter((name) => items.includes(name));
+  });
+}
+
 export type EnvSpec = Record<string, EnvField<unknown>>;
 export type ConfigOf<S extends EnvSpec> = { readonly [K in keyof S]: S[K] extends EnvField<infer T> ? T : never };
 
