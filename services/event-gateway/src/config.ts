@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, type ConfigOf, type Env, optionalStr, parseEnv, port } from '@tributary/config';
+import { ConfigError, type ConfigOf, type Env, optionalStr, parseEnv, port, someOf } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
 import { type DashboardOptions, loadDashboardOptions } from './dashboard/dashboard.options';
 
+/**
+ * What one event-gateway process runs: `fanout` = the Socket.IO `/playback` namespace, the dashboard
+ * and the live page (each replica its own consumer group); `stats` = the stats processor (the shared
+ * `stats-processor` group). Separate roles let the stats processor scale on its own Kafka lag.
+ */
+export const EVENT_GATEWAY_ROLES = ['fanout', 'stats'] as const;
+export type EventGatewayRole = (typeof EVENT_GATEWAY_ROLES)[number];
+
 const event_gatewayEnvSpec = {
   port: port('EVENT_GATEWAY_PORT', 8082),
+  roles: someOf('EVENT_GATEWAY_ROLES', EVENT_GATEWAY_ROLES, { default: EVENT_GATEWAY_ROLES }),
   /** Names this replica's own consumer group (`event-gateway.<id>`); default: hostname + random suffix. */
   instanceId: optionalStr('EVENT_GATEWAY_INSTANCE_ID'),
 };
@@ -35,8 +44,21 @@ export function resolveInstanceId(configured: string | undefined): string {
   return `${host}-${randomBytes(4).toString('hex')}`;
 }
 
+/** Replaced by EVENT_GATEWAY_ROLES; refused rather than ignored, so an old deployment fails loudly. */
+function refuseStatsEnabled(env: Env): void {
+  if (env.STATS_ENABLED === undefined) return;
+  throw new ConfigError([
+    `STATS_ENABLED is no longer read (got "${env.STATS_ENABLED}"): set EVENT_GATEWAY_ROLES instead (fanout = without the stats processor, stats = only it; default fanout,stats)`,
+  ]);
+}
+
+export function hasRole(config: Pick<EventGatewayConfig, 'roles'>, role: EventGatewayRole): boolean {
+  return config.roles.includes(role);
+}
+
 /** Streams playback events and live statistics from Kafka to browsers over Socket.IO. Configuration, validated at start-up. */
 export function loadEventGatewayConfig(env: Env): EventGatewayConfig {
+  refuseStatsEnabled(env);
   const parsed = parseEnv(event_gatewayEnvSpec, env);
   return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env), stats: loadStatsConfig(env), dashboard: loadDashboardOptions(env) };
 }

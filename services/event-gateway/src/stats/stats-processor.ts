@@ -94,10 +94,6 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.enabled) {
-      this.logger.info({}, 'stats processor disabled (STATS_ENABLED=false)');
-      return;
-    }
     const runner = new KafkaConsumerRunner(this.kafka, {
       groupId: this.groupId,
       topics: [this.eventsTopic],

@@ -1,9 +1,7 @@
-import { bool, type ConfigOf, type Env, int, optionalStr, parseEnv } from '@tributary/config';
+import { type ConfigOf, type Env, int, optionalStr, parseEnv } from '@tributary/config';
 
 /** The stats processor's settings (part of event-gateway's configuration). */
 export const statsEnvSpec = {
-  /** Run the stats processor in this replica (scale it separately by running replicas with only this on). */
-  enabled: bool('STATS_ENABLED', { default: true }),
   /** Consumer group; default `stats-processor` (under TOPIC_PREFIX when one is set). */
   consumerGroup: optionalStr('STATS_CONSUMER_GROUP'),
   /** How often snapshots go to `playback.stats` and the dashboard. */
