@@ -1,20 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DEFAULT_LADDER, type StreamRecord, type StreamStatus } from '@tributary/contracts';
-import {
-  buildTranscodeArgs,
-  FfmpegProcess,
-  type FinishedSegment,
-  JpegSplitter,
-  maxPts,
-  type MediaTools,
-  type PlannedRendition,
-  probeBuffer,
-  SegmentWatcher,
-  selectLadder,
-} from '@tributary/media';
+import { type FinishedSegment, maxPts, type MediaTools, type PlannedRendition, selectLadder } from '@tributary/media';
 import { type Logger, publishSegmentTraced, SegmentLinkTracker, traceHeaders, transcodeMetrics } from '@tributary/telemetry';
+import { ChunkCoverage, type InputChunk } from './chunk-coverage';
+import { RestartBudget } from './restart-budget';
+import { SequenceNumbering } from './sequence-numbering';
+import { SerialQueue } from './serial-queue';
+import { FfmpegEngine, type TranscodeEngine, type TranscodeRun } from './transcode-engine';
+import { StreamWorkDir } from './work-dir';
+
+export type { InputChunk } from './chunk-coverage';
 
 export interface OutgoingSegment {
   streamId: string;
@@ -64,37 +58,11 @@ export interface PipelineOptions {
    * its tail on takeover, or remembered from this process's previous pipeline of the stream).
    */
   lastSequences: Promise<Map<string, number>>;
-}
-
-export interface InputChunk {
-  offset: string;
-  sequence: number;
-  data: Buffer;
-  traceparent?: string;
-}
-
-interface PendingChunk extends InputChunk {
-  /** Relative media time (s) of the latest PES start in the chunk, in the ffmpeg run it was fed to. */
-  mediaEnd?: number;
-  run?: number;
-}
-
-interface FfmpegRun {
-  id: number;
-  session: string;
-  process: FfmpegProcess;
-  watcher: SegmentWatcher;
-  dir: string;
-  firstPts?: number;
-  lastMediaTime: number;
-  /** Acknowledged output duration per rendition in this run (s). */
-  durations: Map<string, number>;
-  stdinClosed: boolean;
+  /** ffprobe/ffmpeg (default: child processes of settings.tools). */
+  engine?: TranscodeEngine;
 }
 
 type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
-
-const PTS_WRAP = 2 ** 33;
 
 /**
  * One live stream on this transcoder: buffers the first input until ffprobe can read it, plans
@@ -102,32 +70,37 @@ const PTS_WRAP = 2 ** 33;
  * finished segment with continuing media sequences, and reports which input chunks are covered
  * by acknowledged output. A crashing ffmpeg is restarted (bounded, with backoff) and re-fed the
  * chunks whose output was not yet durable; input ffprobe cannot read marks the stream `error`.
+ *
+ * This class is the lifecycle (probing → running → ending → done/error/abandoned); the parts
+ * with one job each live beside it: ChunkCoverage (which offsets are covered by durable output),
+ * SequenceNumbering, RestartBudget, StreamWorkDir, SerialQueue and the TranscodeEngine (ffmpeg).
  */
 export class StreamPipeline {
   readonly streamId: string;
   readonly partition: number;
   readonly publishSessionId: string;
   private state: State = 'probing';
-  private readonly pending: PendingChunk[] = [];
+  private readonly coverage = new ChunkCoverage();
+  private readonly numbering = new SequenceNumbering();
+  private readonly restarts: RestartBudget;
+  private readonly workDir: StreamWorkDir;
+  private readonly queue = new SerialQueue();
+  private readonly engine: TranscodeEngine;
   private probeBytes = 0;
   private probingSince?: number;
   private lastProbeAt = 0;
   private nextProbeAt: number;
   private renditions: PlannedRendition[] = [];
-  private readonly nextSequence = new Map<string, number>();
-  private readonly discontinuityNext = new Set<string>();
-  private run?: FfmpegRun;
+  private run?: TranscodeRun;
+  private stdinClosed = false;
   private runs = 0;
-  private restarts = 0;
   /** The `ingest chunk` spans fed to ffmpeg since each rendition's last segment (segment spans link to them). */
   private readonly chunkLinks = new SegmentLinkTracker();
   private hasAudio = false;
   private frameRate?: number;
-  private baseDir?: string;
   private lastTraceparent?: string;
   private endAfterSequence?: number;
   private lastFedSequence = -1;
-  private lock: Promise<void> = Promise.resolve();
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
   lastChunkAt = Date.now();
@@ -137,6 +110,9 @@ export class StreamPipeline {
     this.partition = options.partition;
     this.publishSessionId = options.publishSessionId;
     this.nextProbeAt = options.settings.probeInitialBytes ?? 128 * 1024;
+    this.restarts = new RestartBudget(options.settings.maxRestarts);
+    this.workDir = new StreamWorkDir(options.settings.workDir, options.streamId);
+    this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
@@ -150,35 +126,23 @@ export class StreamPipeline {
 
   /** The running ffmpeg's pid (for diagnostics and fault tests). */
   get ffmpegPid(): number | undefined {
-    return this.run?.process.running ? this.run.process.pid : undefined;
+    return this.run?.running ? this.run.pid : undefined;
   }
 
-  /** Next media sequence per rendition (to continue numbering in this process). */
+  /** The last media sequence per rendition (to continue numbering in this process). */
   sequencesAfter(): Map<string, number> {
-    const last = new Map<string, number>();
-    for (const [rendition, next] of this.nextSequence) last.set(rendition, next - 1);
-    return last;
-  }
-
-  private serialize<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.lock.then(task);
-    this.lock = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return this.numbering.lastSequences();
   }
 
   feed(chunk: InputChunk): Promise<void> {
     this.lastChunkAt = Date.now();
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       if (chunk.traceparent) this.lastTraceparent = chunk.traceparent;
       if (this.state !== 'probing' && this.state !== 'running') {
         this.options.sink.chunkDone(this.partition, chunk.offset);
         return;
       }
-      const entry: PendingChunk = { ...chunk };
-      this.pending.push(entry);
+      const entry = this.coverage.add(chunk);
       this.lastFedSequence = Math.max(this.lastFedSequence, chunk.sequence);
       if (this.state === 'probing') {
         this.probeBytes += chunk.data.length;
@@ -200,7 +164,7 @@ export class StreamPipeline {
    * been fed (now, or when it arrives). Without a sequence, ends now.
    */
   endAfter(lastSequence: number | undefined, reason: string): Promise<void> {
-    return this.serialize(async () => {
+    return this.queue.run(async () => {
       if (lastSequence !== undefined && lastSequence > this.lastFedSequence) {
         this.endAfterSequence = lastSequence;
         return;
@@ -213,15 +177,15 @@ export class StreamPipeline {
   async abandon(): Promise<void> {
     if (this.isFinished) return;
     this.state = 'abandoned';
-    this.run?.process.kill();
-    await this.run?.watcher.stop();
-    await this.cleanup();
+    this.run?.kill();
+    await this.run?.stopOutput();
+    await this.workDir.remove();
     this.resolveFinished();
   }
 
   private async closeInput(reason: string): Promise<void> {
     if (this.state === 'probing') {
-      if (this.pending.length === 0) {
+      if (this.coverage.size === 0) {
         this.state = 'done';
         this.resolveFinished();
         return;
@@ -232,18 +196,18 @@ export class StreamPipeline {
       this.options.logger.info({ reason }, 'input complete; flushing ffmpeg');
       this.state = 'ending';
       if (this.run) {
-        this.run.stdinClosed = true;
-        this.run.process.endInput();
+        this.stdinClosed = true;
+        this.run.endInput();
       }
     }
   }
 
   private async tryProbe(final: boolean): Promise<void> {
     this.lastProbeAt = Date.now();
-    const data = Buffer.concat(this.pending.map((entry) => entry.data));
+    const data = Buffer.concat(this.coverage.chunks.map((entry) => entry.data));
     let info;
     try {
-      info = await probeBuffer(this.options.settings.tools.ffprobe, data);
+      info = await this.engine.probe(data);
     } catch (error) {
       const message = (error as Error).message;
       if (final || this.probeBytes >= this.options.settings.probeMaxBytes) {
@@ -266,13 +230,12 @@ export class StreamPipeline {
       const floor = Math.floor(Date.now() / 1000);
       return new Map(this.renditions.map((rendition) => [rendition.name, floor] as const));
     });
-    for (const rendition of this.renditions) {
-      const previous = last.get(rendition.name);
-      this.nextSequence.set(rendition.name, previous === undefined ? 0 : previous + 1);
-      if (previous !== undefined) this.discontinuityNext.add(rendition.name);
-    }
+    this.numbering.start(
+      this.renditions.map((rendition) => rendition.name),
+      last,
+    );
     this.options.logger.info(
-      { source: info, renditions: this.renditions.map((r) => r.name), startSequences: Object.fromEntries(this.nextSequence) },
+      { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.numbering.toJSON() },
       'source probed; starting ffmpeg',
     );
     await this.options.sink.status({
@@ -295,87 +258,49 @@ export class StreamPipeline {
 
   private async startRun(): Promise<void> {
     const settings = this.options.settings;
-    if (!this.baseDir) {
-      await mkdir(settings.workDir, { recursive: true });
-      this.baseDir = await mkdtemp(join(settings.workDir, `${this.streamId}-`));
-    }
     const id = ++this.runs;
-    const dir = join(this.baseDir, `run-${id}`);
-    for (const rendition of this.renditions) await mkdir(join(dir, rendition.name), { recursive: true });
-    const segmentDuration = this.options.record?.segment_duration_seconds ?? 2;
-    const args = buildTranscodeArgs({
+    const dir = await this.workDir.runDir(
+      id,
+      this.renditions.map((rendition) => rendition.name),
+    );
+    this.coverage.startRun(id);
+    this.stdinClosed = false;
+    const run: TranscodeRun = this.engine.start({
+      id,
+      dir,
       renditions: this.renditions,
-      outputDir: dir,
-      segmentDurationSeconds: segmentDuration,
+      segmentDurationSeconds: this.options.record?.segment_duration_seconds ?? 2,
       hasAudio: this.hasAudio,
       ...(this.frameRate ? { frameRate: this.frameRate } : {}),
       preset: settings.preset,
       threads: settings.threads,
       thumbnailIntervalSeconds: settings.thumbnailIntervalSeconds,
-    });
-    const splitter = new JpegSplitter();
-    const session = randomUUID();
-    const stderrLines: string[] = [];
-    const process = new FfmpegProcess({
-      ffmpegPath: settings.tools.ffmpeg,
-      args,
-      onStdout: (data) => {
-        for (const image of splitter.push(data)) {
-          this.options.sink
-            .thumbnail(this.streamId, image, this.lastTraceparent)
-            .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
-        }
+      onSegment: (segment) => this.publishSegment(run, segment),
+      onThumbnail: (image) => {
+        this.options.sink
+          .thumbnail(this.streamId, image, this.lastTraceparent)
+          .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
       },
-      onStderrLine: (line) => {
-        if (/error|invalid|failed/i.test(line)) {
-          stderrLines.push(line);
-          if (stderrLines.length > 20) stderrLines.shift();
-        }
-      },
+      onOutputError: (error) => this.options.logger.warn({ err: error }, 'segment watcher error'),
     });
-    const run: FfmpegRun = {
-      id,
-      session,
-      process,
-      dir,
-      lastMediaTime: 0,
-      durations: new Map(),
-      stdinClosed: false,
-      watcher: new SegmentWatcher({
-        outputDir: dir,
-        renditions: this.renditions.map((rendition) => rendition.name),
-        onSegment: (segment) => this.publishSegment(run, segment),
-        onError: (error) => this.options.logger.warn({ err: error }, 'segment watcher error'),
-      }),
-    };
     this.run = run;
-    run.watcher.start();
-    this.options.logger.info({ run: id, transcodeSession: session, pid: process.pid }, 'ffmpeg started');
-    void process.exited.then((exit) => this.serialize(() => this.onExit(run, exit.code, exit.signal, exit.stderrTail)));
+    this.options.logger.info({ run: id, transcodeSession: run.session, pid: run.pid }, 'ffmpeg started');
+    void run.exited.then((exit) => this.queue.run(() => this.onExit(run, exit.code, exit.signal, exit.stderrTail)));
     // Re-feed what is not yet covered by durable output (the probe buffer, or a crashed run's input).
-    for (const entry of [...this.pending]) await this.write(entry);
+    for (const entry of [...this.coverage.chunks]) await this.write(entry);
   }
 
-  private async write(entry: PendingChunk): Promise<void> {
+  private async write(entry: InputChunk): Promise<void> {
     const run = this.run;
-    if (!run || run.stdinClosed) return;
-    const pts = maxPts(entry.data);
-    if (pts !== undefined) {
-      if (run.firstPts === undefined) run.firstPts = pts;
-      let relative = pts - run.firstPts;
-      if (relative < -PTS_WRAP / 2) relative += PTS_WRAP;
-      run.lastMediaTime = Math.max(run.lastMediaTime, relative / 90_000);
-    }
-    entry.run = run.id;
-    entry.mediaEnd = run.lastMediaTime;
+    if (!run || this.stdinClosed) return;
+    this.coverage.written(entry, maxPts(entry.data));
     this.chunkLinks.chunkWritten(entry.traceparent ? { traceparent: entry.traceparent } : undefined);
-    await run.process.write(entry.data);
+    await run.write(entry.data);
   }
 
-  private async publishSegment(run: FfmpegRun, segment: FinishedSegment): Promise<void> {
+  private async publishSegment(run: TranscodeRun, segment: FinishedSegment): Promise<void> {
     if (this.state === 'abandoned') return;
-    const sequence = this.nextSequence.get(segment.rendition) ?? 0;
-    const discontinuity = this.discontinuityNext.has(segment.rendition);
+    const { sequence, discontinuity } = this.numbering.peek(segment.rendition);
     const programTime = segment.programTime ? new Date(segment.programTime) : new Date();
     // `transcode segment` (linked to the chunks that fed it) → `segment published` → send; the
     // segment's traceparent is the publishing span's, so viewer-api's `segment served` links here.
@@ -404,69 +329,61 @@ export class StreamPipeline {
       },
     );
     if (!delivered) return;
-    this.nextSequence.set(segment.rendition, sequence + 1);
-    this.discontinuityNext.delete(segment.rendition);
-    run.durations.set(segment.rendition, (run.durations.get(segment.rendition) ?? 0) + segment.durationSeconds);
-    this.releaseCovered(run);
+    this.numbering.acknowledge(segment.rendition, sequence);
+    const released = this.coverage.segmentDurable(
+      run.id,
+      segment.rendition,
+      segment.durationSeconds,
+      this.renditions.map((rendition) => rendition.name),
+    );
+    for (const offset of released) this.options.sink.chunkDone(this.partition, offset);
   }
 
-  /** Chunks whose media is inside acknowledged segments of every rendition are done. */
-  private releaseCovered(run: FfmpegRun): void {
-    const covered = Math.min(...this.renditions.map((rendition) => run.durations.get(rendition.name) ?? 0));
-    while (this.pending.length > 0) {
-      const head = this.pending[0];
-      if (head.run !== run.id || head.mediaEnd === undefined || head.mediaEnd >= covered) break;
-      this.pending.shift();
-      this.options.sink.chunkDone(this.partition, head.offset);
-    }
-  }
-
-  private async onExit(run: FfmpegRun, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): Promise<void> {
+  private async onExit(run: TranscodeRun, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): Promise<void> {
     if (this.run !== run || this.state === 'abandoned' || this.isFinished) return;
     // Whatever ffmpeg listed as finished is complete: publish it before anything else.
-    await run.watcher.finish();
+    await run.finishOutput();
     if (this.state === 'ending' && code === 0) {
-      for (const entry of this.pending.splice(0)) this.options.sink.chunkDone(this.partition, entry.offset);
+      this.releaseAll();
       this.state = 'done';
       await this.options.sink.status({ stream_id: this.streamId, state: 'ended', publish_session_id: this.publishSessionId });
-      this.options.logger.info({ sequences: Object.fromEntries(this.nextSequence) }, 'stream transcoded to the end');
-      await this.cleanup();
+      this.options.logger.info({ sequences: this.numbering.toJSON() }, 'stream transcoded to the end');
+      await this.workDir.remove();
       this.resolveFinished();
       return;
     }
     const reason = `ffmpeg exited with ${signal ? `signal ${signal}` : `code ${code}`}: ${lastLines(stderrTail)}`;
-    if (this.restarts < this.options.settings.maxRestarts) {
-      this.restarts += 1;
+    const delay = this.restarts.take();
+    if (delay !== undefined) {
       transcodeMetrics.ffmpegRestarts().inc({ reason: signal ? 'signal' : 'exit' });
-      const delay = Math.min(10_000, 500 * 2 ** (this.restarts - 1));
-      this.options.logger.warn({ restart: this.restarts, delayMs: delay, reason }, 'ffmpeg crashed; restarting');
+      this.options.logger.warn({ restart: this.restarts.count, delayMs: delay, reason }, 'ffmpeg crashed; restarting');
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.isFinished) return;
-      for (const rendition of this.renditions) this.discontinuityNext.add(rendition.name);
+      this.numbering.breakAll();
       const ending = this.state === 'ending';
       this.state = 'running';
       await this.startRun();
       if (ending) await this.closeInput('publisher ended (after restart)');
       return;
     }
-    await this.fail(`transcoding failed after ${this.restarts} restarts: ${reason}`);
+    await this.fail(`transcoding failed after ${this.restarts.count} restarts: ${reason}`);
+  }
+
+  private releaseAll(): void {
+    for (const offset of this.coverage.releaseAll()) this.options.sink.chunkDone(this.partition, offset);
   }
 
   private async fail(reason: string): Promise<void> {
     this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
     this.state = 'error';
-    this.run?.process.kill();
-    await this.run?.watcher.stop();
-    for (const entry of this.pending.splice(0)) this.options.sink.chunkDone(this.partition, entry.offset);
+    this.run?.kill();
+    await this.run?.stopOutput();
+    this.releaseAll();
     await this.options.sink
       .status({ stream_id: this.streamId, state: 'error', publish_session_id: this.publishSessionId, reason: reason.slice(0, 2000) })
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not report stream error'));
-    await this.cleanup();
+    await this.workDir.remove();
     this.resolveFinished();
-  }
-
-  private async cleanup(): Promise<void> {
-    if (this.baseDir) await rm(this.baseDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

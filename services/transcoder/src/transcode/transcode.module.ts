@@ -1,6 +1,34 @@
 import { Module } from '@nestjs/common';
-import { TranscoderService } from './transcoder.service';
+import type { Kafka } from 'kafkajs';
+import { StreamRegistryView } from '@tributary/media';
+import { ROOT_LOGGER } from '@tributary/nest-common';
+import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
+import type { Logger } from '@tributary/telemetry';
+import { StreamPipelineFactory } from './stream-pipeline.factory';
+import { StreamStatusRepository } from './stream-status.repository';
+import { TranscodeOutputRepository } from './transcode-output.repository';
+import { transcoderTopics } from './transcoder-topics';
+import { STREAM_RECORDS, TranscoderService } from './transcoder.service';
+import { VideoIngestRepository } from './video-ingest.repository';
 
 /** video.ingest → ffmpeg ABR ladder → video.segments / video.frames / stream.status. */
-@Module({ providers: [TranscoderService] })
+@Module({
+  providers: [
+    VideoIngestRepository,
+    StreamStatusRepository,
+    TranscodeOutputRepository,
+    StreamPipelineFactory,
+    {
+      provide: STREAM_RECORDS,
+      inject: [KAFKA_CLIENT, TopicNames, ROOT_LOGGER],
+      useFactory: (kafka: Kafka, topicNames: TopicNames, logger: Logger) =>
+        new StreamRegistryView(kafka, {
+          topic: transcoderTopics(topicNames).registry,
+          groupIdPrefix: 'transcoder-registry',
+          logger: logger.child({ component: 'transcoder' }),
+        }),
+    },
+    TranscoderService,
+  ],
+})
 export class TranscodeModule {}

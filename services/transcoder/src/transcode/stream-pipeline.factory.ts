@@ -1,0 +1,73 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import type { StreamRecord } from '@tributary/contracts';
+import { type MediaTools, resolveMediaTools } from '@tributary/media';
+import type { Logger } from '@tributary/telemetry';
+import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
+import { type PipelineSink, StreamPipeline } from './stream-pipeline';
+
+/** What TranscoderService uses of a pipeline (StreamPipeline, or a fake in unit tests). */
+export type TranscodePipeline = Pick<
+  StreamPipeline,
+  | 'streamId'
+  | 'partition'
+  | 'publishSessionId'
+  | 'isFinished'
+  | 'currentState'
+  | 'finished'
+  | 'lastChunkAt'
+  | 'feed'
+  | 'endAfter'
+  | 'abandon'
+  | 'sequencesAfter'
+>;
+
+export interface PipelineRequest {
+  streamId: string;
+  partition: number;
+  publishSessionId: string;
+  record?: StreamRecord;
+  lastSequences: Promise<Map<string, number>>;
+  sink: PipelineSink;
+  logger: Logger;
+}
+
+export interface PipelineFactory {
+  /** Finds the media tools (fails start-up when ffmpeg/ffprobe are missing). */
+  init(): MediaTools;
+  create(request: PipelineRequest): TranscodePipeline;
+}
+
+/** StreamPipelines with the service's ffmpeg settings. */
+@Injectable()
+export class StreamPipelineFactory implements PipelineFactory {
+  private tools?: MediaTools;
+
+  constructor(@Inject(TRANSCODER_CONFIG) private readonly config: TranscoderConfig) {}
+
+  init(): MediaTools {
+    this.tools = resolveMediaTools({
+      ...(this.config.ffmpegPath ? { ffmpegPath: this.config.ffmpegPath } : {}),
+      ...(this.config.ffprobePath ? { ffprobePath: this.config.ffprobePath } : {}),
+      ...(this.config.searchPath ? { searchPath: this.config.searchPath } : {}),
+    });
+    return this.tools;
+  }
+
+  create(request: PipelineRequest): StreamPipeline {
+    const tools = this.tools ?? this.init();
+    return new StreamPipeline({
+      ...request,
+      settings: {
+        tools,
+        workDir: this.config.workDir ?? join(tmpdir(), 'tributary-transcoder'),
+        preset: this.config.preset,
+        threads: this.config.threads,
+        thumbnailIntervalSeconds: this.config.thumbnailIntervalSeconds,
+        maxRestarts: this.config.maxRestarts,
+        probeMaxBytes: this.config.probeMaxBytes,
+      },
+    });
+  }
+}

@@ -1,0 +1,295 @@
+import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
+import { VideoHeaders } from '@tributary/contracts';
+import type { DeadLetterPublisher } from '@tributary/kafka';
+import { ReadinessRegistry } from '@tributary/nest-common';
+import pino from 'pino';
+import type { TranscoderConfig } from '../config';
+import type { InputChunk } from './chunk-coverage';
+import type { OutgoingSegment, PipelineSink } from './stream-pipeline';
+import type { PipelineFactory, PipelineRequest, TranscodePipeline } from './stream-pipeline.factory';
+import type { StatusChannel, StatusReport } from './stream-status.repository';
+import type { TranscodeOutput } from './transcode-output.repository';
+import { type StreamRecords, TranscoderService } from './transcoder.service';
+import type { IngestHandlers, IngestSource } from './video-ingest.repository';
+
+class FakePipeline implements TranscodePipeline {
+  readonly fed: InputChunk[] = [];
+  readonly ends: (number | undefined)[] = [];
+  isFinished = false;
+  currentState: TranscodePipeline['currentState'] = 'running';
+  lastChunkAt = Date.now();
+  abandoned = false;
+  readonly finished: Promise<void>;
+  private resolve!: () => void;
+  constructor(
+    readonly request: PipelineRequest,
+    private readonly last = new Map<string, number>(),
+  ) {
+    this.finished = new Promise((resolve) => (this.resolve = resolve));
+  }
+  get streamId() {
+    return this.request.streamId;
+  }
+  get partition() {
+    return this.request.partition;
+  }
+  get publishSessionId() {
+    return this.request.publishSessionId;
+  }
+  feed(chunk: InputChunk): Promise<void> {
+    this.fed.push(chunk);
+    return Promise.resolve();
+  }
+  endAfter(lastSequence: number | undefined): Promise<void> {
+    this.ends.push(lastSequence);
+    if (lastSequence === undefined || this.fed.some((chunk) => chunk.sequence >= lastSequence)) this.finish();
+    return Promise.resolve();
+  }
+  abandon(): Promise<void> {
+    this.abandoned = true;
+    this.isFinished = true;
+    this.resolve();
+    return Promise.resolve();
+  }
+  sequencesAfter(): Map<string, number> {
+    return this.last;
+  }
+  finish(): void {
+    this.isFinished = true;
+    this.currentState = 'done';
+    this.resolve();
+  }
+  get sink(): PipelineSink {
+    return this.request.sink;
+  }
+}
+
+class FakeIngest implements IngestSource {
+  readonly topic = 'video.ingest';
+  readonly groupId = 'transcoder';
+  isJoined = false;
+  handlers!: IngestHandlers;
+  readonly commits: [number, string][] = [];
+  start(handlers: IngestHandlers): Promise<void> {
+    this.handlers = handlers;
+    this.isJoined = true;
+    return Promise.resolve();
+  }
+  commit(partition: number, offset: string): Promise<void> {
+    this.commits.push([partition, offset]);
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class FakeStatus implements StatusChannel {
+  isJoined = true;
+  onMessage!: (message: KafkaMessage) => void;
+  readonly published: StatusReport[] = [];
+  start(onMessage: (message: KafkaMessage) => void): Promise<void> {
+    this.onMessage = onMessage;
+    return Promise.resolve();
+  }
+  publish(status: StatusReport): Promise<void> {
+    this.published.push(status);
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class FakeOutput implements TranscodeOutput {
+  readonly segments: [number, OutgoingSegment][] = [];
+  tail = new Map<string, number>();
+  tailReads = 0;
+  segment(partition: number, segment: OutgoingSegment): Promise<void> {
+    this.segments.push([partition, segment]);
+    return Promise.resolve();
+  }
+  thumbnail(): Promise<void> {
+    return Promise.resolve();
+  }
+  lastSequences(): Promise<Map<string, number>> {
+    this.tailReads += 1;
+    return Promise.resolve(this.tail);
+  }
+}
+
+const config = { idleTimeoutMs: 30_000, preset: 'ultrafast' } as TranscoderConfig;
+const TS = Buffer.alloc(188 * 2, 0x47);
+
+function chunkMessage(offset: number, streamId: string, session: string, sequence: number, value: Buffer | null = TS): KafkaMessage {
+  return {
+    key: Buffer.from(streamId),
+    value,
+    offset: String(offset),
+    timestamp: '0',
+    attributes: 0,
+    headers: { [VideoHeaders.publishSession]: session, [VideoHeaders.chunkSequence]: String(sequence) },
+  };
+}
+
+function payload(partition: number, message: KafkaMessage): EachMessagePayload {
+  return { topic: 'video.ingest', partition, message } as EachMessagePayload;
+}
+
+function segment(streamId: string, sequence = 0): OutgoingSegment {
+  return {
+    streamId,
+    publishSessionId: 's1',
+    rendition: '360p',
+    sequence,
+    durationSeconds: 2,
+    programTime: new Date(0).toISOString(),
+    discontinuity: false,
+    transcodeSession: 't1',
+    data: Buffer.from('ts'),
+  };
+}
+
+async function setup() {
+  const ingest = new FakeIngest();
+  const status = new FakeStatus();
+  const output = new FakeOutput();
+  const pipelines: FakePipeline[] = [];
+  const lastOfNext: Map<string, number>[] = [];
+  const factory: PipelineFactory = {
+    init: () => ({ ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' }),
+    create: (request) => {
+      const pipeline = new FakePipeline(request, lastOfNext.shift());
+      pipelines.push(pipeline);
+      return pipeline;
+    },
+  };
+  const registry: StreamRecords = { caughtUp: true, get: () => undefined, start: () => Promise.resolve(), stop: () => Promise.resolve() };
+  const deadLettered: string[] = [];
+  const deadLetters = {
+    publish: (_source: unknown, reason: string) => {
+      deadLettered.push(reason);
+      return Promise.resolve();
+    },
+  } as unknown as DeadLetterPublisher;
+  const service = new TranscoderService(config, ingest, status, output, registry, factory, deadLetters, new ReadinessRegistry(), pino({ level: 'silent' }));
+  await service.onApplicationBootstrap();
+  await ingest.handlers.assigned(new Set([0, 1]));
+  return { service, ingest, status, output, pipelines, lastOfNext, deadLettered };
+}
+
+describe(TranscoderService.name, () => {
+  let stack: Awaited<ReturnType<typeof setup>>;
+  beforeEach(async () => {
+    stack = await setup();
+  });
+  afterEach(async () => {
+    await stack.service.onApplicationShutdown();
+  });
+
+  it('routes chunks to one pipeline per stream and publish session, reading numbering from the segment tail', async () => {
+    const { ingest, pipelines, output } = stack;
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-b', 's9', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(2, 'cam-a', 's1', 1)));
+    expect(pipelines.map((p) => `${p.streamId}/${p.publishSessionId}@${p.partition}`)).toEqual(['cam-a/s1@0', 'cam-b/s9@0']);
+    expect(pipelines[0].fed.map((chunk) => chunk.offset)).toEqual(['0', '2']);
+    expect(output.tailReads).toBe(2);
+  });
+
+  it('skips chunks re-delivered at or below the highest offset already seen on a partition', async () => {
+    const { ingest, pipelines } = stack;
+    await ingest.handlers.chunk(payload(0, chunkMessage(5, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(5, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(3, 'cam-a', 's1', 0)));
+    expect(pipelines[0].fed).toHaveLength(1);
+  });
+
+  it('dead-letters an invalid chunk and still commits past it', async () => {
+    jest.useFakeTimers();
+    try {
+      const { ingest, deadLettered, pipelines } = stack;
+      await ingest.handlers.chunk(payload(1, chunkMessage(0, 'cam-a', 's1', 0, Buffer.alloc(100))));
+      expect(deadLettered).toEqual(['value is not a run of whole 188-byte packets']);
+      expect(pipelines).toHaveLength(0);
+      jest.advanceTimersByTime(300);
+      expect(ingest.commits).toEqual([[1, '1']]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('commits input only up to chunks the pipeline reported done, in offset order', async () => {
+    jest.useFakeTimers();
+    try {
+      const { ingest, pipelines } = stack;
+      for (let offset = 0; offset < 3; offset += 1) await ingest.handlers.chunk(payload(0, chunkMessage(offset, 'cam-a', 's1', offset)));
+      pipelines[0].sink.chunkDone(0, '1');
+      jest.advanceTimersByTime(300);
+      expect(ingest.commits).toEqual([]);
+      pipelines[0].sink.chunkDone(0, '0');
+      jest.advanceTimersByTime(300);
+      expect(ingest.commits).toEqual([[0, '2']]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('finishes the previous publish before starting a new session and continues its numbering without a tail read', async () => {
+    const { ingest, pipelines, output, lastOfNext } = stack;
+    lastOfNext.push(new Map([['360p', 7]]));
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-a', 's2', 0)));
+    expect(pipelines[0].ends).toEqual([undefined]);
+    expect(pipelines[0].isFinished).toBe(true);
+    expect(pipelines[1].publishSessionId).toBe('s2');
+    await expect(pipelines[1].request.lastSequences).resolves.toEqual(new Map([['360p', 7]]));
+    expect(output.tailReads).toBe(1);
+  });
+
+  it('ends a pipeline after the last chunk ingest reported, also when the report came first', async () => {
+    const { ingest, status, pipelines } = stack;
+    const ended = (session: string, last: number) =>
+      ({
+        offset: '0',
+        key: Buffer.from('cam-a'),
+        value: Buffer.from(
+          JSON.stringify({ stream_id: 'cam-a', state: 'ended', reporter: 'ingest', ts: new Date().toISOString(), publish_session_id: session, last_chunk_sequence: last }),
+        ),
+      }) as KafkaMessage;
+    status.onMessage(ended('s1', 4));
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    expect(pipelines[0].ends).toEqual([4]);
+    status.onMessage(ended('other', 9));
+    expect(pipelines[0].ends).toEqual([4]);
+  });
+
+  it('holds segments while the group rebalances and drops those of a partition it lost', async () => {
+    const { ingest, pipelines, output } = stack;
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(1, chunkMessage(0, 'cam-b', 's1', 0)));
+    ingest.handlers.rebalancing();
+    const held = pipelines[0].sink.segment(segment('cam-a'));
+    const lostOne = pipelines[1].sink.segment(segment('cam-b'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(output.segments).toHaveLength(0);
+    await ingest.handlers.assigned(new Set([0]));
+    await expect(held).resolves.toBe(true);
+    await expect(lostOne).resolves.toBe(false);
+    expect(output.segments.map(([partition, s]) => `${partition}:${s.streamId}`)).toEqual(['0:cam-a']);
+    expect(pipelines[1].abandoned).toBe(true);
+  });
+
+  it('ends a stream whose input has been idle for the idle timeout', async () => {
+    jest.useFakeTimers();
+    try {
+      const { ingest, pipelines } = stack;
+      await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+      pipelines[0].lastChunkAt = Date.now() - config.idleTimeoutMs - 1;
+      jest.advanceTimersByTime(1000);
+      expect(pipelines[0].ends).toEqual([undefined]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
