@@ -16,11 +16,19 @@ const swc = [
   },
 ];
 
+/**
+ * ESM-only packages that tests load (through @kubernetes/client-node 1.x): jest's own module loader
+ * cannot require() ESM before Node 24.9, so swc compiles these to CommonJS like our TypeScript.
+ */
+const ESM_ONLY = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+const ESM_ONLY_JS = `/node_modules/(${ESM_ONLY.join('|')})/.+\\.m?js$`;
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, [ESM_ONLY_JS]: swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleNameMapper: { '^@tributary/([^/]+)$': '<rootDir>/libs/$1/src' },
   testMatch: [
     '<rootDir>/{libs,services,tools}/**/src/**/*.spec.ts',

@@ -3,3 +3,5 @@ export * from './service-process';
 export * from './otlp-receiver';
 export * from './demo-publisher';
 export * from './random';
+export * from './kube-tools';
+export * from './kube-api-server';
