@@ -247,6 +247,29 @@ describe(TranscoderService.name, () => {
     expect(output.tailReads).toBe(1);
   });
 
+  it('never goes back to an older publish session once a stream switched to a newer one', async () => {
+    jest.useFakeTimers();
+    try {
+      const { ingest, pipelines } = stack;
+      await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 'old', 0)));
+      await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-a', 'new', 0)));
+      // A zombie ingest replica keeps writing the old session after the new one started.
+      await ingest.handlers.chunk(payload(0, chunkMessage(2, 'cam-a', 'old', 1)));
+      await ingest.handlers.chunk(payload(0, chunkMessage(3, 'cam-a', 'new', 1)));
+      expect(pipelines.map((p) => p.publishSessionId)).toEqual(['old', 'new']);
+      expect(pipelines[1].fed.map((chunk) => chunk.offset)).toEqual(['1', '3']);
+      expect(pipelines[1].isFinished).toBe(false);
+      // The skipped chunk counts as done: once the others are, the whole partition commits.
+      pipelines[1].sink.chunkDone(0, '1');
+      pipelines[1].sink.chunkDone(0, '3');
+      pipelines[0].sink.chunkDone(0, '0');
+      jest.advanceTimersByTime(300);
+      expect(ingest.commits).toEqual([[0, '4']]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('ends a pipeline after the last chunk ingest reported, also when the report came first', async () => {
     const { ingest, status, pipelines } = stack;
     const ended = (session: string, last: number) =>

@@ -9,6 +9,7 @@ import { EndedPublishes, parseStreamStatus } from './ended-publishes';
 import { type IngestChunk, parseIngestChunk } from './ingest-chunk';
 import { LastSequenceStore } from './last-sequences';
 import { PartitionCommits } from './partition-commits';
+import { PublishSessionGate } from './publish-sessions';
 import type { OutgoingSegment, PipelineSink } from './stream-pipeline';
 import { type PipelineFactory, StreamPipelineFactory, type TranscodePipeline } from './stream-pipeline.factory';
 import { type StatusChannel, StreamStatusRepository } from './stream-status.repository';
@@ -44,6 +45,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   /** Last media sequences of streams that finished here, while this replica keeps their partition. */
   private readonly lastSequences = new LastSequenceStore();
   private readonly ended = new EndedPublishes();
+  private readonly sessions = new PublishSessionGate();
   private idleTimer?: NodeJS.Timeout;
   /** Closed while the group rebalances: no segment is produced until we know which partitions we keep. */
   private fence?: { promise: Promise<void>; open: () => void };
@@ -140,6 +142,15 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     const { chunk } = parsed;
+    if (this.sessions.admit(chunk.streamId, chunk.publishSessionId) === 'stale') {
+      // The stream already moved on to a newer publish (a zombie ingest replica still writing).
+      this.logger.warn(
+        { streamId: chunk.streamId, publishSessionId: chunk.publishSessionId, current: this.sessions.current(chunk.streamId), offset: chunk.offset },
+        'skipping a chunk of an older publish session',
+      );
+      this.commits.done(partition, message.offset);
+      return;
+    }
     const pipeline = await this.pipelineFor(chunk, partition);
     const { streamId: _streamId, publishSessionId: _session, ...input } = chunk;
     await pipeline.feed(input);
