@@ -43,10 +43,10 @@ export const STATS_PROCESSOR_GROUP = 'stats-processor';
 
 export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAccess>> = {
   ingest: {
-    consumes: [Topics.streamRegistry],
-    produces: [Topics.videoIngest, Topics.videoFrames, Topics.streamStatus, Topics.streamRegistry],
+    consumes: [Topics.streamRegistry, Topics.streamClaims],
+    produces: [Topics.videoIngest, Topics.videoFrames, Topics.streamStatus, Topics.streamRegistry, Topics.streamClaims],
     deadLetters: [],
-    groups: [perReplica('ingest-registry-', false, true)],
+    groups: [perReplica('ingest-registry-', false, true), perReplica('ingest-claims-', false)],
   },
   transcoder: {
     consumes: [Topics.videoIngest, Topics.streamStatus, Topics.streamRegistry, Topics.videoSegments],

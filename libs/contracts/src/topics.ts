@@ -13,6 +13,8 @@ export const Topics = {
   streamRegistry: 'stream.registry',
   /** Stream lifecycle changes (live, ended, error), keyed by stream id. */
   streamStatus: 'stream.status',
+  /** Publish claims, heartbeats and releases of ingest replicas (JSON), keyed by stream id. */
+  streamClaims: 'stream.claims',
   /** Raw MPEG-TS chunks from publishers, keyed by stream id. */
   videoIngest: 'video.ingest',
   /** JPEG frames (published frames and thumbnails), keyed by stream id. */
@@ -83,6 +85,19 @@ function dataTopics(sizing: TopicSizing): TopicSpec[] {
       name: Topics.streamStatus,
       partitions: 1,
       configs: { 'retention.ms': String(7 * DAY_MS), 'max.message.bytes': String(256 * 1024), 'cleanup.policy': 'delete' },
+    },
+    {
+      name: Topics.streamClaims,
+      partitions: 3,
+      // Every ingest replica re-reads the last few leases at start-up, never more: an hour is
+      // plenty. LogAppendTime: leases are measured on the partition leader's clock, not on the
+      // writers' (replicas' clocks may disagree).
+      configs: {
+        'retention.ms': String(1 * HOUR_MS),
+        'max.message.bytes': String(64 * 1024),
+        'cleanup.policy': 'delete',
+        'message.timestamp.type': 'LogAppendTime',
+      },
     },
     {
       name: Topics.videoIngest,

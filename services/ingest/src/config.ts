@@ -14,6 +14,12 @@ const ingestEnvSpec = {
   /** Kafka sends outstanding per publisher before the request stream is paused (backpressure). */
   maxInFlightChunks: int('INGEST_MAX_IN_FLIGHT_CHUNKS', { default: 4, min: 1, max: 64 }),
   framesMaxBytes: int('FRAMES_MAX_BYTES', { default: 2 * 1024 * 1024, min: 1024, max: 3 * 1024 * 1024 }),
+  /** A publish holds its stream cluster-wide (stream.claims) while it renews this lease… */
+  claimLeaseMs: int('CLAIM_LEASE_MS', { default: 10_000, min: 500, max: 300_000 }),
+  /** …with a heartbeat this often (well under the lease). */
+  claimHeartbeatMs: int('CLAIM_HEARTBEAT_MS', { default: 2_000, min: 100, max: 60_000 }),
+  /** How long a publish request waits for its claim to come back from Kafka before a 503. */
+  claimWaitMs: int('CLAIM_WAIT_MS', { default: 5_000, min: 100, max: 60_000 }),
 };
 
 export type IngestConfig = ConfigOf<typeof ingestEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };

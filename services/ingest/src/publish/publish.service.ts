@@ -11,6 +11,7 @@ import { type LivePublisher, LivePublishers } from '../streams/live-publishers';
 import { StreamRegistryService } from '../streams/stream-registry.service';
 import { PublishSession, type PublishSummary } from './publish-session';
 import { StreamStatusPublisher } from './stream-status.publisher';
+import { type PublishClaim, PublishClaimsService } from '../claims/publish-claims.service';
 
 export interface PublishResult extends PublishSummary {
   stream_id: string;
@@ -27,6 +28,7 @@ export class PublishService {
     private readonly registry: StreamRegistryService,
     private readonly publishers: LivePublishers,
     private readonly status: StreamStatusPublisher,
+    private readonly claims: PublishClaimsService,
     private readonly producer: KafkaProducer,
     topics: TopicNames,
     @Inject(ROOT_LOGGER) rootLogger: Logger,
@@ -42,12 +44,14 @@ export class PublishService {
     return record.id;
   }
 
-  /** Runs one publish from connect to disconnect. 409 when the stream already has a publisher here. */
+  /** Runs one publish from connect to disconnect. 409 when the stream already has a publisher (on any replica). */
   async publish(streamId: string, request: IncomingMessage): Promise<PublishResult> {
     const sessionId = randomUUID();
+    let disconnectReason: string | undefined;
     const publisher: LivePublisher = {
       sessionId,
       disconnect: (reason) => {
+        disconnectReason ??= reason;
         this.logger.info({ streamId, publishSessionId: sessionId, reason }, 'disconnecting publisher');
         request.destroy();
       },
@@ -56,7 +60,11 @@ export class PublishService {
       throw new ConflictException(`stream ${streamId} already has a live publisher`);
     }
     const log = this.logger.child({ streamId, publishSessionId: sessionId });
+    let claim: PublishClaim | undefined;
     try {
+      // Cluster-wide: 409 when another replica's publisher holds the stream. Nothing of the body
+      // is read and nothing is written to video.ingest before the claim has won.
+      claim = await this.claims.acquire(streamId, sessionId, (reason) => publisher.disconnect(reason));
       await this.status.report({ stream_id: streamId, state: 'live', publish_session_id: sessionId });
       log.info('publisher connected');
       const session = new PublishSession({
@@ -77,12 +85,13 @@ export class PublishService {
           state: 'ended',
           publish_session_id: sessionId,
           last_chunk_sequence: summary.chunks - 1,
-          ...(summary.outcome === 'aborted' ? { reason: summary.error ?? 'publisher connection closed before the end of the body' } : {}),
+          ...(summary.outcome === 'aborted' ? { reason: summary.error ?? disconnectReason ?? 'publisher connection closed before the end of the body' } : {}),
         })
         .catch((error: unknown) => log.error({ err: error }, 'could not report stream ended'));
       return { stream_id: streamId, publish_session_id: sessionId, ...summary };
     } finally {
       this.publishers.release(streamId, publisher);
+      await claim?.release();
     }
   }
 }

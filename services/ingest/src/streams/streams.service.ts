@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { DEFAULT_LADDER, type StreamRecord } from '@tributary/contracts';
+import { PublishClaimsService } from '../claims/publish-claims.service';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { createStreamRequestValidator, fieldName } from './create-stream.request';
 import { LivePublishers } from './live-publishers';
@@ -32,6 +33,7 @@ export class StreamsService {
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
     private readonly registry: StreamRegistryService,
     private readonly publishers: LivePublishers,
+    private readonly claims: PublishClaimsService,
   ) {}
 
   async create(body: unknown): Promise<CreatedStream> {
@@ -71,7 +73,8 @@ export class StreamsService {
       ladder: record.ladder,
       segment_duration_seconds: record.segment_duration_seconds,
       created_at: record.created_at,
-      live: this.publishers.get(id) !== undefined,
+      // Live on any replica (the publish claims), or on this one.
+      live: this.publishers.get(id) !== undefined || this.claims.isHeld(id),
       playbackUrl: this.playbackUrl(id),
     };
   }
@@ -80,6 +83,7 @@ export class StreamsService {
     this.requireRegistry();
     if (!this.registry.get(id)) throw new NotFoundException(`stream ${id} does not exist`);
     await this.registry.remove(id);
+    // Here at once; a publish held by another replica ends there when it reads the tombstone.
     this.publishers.get(id)?.disconnect('stream deleted');
   }
 
