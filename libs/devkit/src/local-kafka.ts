@@ -26,6 +26,17 @@ export interface LocalKafkaOptions {
   cacheDir?: string;
   heapMb?: number;
   log?: (line: string) => void;
+  /**
+   * More PLAINTEXT listeners, each advertised as itself (fault tests reach the broker from a
+   * network namespace over a veth address). Names are upper-case listener names (`VETH`).
+   */
+  extraListeners?: readonly ExtraListener[];
+}
+
+export interface ExtraListener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface LocalKafka {
@@ -90,15 +101,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+function serverProperties(port: number, controllerPort: number, dataDir: string, extra: readonly ExtraListener[] = []): string {
+  const more = extra.map((listener) => `,${listener.name}://${listener.host}:${listener.port}`).join('');
+  const protocols = extra.map((listener) => `,${listener.name}:PLAINTEXT`).join('');
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${more}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${more}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${protocols}`,
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${join(dataDir, 'logs')}`,
     // Topics are created explicitly, with their configs, by the services (libs/kafka ensureTopics).
@@ -179,7 +192,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   const dataDir = options.dataDir ?? join(REPO_ROOT, '.cache', 'kafka', 'run', `${port}-${randomUUID().slice(0, 8)}`);
   mkdirSync(dataDir, { recursive: true });
   const propertiesFile = join(dataDir, 'server.properties');
-  writeFileSync(propertiesFile, serverProperties(port, controllerPort, dataDir));
+  writeFileSync(propertiesFile, serverProperties(port, controllerPort, dataDir, options.extraListeners));
   const log4jFile = join(dataDir, 'log4j2.yaml');
   writeFileSync(log4jFile, LOG4J2);
   const classpath = `${libs}/*`;

@@ -23,6 +23,10 @@ export interface StartServiceOptions {
   /** Echo the service's output to ours (npm start). */
   inheritOutput?: boolean;
   readyTimeoutMs?: number;
+  /** Host the service is reached at (default 127.0.0.1; fault tests run replicas in a network namespace). */
+  host?: string;
+  /** A command that runs node for us, e.g. `['ip', 'netns', 'exec', 'ns1']` (it must exec, keeping the pid). */
+  wrapper?: readonly string[];
 }
 
 /** The compiled entry point of a service (built by `tsc -b`). */
@@ -53,7 +57,8 @@ export async function startService(name: ServiceName, options: StartServiceOptio
   if (!(await isPortFree(options.port))) {
     throw new Error(`${name}: port ${options.port} is already in use`);
   }
-  const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry(name)], {
+  const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+  const child = spawn(command ?? process.execPath, [...prefix, '--enable-source-maps', serviceEntry(name)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +72,7 @@ export async function startService(name: ServiceName, options: StartServiceOptio
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const url = `http://127.0.0.1:${options.port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${options.port}`;
   const output = () => buffer;
 
   const stop = async (timeoutMs = 30_000): Promise<number | null> => {
