@@ -13,9 +13,15 @@ export interface ErrorBody {
 }
 
 /**
- * One error shape for every endpoint. 4xx keep their message (the client needs it); 5xx are
- * logged in full and answered with a generic message so internals never leak.
+ * One error shape for every endpoint. 4xx and 503 keep their message (the client needs it); other
+ * 5xx are logged in full and answered with a generic message so internals never leak.
  */
+/** The matched route's template (`/live/:streamKey`), never the raw path: paths can carry secrets. */
+function routeTemplate(request: Request): string {
+  const route = request.route as { path?: unknown } | undefined;
+  return typeof route?.path === 'string' ? route.path : '(no route matched)';
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger: Logger;
@@ -30,8 +36,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
-      this.logger.error({ err: exception, method: request.method, path: request.path }, 'request failed');
+    if (body.statusCode === 503) {
+      this.logger.warn({ method: request.method, path: routeTemplate(request), reason: body.message }, 'request refused: service unavailable');
+    } else if (body.statusCode >= 500) {
+      this.logger.error({ err: exception, method: request.method, path: routeTemplate(request) }, 'request failed');
     }
     if (response.headersSent) {
       response.end();
@@ -54,7 +62,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const body: ErrorBody = {
         statusCode,
         error: typeof fields.error === 'string' ? fields.error : (STATUS_CODES[statusCode] ?? 'Error'),
-        message: statusCode >= 500 ? 'Internal server error' : message,
+        // 503 is a deliberate, actionable answer (overloaded, retry later): its message is kept.
+        message: statusCode >= 500 && statusCode !== 503 ? 'Internal server error' : message,
       };
       if (Array.isArray(fields.issues)) body.issues = fields.issues as ErrorBody['issues'];
       return body;

@@ -5,3 +5,5 @@ export * from './health.controller';
 export * from './exception.filter';
 export * from './common.module';
 export * from './bootstrap';
+export * from './http-limits';
+export * from './process-guards';

@@ -13,6 +13,13 @@ const ingestEnvSpec = {
   chunkMaxMs: int('INGEST_CHUNK_MAX_MS', { default: 200, min: 10, max: 10_000 }),
   /** Kafka sends outstanding per publisher before the request stream is paused (backpressure). */
   maxInFlightChunks: int('INGEST_MAX_IN_FLIGHT_CHUNKS', { default: 4, min: 1, max: 64 }),
+  /** A publisher that sends no bytes for this long is disconnected; the publish ends as `ended`. */
+  publishIdleTimeoutMs: int('INGEST_IDLE_TIMEOUT_MS', { default: 15_000, min: 100, max: 3_600_000 }),
+  /** Concurrent publish connections on this replica; more are refused 503 with Retry-After. */
+  maxPublishers: int('INGEST_MAX_PUBLISHERS', { default: 50, min: 1, max: 100_000 }),
+  /** Per-stream ingest bitrate cap, averaged over INGEST_BITRATE_WINDOW_MS; 0 = no cap. */
+  maxBitrateKbps: int('INGEST_MAX_BITRATE_KBPS', { default: 25_000, min: 0, max: 10_000_000 }),
+  bitrateWindowMs: int('INGEST_BITRATE_WINDOW_MS', { default: 5_000, min: 100, max: 600_000 }),
   framesMaxBytes: int('FRAMES_MAX_BYTES', { default: 2 * 1024 * 1024, min: 1024, max: 3 * 1024 * 1024 }),
   /** A publish holds its stream cluster-wide (stream.claims) while it renews this lease… */
   claimLeaseMs: int('CLAIM_LEASE_MS', { default: 10_000, min: 500, max: 300_000 }),

@@ -22,14 +22,24 @@ export interface PublishSessionOptions {
   chunkBytes: number;
   chunkMaxMs: number;
   maxInFlight: number;
+  /** No bytes for this long (while not paused by backpressure) ends the publish as `idle`. */
+  idleTimeoutMs: number;
+  /** Cap on the body's bitrate, averaged over `bitrateWindowMs`; 0 = no cap. */
+  maxBitrateKbps: number;
+  bitrateWindowMs: number;
   logger: Logger;
 }
 
 export interface PublishSummary {
   chunks: number;
   bytes: number;
-  /** How the body ended: the publisher finished, or the connection broke / was cut. */
-  outcome: 'completed' | 'aborted';
+  /**
+   * How the body ended: the publisher finished, the connection broke / was cut, the publisher
+   * went silent (idle timeout) or sent faster than the bitrate cap.
+   */
+  outcome: 'completed' | 'aborted' | 'idle' | 'bitrate-exceeded';
+  /** Why ingest ended it (idle, bitrate), for the publisher's answer, the log and stream.status. */
+  reason?: string;
   droppedRemainderBytes: number;
   nonTsPackets: number;
   error?: string;
@@ -51,6 +61,11 @@ export class PublishSession {
   private failure?: Error;
   private warnedNonTs = false;
   private readonly sends = new Set<Promise<void>>();
+  private lastDataAt = Date.now();
+  private windowStartedAt = Date.now();
+  private windowBytes = 0;
+  private stop?: (outcome: PublishSummary['outcome'], reason: string) => void;
+  private stopReason?: string;
 
   constructor(private readonly options: PublishSessionOptions) {
     this.chunker = new TsChunker({ targetBytes: options.chunkBytes });
@@ -58,15 +73,27 @@ export class PublishSession {
 
   /** Pumps the request body to Kafka; resolves when the body ended or broke and every send settled. */
   async run(request: IncomingMessage): Promise<PublishSummary> {
-    const timer = setInterval(() => this.cutIfOld(request), Math.max(10, Math.floor(this.options.chunkMaxMs / 2)));
+    const timer = setInterval(() => {
+      this.cutIfOld(request);
+      this.endIfIdle(request);
+    }, Math.max(10, Math.min(1_000, Math.floor(Math.min(this.options.chunkMaxMs, this.options.idleTimeoutMs) / 2))));
     let outcome: PublishSummary['outcome'] = 'aborted';
     streamMetrics.active().inc();
     try {
       outcome = await new Promise<PublishSummary['outcome']>((resolve) => {
+        this.stop = (stopped, reason) => {
+          if (this.stopReason !== undefined) return;
+          this.stopReason = reason;
+          // Nothing more is read; the caller answers (when it still can) and closes the connection.
+          request.pause();
+          resolve(stopped);
+        };
         request.on('data', (data: Buffer) => {
-          if (this.failure) return;
+          if (this.failure || this.stopReason !== undefined) return;
           if (this.oldestPendingAt === undefined) this.oldestPendingAt = Date.now();
+          this.lastDataAt = Date.now();
           this.bytes += data.length;
+          if (this.overBitrate(data.length)) return;
           for (const chunk of this.chunker.push(data)) this.send(chunk, request);
         });
         request.once('end', () => resolve('completed'));
@@ -87,7 +114,36 @@ export class PublishSession {
       droppedRemainderBytes: this.chunker.remainderBytes,
       nonTsPackets: this.chunker.misalignedPackets,
       ...(this.failure ? { error: this.failure.message } : {}),
+      ...(this.stopReason !== undefined ? { reason: this.stopReason } : {}),
     };
+  }
+
+  private endIfIdle(request: IncomingMessage): void {
+    // Paused by backpressure (Kafka slow), the publisher cannot send: that is not idleness.
+    if (request.isPaused()) this.lastDataAt = Date.now();
+    const silentMs = Date.now() - this.lastDataAt;
+    if (silentMs < this.options.idleTimeoutMs) return;
+    this.stop?.('idle', `the publisher sent no data for ${Math.round(silentMs / 1000)} s (idle timeout ${this.options.idleTimeoutMs} ms)`);
+  }
+
+  /** Tumbling windows of `bitrateWindowMs`; true (and the session stopped) once a window's bytes exceed the cap. */
+  private overBitrate(bytes: number): boolean {
+    if (this.options.maxBitrateKbps <= 0) return false;
+    const now = Date.now();
+    if (now - this.windowStartedAt >= this.options.bitrateWindowMs) {
+      this.windowStartedAt = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += bytes;
+    const budget = (this.options.maxBitrateKbps * 1000 * this.options.bitrateWindowMs) / 1000 / 8;
+    if (this.windowBytes <= budget) return false;
+    const elapsedMs = Math.max(now - this.windowStartedAt, 1);
+    const kbps = Math.round((this.windowBytes * 8) / elapsedMs);
+    this.stop?.(
+      'bitrate-exceeded',
+      `the publisher exceeded the ingest bitrate cap of ${this.options.maxBitrateKbps} kbps (${this.windowBytes} bytes in ${elapsedMs} ms ≈ ${kbps} kbps)`,
+    );
+    return true;
   }
 
   private cutIfOld(request: IncomingMessage): void {
@@ -148,7 +204,7 @@ export class PublishSession {
         span.end();
         this.inFlight -= 1;
         this.sends.delete(sent);
-        if (this.inFlight < this.options.maxInFlight && !this.failure && request.isPaused()) request.resume();
+        if (this.inFlight < this.options.maxInFlight && !this.failure && this.stopReason === undefined && request.isPaused()) request.resume();
       });
     this.sends.add(sent);
   }

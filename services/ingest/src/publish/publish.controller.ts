@@ -1,12 +1,21 @@
-import { Controller, HttpException, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { Controller, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { PublishService } from './publish.service';
+import type { PublishSummary } from './publish-session';
+import { PublisherCapacityException, PublishService } from './publish.service';
+
+/** The answer when ingest itself ended a publish (the publisher may still be sending). */
+const STOPPED_STATUS: Partial<Record<PublishSummary['outcome'], { status: number; error: string }>> = {
+  idle: { status: 408, error: 'Request Timeout' },
+  'bitrate-exceeded': { status: 429, error: 'Too Many Requests' },
+};
 
 /**
  * `POST|PUT /live/:streamKey` with a (chunked) MPEG-TS body: what
  * `ffmpeg -re -i in -c copy -f mpegts http://host:8081/live/KEY` sends (ffmpeg's http protocol
  * POSTs with `Transfer-Encoding: chunked` by default; `-method PUT` works too). No body parser
- * touches these routes: the handler reads the raw request stream.
+ * touches these routes: the handler reads the raw request stream. No overall request timeout
+ * applies (see publish-route.ts); the idle timeout and bitrate cap end a publish early with
+ * 408 / 429 (when the publisher still reads the answer).
  */
 @Controller('live')
 export class PublishController {
@@ -27,14 +36,26 @@ export class PublishController {
     try {
       streamId = this.publishing.authorize(streamKey);
       const result = await this.publishing.publish(streamId, request);
-      if (!response.headersSent && !response.destroyed) response.status(200).json(result);
-    } catch (error) {
-      if (error instanceof HttpException) {
-        // Refused before reading the body: answer and close, so the publisher stops sending.
-        response.setHeader('Connection', 'close');
-        response.once('finish', () => request.socket.destroy());
+      if (response.headersSent || response.destroyed) return;
+      const stopped = STOPPED_STATUS[result.outcome];
+      if (stopped) {
+        closeAfterAnswer(request, response);
+        response.status(stopped.status).json({ statusCode: stopped.status, error: stopped.error, message: result.reason, ...result });
+      } else {
+        response.status(200).json(result);
       }
+    } catch (error) {
+      // Refused or failed before (or while) reading the body: answer and close, so the publisher
+      // stops sending (Node would otherwise read and discard a live body forever).
+      closeAfterAnswer(request, response);
+      if (error instanceof PublisherCapacityException) response.setHeader('Retry-After', String(error.retryAfterSeconds));
       throw error;
     }
   }
+}
+
+function closeAfterAnswer(request: Request, response: Response): void {
+  if (!response.headersSent) response.setHeader('Connection', 'close');
+  response.once('finish', () => request.socket.destroy());
+  response.once('close', () => request.socket.destroy());
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ConflictException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { Topics } from '@tributary/contracts';
 import { KafkaProducer } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
@@ -12,6 +12,11 @@ import { StreamRegistryService } from '../streams/stream-registry.service';
 import { PublishSession, type PublishSummary } from './publish-session';
 import { StreamStatusPublisher } from './stream-status.publisher';
 import { type PublishClaim, PublishClaimsService } from '../claims/publish-claims.service';
+
+/** 503: this replica already carries INGEST_MAX_PUBLISHERS publishers; the answer carries Retry-After. */
+export class PublisherCapacityException extends ServiceUnavailableException {
+  readonly retryAfterSeconds = 10;
+}
 
 export interface PublishResult extends PublishSummary {
   stream_id: string;
@@ -59,6 +64,11 @@ export class PublishService {
     if (!this.publishers.claim(streamId, publisher)) {
       throw new ConflictException(`stream ${streamId} already has a live publisher`);
     }
+    if (this.publishers.count > this.config.maxPublishers) {
+      this.publishers.release(streamId, publisher);
+      this.logger.warn({ streamId, maxPublishers: this.config.maxPublishers }, 'publish refused: this replica is at INGEST_MAX_PUBLISHERS');
+      throw new PublisherCapacityException(`this ingest replica is at its limit of ${this.config.maxPublishers} concurrent publishers; retry later or elsewhere`);
+    }
     const log = this.logger.child({ streamId, publishSessionId: sessionId });
     let claim: PublishClaim | undefined;
     try {
@@ -75,17 +85,25 @@ export class PublishService {
         chunkBytes: this.config.chunkBytes,
         chunkMaxMs: this.config.chunkMaxMs,
         maxInFlight: this.config.maxInFlightChunks,
+        idleTimeoutMs: this.config.publishIdleTimeoutMs,
+        maxBitrateKbps: this.config.maxBitrateKbps,
+        bitrateWindowMs: this.config.bitrateWindowMs,
         logger: log,
       });
       const summary = await session.run(request);
-      log.info({ ...summary }, 'publisher disconnected');
+      if (summary.reason !== undefined) log.warn({ ...summary }, `publisher disconnected by ingest: ${summary.reason}`);
+      else log.info({ ...summary }, 'publisher disconnected');
       await this.status
         .report({
           stream_id: streamId,
           state: 'ended',
           publish_session_id: sessionId,
           last_chunk_sequence: summary.chunks - 1,
-          ...(summary.outcome === 'aborted' ? { reason: summary.error ?? disconnectReason ?? 'publisher connection closed before the end of the body' } : {}),
+          ...(summary.reason !== undefined
+            ? { reason: summary.reason }
+            : summary.outcome === 'aborted'
+              ? { reason: summary.error ?? disconnectReason ?? 'publisher connection closed before the end of the body' }
+              : {}),
         })
         .catch((error: unknown) => log.error({ err: error }, 'could not report stream ended'));
       return { stream_id: streamId, publish_session_id: sessionId, ...summary };
