@@ -97,7 +97,7 @@ async function startServices(config: VideoConfig, brokers: string, workDir: stri
   // Ingest creates the topics and the registry the others read; start it first.
   const ingest = await startService('ingest', {
     port: ingestPort,
-    env: { ...common, INGEST_PORT: String(ingestPort), INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}` },
+    env: { ...common, INGEST_PORT: String(ingestPort), INGEST_MAX_BITRATE_KBPS: '0' /* the speed run pushes a file as fast as ingest takes it */, INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}` },
     readyTimeoutMs: 120_000,
   });
   const [transcoder, viewerApi] = await Promise.all([
