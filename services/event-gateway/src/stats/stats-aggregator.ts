@@ -161,6 +161,10 @@ export class StatsAggregator {
     return [...this.streams.keys()];
   }
 
+  has(streamId: string): boolean {
+    return this.streams.has(streamId);
+  }
+
   /** Adds one (already validated) event, observed at `nowMs`. */
   add(event: PlaybackEvent, nowMs: number): AddResult {
     let ts = Date.parse(event.ts);

@@ -24,6 +24,7 @@ import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { StatsAggregator, DEFAULT_STATS_OPTIONS } from './stats-aggregator';
+import { batchBySize } from './snapshot-batches';
 import { StatsMetrics } from './stats-metrics';
 import { type StatsConfig, statsConsumerGroup } from './stats.config';
 import { STATS_CONFIG, STATS_METRICS_REGISTRY } from './stats.tokens';
@@ -214,14 +215,23 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
     const stop = this.metrics.emitDuration.startTimer();
     try {
       const snapshots = this.aggregator.snapshotAll(nowMs);
+      this.forgetPrunedStreams();
       this.metrics.observe(snapshots);
       if (snapshots.length === 0) return snapshots;
       const headers = injectTraceContext({ [Headers.schema]: PLAYBACK_STATS_SCHEMA_ID, [Headers.contentType]: 'application/json' });
-      await this.producer.send(
-        this.statsTopic,
-        snapshots.map((stats) => ({ key: stats.stream_id, value: JSON.stringify(stats), headers })),
-      );
-      this.metrics.snapshots.inc(snapshots.length);
+      const messages = snapshots.map((stats) => ({ key: stats.stream_id, value: JSON.stringify(stats), headers }));
+      // Batched by size: one send of every snapshot could exceed the topic's max.message.bytes.
+      const { batches, oversized } = batchBySize(messages, this.config.sendMaxBytes);
+      if (oversized.length > 0) {
+        this.logger.error(
+          { streams: oversized.map((message) => message.key), sendMaxBytes: this.config.sendMaxBytes },
+          'playback stats snapshots larger than STATS_SEND_MAX_BYTES were not written',
+        );
+      }
+      for (const batch of batches) {
+        await this.producer.send(this.statsTopic, batch);
+        this.metrics.snapshots.inc(batch.length);
+      }
       return snapshots;
     } catch (error) {
       // The next round recomputes from the same state: a failed write loses nothing but freshness.
@@ -231,6 +241,20 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       stop();
       this.emitting = false;
     }
+  }
+
+  /** Streams the aggregator pruned (idle past the horizon) leave the per-partition sets too, so they stay bounded. */
+  private forgetPrunedStreams(): void {
+    for (const streams of this.streamsByPartition.values()) {
+      for (const streamId of streams) if (!this.aggregator.has(streamId)) streams.delete(streamId);
+    }
+  }
+
+  /** Stream ids tracked per partition (bounded by the streams the aggregator holds). */
+  get trackedStreams(): number {
+    let count = 0;
+    for (const streams of this.streamsByPartition.values()) count += streams.size;
+    return count;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

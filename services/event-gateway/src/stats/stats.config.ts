@@ -10,6 +10,11 @@ export const statsEnvSpec = {
   allowedLatenessMs: int('STATS_ALLOWED_LATENESS_MS', { default: 30_000, min: 0, max: 600_000 }),
   /** Snapshots wait for the re-read of the recent window after a (re)assignment, at most this long. */
   catchUpTimeoutMs: int('STATS_CATCH_UP_TIMEOUT_MS', { default: 15_000, min: 0, max: 300_000 }),
+  /**
+   * One write of snapshots to `playback.stats` carries at most this many bytes (uncompressed), so
+   * it stays under the topic's max.message.bytes (1 MiB) however many streams a partition has.
+   */
+  sendMaxBytes: int('STATS_SEND_MAX_BYTES', { default: 512 * 1024, min: 4 * 1024, max: 1024 * 1024 }),
 };
 
 export type StatsConfig = ConfigOf<typeof statsEnvSpec>;
