@@ -361,6 +361,60 @@ describe('helm/tributary', () => {
     });
   });
 
+  describe('documentation', () => {
+    const readme = () => readFileSync(join(CHART_DIR, 'README.md'), 'utf8');
+
+    it('the chart README lists every value of values.yaml', () => {
+      const leaves: string[] = [];
+      const opaque = /(^|\.)(resources|config|labels|annotations|podAnnotations|nodeSelector|affinity|resourceAttributes|podSecurityContext|containerSecurityContext)$/;
+      const walk = (node: unknown, path: string) => {
+        if (node && typeof node === 'object' && !Array.isArray(node) && Object.keys(node).length > 0 && !opaque.test(path)) {
+          for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+        } else leaves.push(path);
+      };
+      walk(valuesOf(), '');
+      const text = readme();
+      expect(leaves.filter((path) => !text.includes(`| \`${path}\` |`))).toEqual([]);
+      expect(leaves.length).toBeGreaterThan(150);
+    });
+
+    it('the install command of the chart README renders (with the operators APIs served)', async () => {
+      const block = /```bash\n(helm install [\s\S]*?)\n```/.exec(readme())?.[1];
+      if (!block) throw new Error('no helm install block in the chart README');
+      const command = block
+        .split('\n')
+        .filter((line) => !line.startsWith('helm get'))
+        .join('\n');
+      const args = command.replace(/\\\s+/g, ' ').replace(/"\$\(openssl rand -hex 24\)"/, 'secret-token').split(/\s+/).filter(Boolean);
+      expect(args.slice(0, 2)).toEqual(['helm', 'install']);
+      const templateArgs = ['template', ...args.slice(2).filter((arg) => arg !== '--create-namespace'), '--api-versions', STRIMZI_API, '--api-versions', KEDA_API];
+      const result = await helmRun(helm, templateArgs.map((arg) => (arg === 'helm/tributary' ? CHART_DIR : arg)));
+      expect(result.stderr).toBe('');
+      expect(result.ok).toBe(true);
+    });
+
+    it('NOTES.txt tells how to create a stream, publish and watch, on the ports and hosts the chart sets', async () => {
+      const plain = ciValuesFiles().find((file) => file.endsWith('plain-values.yaml'));
+      if (!plain) throw new Error('ci/plain-values.yaml is missing');
+      const withIngress = await helmRun(helm, ['install', 'tv', CHART_DIR, '--dry-run=client', '-f', plain, '--set', 'adminToken.value=t0k']);
+      expect(withIngress.ok).toBe(true);
+      const values = valuesOf(plain);
+      const notes = withIngress.stdout.slice(withIngress.stdout.indexOf('NOTES:'));
+      expect(notes).toContain(`curl -s -XPOST http://${values.ingress.ingest.host}/v1/streams`);
+      expect(notes).toContain('-H "authorization: Bearer $TOKEN"');
+      expect(notes).toContain(`ffmpeg -re -i input.mp4 -c copy -f mpegts http://${values.ingress.ingest.host}/live/<streamKey>`);
+      expect(notes).toContain(`http://${values.ingress.viewer.host}/watch/mycam`);
+      expect(notes).toContain(`http://${values.ingress.events.host}/`);
+      const noIngress = await helmRun(helm, ['install', 'tv', CHART_DIR, '--dry-run=client', '-f', plain, '--set', 'ingress.enabled=false']);
+      const forwarded = noIngress.stdout.slice(noIngress.stdout.indexOf('NOTES:'));
+      expect(forwarded).toContain('kubectl -n default port-forward svc/tv-tributary-ingest 8081:8081');
+      expect(forwarded).toContain('kubectl -n default port-forward svc/tv-tributary-viewer-api 8080:8080');
+      expect(forwarded).toContain('kubectl -n default port-forward svc/tv-tributary-event-gateway 8082:8082');
+      expect(forwarded).toContain('curl -s -XPOST http://localhost:8081/v1/streams');
+      expect(forwarded).not.toContain('authorization');
+    });
+  });
+
   describe('refuses what it cannot install', () => {
     it.each([
       ['kafka.topics.eventPartitions=0', "at '/kafka/topics/eventPartitions'"],
