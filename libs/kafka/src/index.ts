@@ -3,6 +3,7 @@ export * from './logger';
 export * from './client';
 export * from './compression';
 export * from './producer';
+export * from './transactional-producer';
 export * from './consumer';
 export * from './admin';
 export * from './dead-letter';

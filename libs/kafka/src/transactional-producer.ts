@@ -1,0 +1,131 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { observeProduce } from '@tributary/telemetry';
+import type { Compression } from './config';
+import { compressionType } from './compression';
+
+/** Consumed offsets committed inside a transaction (Kafka's "next to read" position). */
+export interface TransactionOffsets {
+  consumerGroupId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The broker says a newer producer with the same transactional.id took over: this one is a zombie. */
+export class ProducerFencedError extends Error {
+  override readonly name = 'ProducerFencedError';
+}
+
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED', 'INVALID_TXN_STATE']);
+
+/** Whether `error` means the producer was fenced by a newer one with its transactional.id. */
+export function isFencedError(error: unknown): boolean {
+  if (error instanceof ProducerFencedError) return true;
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    const { type, code } = current as { type?: unknown; code?: unknown };
+    if ((typeof type === 'string' && FENCED_TYPES.has(type)) || code === 47 || code === 90) return true;
+  }
+  return false;
+}
+
+/**
+ * A transactional producer (exactly-once writes with zombie fencing). `connect()` registers the
+ * transactional.id with the broker, which bumps its epoch: any older producer with the same id
+ * (a paused or partitioned process that still thinks it owns the work) is fenced from then on,
+ * and its open transaction is aborted. Every `commit()` is one transaction: the messages and,
+ * optionally, consumed offsets become visible to read-committed consumers together, or not at
+ * all. Transactions run one at a time, in call order. Once fenced, every call rejects with
+ * ProducerFencedError; the owner must stop the work and drop this producer.
+ */
+export class TransactionalProducer {
+  private readonly producer: Producer;
+  private tail: Promise<unknown> = Promise.resolve();
+  private fenced = false;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    readonly transactionalId: string,
+    private readonly options: { compression: Compression; transactionTimeoutMs?: number },
+  ) {
+    this.producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+    });
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  /** Connects and takes over the transactional.id (fencing any older holder). */
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+    // kafkajs registers the id (InitProducerId) when the first transaction begins; an empty
+    // transaction aborts locally without a request.
+    await this.serialize(async () => {
+      const transaction = await this.producer.transaction();
+      await transaction.abort();
+    });
+  }
+
+  /** Sends `topicMessages` and commits `offsets` in one transaction; resolves once committed. */
+  commit(topicMessages: { topic: string; messages: Message[] }[], offsets: TransactionOffsets[] = []): Promise<void> {
+    return this.serialize(async () => {
+      const transaction = await this.producer.transaction();
+      try {
+        for (const { topic, messages } of topicMessages) {
+          if (messages.length === 0) continue;
+          await observeProduce(topic, messages, transaction.send({ topic, messages, acks: -1, compression: compressionType(this.options.compression) }));
+        }
+        const byGroup = new Map<string, TransactionOffsets[]>();
+        for (const entry of offsets) byGroup.set(entry.consumerGroupId, [...(byGroup.get(entry.consumerGroupId) ?? []), entry]);
+        for (const [consumerGroupId, entries] of byGroup) {
+          await transaction.sendOffsets({
+            consumerGroupId,
+            topics: [...new Set(entries.map((entry) => entry.topic))].map((topic) => ({
+              topic,
+              partitions: entries.filter((entry) => entry.topic === topic).map(({ partition, offset }) => ({ partition, offset })),
+            })),
+          });
+        }
+        await transaction.commit();
+      } catch (error) {
+        if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.tail.catch(() => undefined);
+    await this.producer.disconnect();
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      if (this.fenced) throw new ProducerFencedError(`producer ${this.transactionalId} was fenced by a newer instance`);
+      try {
+        return await task();
+      } catch (error) {
+        if (isFencedError(error)) {
+          this.fenced = true;
+          throw new ProducerFencedError(`producer ${this.transactionalId} was fenced by a newer instance: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
