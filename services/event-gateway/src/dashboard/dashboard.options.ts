@@ -18,6 +18,8 @@ export const dashboardEnvSpec = {
   slowCheckIntervalMs: int('SLOW_CLIENT_CHECK_INTERVAL_MS', { default: 250, min: 10, max: 10_000 }),
   /** How much statistics history (chart points) the gateway keeps and re-reads on start. */
   statsHistoryMs: int('DASHBOARD_STATS_HISTORY_MS', { default: 10 * 60_000, min: 10_000, max: 3_600_000 }),
+  /** Streams whose statistics the gateway keeps at most (a stream without snapshots for the history span is dropped anyway). */
+  statsStreams: int('DASHBOARD_STATS_STREAMS', { default: 10_000, min: 1, max: 1_000_000 }),
 };
 
 export type DashboardOptions = ConfigOf<typeof dashboardEnvSpec>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DashboardSocketEvents, type PlaybackStats, playbackStatsMessage, type StatsPoint, Topics } from '@tributary/contracts';
+import { DashboardSocketEvents, type PlaybackStats, playbackStatsMessage, Topics } from '@tributary/contracts';
 import { checkJsonMessage, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
@@ -11,22 +11,18 @@ import type { Socket } from 'socket.io';
 import { ALL_STREAMS_ROOM, streamRoom } from '../playback/playback-subscriptions';
 import { PlaybackGateway, type PlaybackGatewayExtension, SLOW_CLIENTS_ROOM } from '../playback/playback.gateway';
 import { DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.options';
-
-interface StreamStats {
-  latest: PlaybackStats;
-  points: StatsPoint[];
-}
+import { StatsHistory } from './stats-history';
 
 /**
  * `playback.stats` → Socket.IO: every gateway replica reads all statistics (a group of its own that
  * never commits; on start it re-reads the last ten minutes so the charts are filled), keeps the
- * latest snapshot and chart points per stream, sends both to a client when it connects and each
+ * latest snapshot and chart points per stream (bounded: StatsHistory), sends both to a client when it connects and each
  * new snapshot to the clients of its stream.
  */
 @Injectable()
 export class StatsFeedService implements PlaybackGatewayExtension, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger: Logger;
-  private readonly streams = new Map<string, StreamStats>();
+  private readonly history: StatsHistory;
   private readonly topic: string;
   private readonly groupId: string;
   private runner: KafkaConsumerRunner | undefined;
@@ -42,6 +38,7 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
     topics: TopicNames,
   ) {
     this.logger = rootLogger.child({ component: 'dashboard.stats' });
+    this.history = new StatsHistory({ historyMs: options.statsHistoryMs, maxStreams: options.statsStreams });
     this.topic = topics.resolve(Topics.playbackStats);
     const prefix = kafkaConfig.topicPrefix ? `${kafkaConfig.topicPrefix.replace(/\.$/, '')}.` : '';
     const host = hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 40) || 'host';
@@ -84,17 +81,7 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
   }
 
   private accept(stats: PlaybackStats): void {
-    let entry = this.streams.get(stats.stream_id);
-    if (entry && entry.latest.generated_at > stats.generated_at) return; // older (re-read) snapshot
-    const point: StatsPoint = { t: stats.generated_at, viewers: stats.active_viewers, bitrate_kbps: stats.windows[0]?.bitrate.avg_kbps ?? null };
-    if (!entry) {
-      entry = { latest: stats, points: [] };
-      this.streams.set(stats.stream_id, entry);
-    }
-    entry.latest = stats;
-    entry.points.push(point);
-    const horizon = new Date(Date.parse(stats.generated_at) - this.options.statsHistoryMs).toISOString();
-    while (entry.points.length > 0 && entry.points[0].t < horizon) entry.points.shift();
+    if (!this.history.accept(stats)) return; // older (re-read) snapshot
     this.gateway.namespace
       ?.to([ALL_STREAMS_ROOM, streamRoom(stats.stream_id)])
       .except(SLOW_CLIENTS_ROOM)
@@ -103,7 +90,7 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
 
   onConnection(socket: Socket): void {
     const all = socket.rooms.has(ALL_STREAMS_ROOM);
-    for (const [streamId, entry] of this.streams) {
+    for (const [streamId, entry] of this.history.entries()) {
       if (!all && !socket.rooms.has(streamRoom(streamId))) continue;
       socket.emit(DashboardSocketEvents.statsHistory, { stream_id: streamId, points: entry.points });
       socket.emit(DashboardSocketEvents.stats, entry.latest);
@@ -112,6 +99,6 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
 
   /** The latest snapshot of a stream (tests, debugging). */
   latest(streamId: string): PlaybackStats | undefined {
-    return this.streams.get(streamId)?.latest;
+    return this.history.latest(streamId);
   }
 }
