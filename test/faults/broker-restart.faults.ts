@@ -24,13 +24,13 @@ let backAt = 0;
 const videoId = `bk-video`;
 const eventsId = `bk-events`;
 
-let setupError: unknown;
+let setupError: Error | undefined;
 
 beforeAll(async () => {
   try {
     await runFault();
   } catch (error) {
-    setupError = error;
+    setupError = error instanceof Error ? error : new Error(String(error));
     const file = platform?.writeDiagnostics(`setup failed: ${String(error)}\npublisher exits: ${publisher?.exits.join('\n')}\nwatcher: ${watcher?.segments.size} segments, ${watcher?.failovers} failovers\n`);
     process.stderr.write(`fault setup failed; diagnostics in ${file}\n`);
   }

@@ -60,7 +60,7 @@ export function rawRequest(base: string, method: string, path: string, options: 
  * then silence when `complete` is false). Resolves with the status line the server answered, or
  * `closed` / `timeout`.
  */
-export function trickle(base: string, path: string, body: Buffer, options: { everyMs: number; bytesPerTick: number; complete: boolean; stopAfter?: number; timeoutMs: number }): Promise<RawAnswer> {
+export function trickle(base: string, path: string, body: Buffer, options: { everyMs: number; bytesPerTick: number; complete: boolean; stopAfter?: number; timeoutMs: number; contentType?: string }): Promise<RawAnswer> {
   const url = new URL(base);
   return new Promise((resolve) => {
     const socket = connect(Number(url.port), url.hostname);
@@ -82,7 +82,7 @@ export function trickle(base: string, path: string, body: Buffer, options: { eve
     socket.on('close', () => done('closed'));
     socket.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error'));
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${options.contentType ?? 'application/json'}\r\nContent-Length: ${body.length}\r\n\r\n`);
       void (async () => {
         const limit = options.complete ? body.length : Math.min(options.stopAfter ?? body.length / 2, body.length);
         for (let at = 0; at < limit && !settled; at += options.bytesPerTick) {
