@@ -7,6 +7,7 @@ import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import { replicaGroupId } from '../streams/replica-group';
+import { StreamCatalogService } from '../streams/stream-catalog.service';
 import { rewoundConsumer, startRewound } from '../hls/rewind';
 import { FrameHub } from './frame-hub';
 
@@ -31,8 +32,13 @@ export class FramesService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly deadLetters: DeadLetterPublisher,
     @Inject(ROOT_LOGGER) rootLogger: Logger,
     readiness: ReadinessRegistry,
+    catalog: StreamCatalogService,
   ) {
     this.logger = rootLogger.child({ component: 'frames' });
+    // A deleted stream's latest frame goes at once (the hub's time-to-live covers ended streams).
+    catalog.onChange((id) => {
+      if (!catalog.get(id)) this.hub.forget(id);
+    });
     this.groupId = replicaGroupId('frames', topics.prefix);
     readiness.register('frames', () => this.runner?.isJoined ?? false);
   }
