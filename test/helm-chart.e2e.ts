@@ -477,7 +477,7 @@ describe('helm/tributary', () => {
 
     const serverScenarios = SCENARIOS.map((scenario, index) => ({ ...scenario, namespace: `chart-${index}` }));
 
-    it.each(serverScenarios)('creates every object rendered with $name (dryRun=All) without a rejection', async (scenario) => {
+    it.each(serverScenarios)('creates every object rendered with $name (dryRun=All, strict field validation) without a rejection', async (scenario) => {
       if (!api) {
         log(`skipped "${scenario.name}": no shared CRDs`);
         return;
@@ -490,7 +490,10 @@ describe('helm/tributary', () => {
       const rejections: string[] = [];
       for (const object of objects) {
         object.metadata.namespace = scenario.namespace;
-        const response = await api.createObject(object, { dryRun: true });
+        // Strict: an unknown or duplicate field is an error, not silently pruned.
+        const response = await api.request('POST', await api.resourcePath(object, { collection: true }), object, {
+          query: { dryRun: 'All', fieldValidation: 'Strict' },
+        });
         if (response.status !== 201 && response.status !== 200) {
           rejections.push(`${object.kind}/${object.metadata.name}: ${response.status} ${JSON.stringify((response.body as { message?: string }).message ?? response.body)}`);
         }
@@ -499,14 +502,19 @@ describe('helm/tributary', () => {
       expect(objects.length).toBeGreaterThan(20);
     });
 
-    it('rejects a Strimzi resource with a schema error (the check is real)', async () => {
+    it('rejects a Strimzi resource with an unknown field or a wrong type (the check is real)', async () => {
       if (!api) return;
       const result = await render(SCENARIOS[0], { namespace: 'chart-0' });
       const topic = ofKind(result.objects, 'KafkaTopic')[0];
+      await api.createNamespace('chart-0');
       topic.metadata.namespace = 'chart-0';
+      const path = await api.resourcePath(topic, { collection: true });
+      const query = { dryRun: 'All', fieldValidation: 'Strict' };
+      const unknownField = { ...topic, spec: { ...topic.spec, partitionz: 6 } };
+      const strict = await api.request<{ message?: string }>('POST', path, unknownField, { query });
+      expect({ status: strict.status, message: strict.body.message }).toEqual({ status: 400, message: expect.stringContaining('unknown field "spec.partitionz"') });
       specOf(topic, 'KafkaTopic').partitions = 'six';
-      const response = await api.createObject(topic, { dryRun: true });
-      expect(response.status).toBe(422);
+      expect((await api.request('POST', path, topic, { query })).status).toBe(422);
     });
   });
 });
