@@ -8,6 +8,11 @@ export class ReplayIndex {
   private readonly inits = new Map<string, SegmentMeta>();
   private readonly seen = new Set<string>();
 
+  /** Segments (media and init) held: the index's weight in the cache. */
+  get size(): number {
+    return this.seen.size + this.inits.size;
+  }
+
   constructor(
     readonly streamId: string,
     readonly partition: number,

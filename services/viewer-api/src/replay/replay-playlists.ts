@@ -15,8 +15,9 @@ export class ReplayPlaylists {
   private sinceMs(stream: StreamView, from: 'start' | number | null): number {
     const created = Date.parse(stream.created_at) - CREATED_AT_MARGIN_MS;
     // A segment containing `from` is produced after it: start reading at `from` minus the
-    // longest segment we allow (10 s) so its neighbour is found too.
-    return typeof from === 'number' ? Math.max(created, from - 10_000) : created;
+    // longest segment we allow (10 s) so its neighbour is found too, rounded down to the minute
+    // so that viewers' distinct `from`s share an index (one per stream and minute at most).
+    return typeof from === 'number' ? Math.max(created, Math.floor((from - 10_000) / 60_000) * 60_000) : created;
   }
 
   private query(from: 'start' | number | null): string {

@@ -10,10 +10,10 @@ import { parseSegmentMeta, type SegmentMeta } from '../hls/segment-message';
 import { replicaGroupId } from '../streams/replica-group';
 import { retryKafka } from '../streams/retry';
 import { ArchiveReader } from './archive-reader';
+import { LRUCache } from 'lru-cache';
 import { ReplayIndex } from './replay-index';
-import { ByteLru } from './byte-lru';
+import { ReplayIndexCache } from './replay-index-cache';
 
-const MAX_INDEXES = 64;
 const READ_AHEAD = 4n;
 
 export interface FetchedSegment {
@@ -25,15 +25,17 @@ export interface FetchedSegment {
  * Replay from Kafka: the archive of a stream is `video.segments` itself (retention bounds how far
  * back). Playlists are built from segment headers read from the stream's partition, starting at
  * the offset admin.fetchTopicOffsetsByTimestamp gives for the stream's creation (or `from`);
- * bytes are fetched by (partition, offset) on request through a small byte-bounded LRU cache.
+ * bytes are fetched by (partition, offset) on request through a byte-bounded LRU cache. Both
+ * caches are lru-cache instances with fixed bounds (indexes: count, segments, idle time).
  */
 @Injectable()
 export class ReplayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger: Logger;
   private reader?: ArchiveReader;
-  private readonly indexes = new Map<string, ReplayIndex>();
+  private readonly indexes = new ReplayIndexCache();
+  /** Builds in flight (bounded by concurrent requests). */
   private readonly building = new Map<string, Promise<ReplayIndex>>();
-  private readonly cache: ByteLru<FetchedSegment>;
+  private readonly cache: LRUCache<string, FetchedSegment>;
   private readonly topic: string;
   private readonly prefix: string;
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -48,7 +50,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
     this.logger = rootLogger.child({ component: 'replay' });
     this.topic = topics.resolve(Topics.videoSegments);
     this.prefix = topics.prefix;
-    this.cache = new ByteLru(config.replayCacheBytes, (entry) => entry.bytes.length);
+    this.cache = new LRUCache<string, FetchedSegment>({ maxSize: config.replayCacheBytes, sizeCalculation: (entry) => Math.max(1, entry.bytes.length) });
     readiness.register('replay-reader', () => this.reader?.isJoined ?? false);
   }
 
@@ -87,6 +89,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
    */
   async index(streamId: string, sinceMs: number): Promise<ReplayIndex> {
     const key = `${streamId}@${sinceMs}`;
+    this.indexes.purgeStale(); // at most maxIndexes entries to look at
     const inFlight = this.building.get(key);
     if (inFlight) return inFlight;
     const work = this.buildIndex(key, streamId, sinceMs).finally(() => this.building.delete(key));
@@ -113,9 +116,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
     } finally {
       await admin.disconnect();
     }
-    this.indexes.delete(key);
-    this.indexes.set(key, index);
-    while (this.indexes.size > MAX_INDEXES) this.indexes.delete(this.indexes.keys().next().value!);
+    this.indexes.put(key, index);
     if (index.nextOffset <= until) {
       const started = Date.now();
       const target = index;
@@ -130,6 +131,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
         return true;
       });
       target.nextOffset = until + 1n > target.nextOffset ? until + 1n : target.nextOffset;
+      this.indexes.put(key, target); // re-weighed: it grew
       this.logger.debug({ streamId, partition: index.partition, until: until.toString(), ms: Date.now() - started }, 'replay index extended');
     }
     return index;
