@@ -68,12 +68,15 @@ describe(TransactionalProducer.name, () => {
     await first.commit([{ topic, messages: [{ key: 'cam', value: 'first-1' }] }], [{ consumerGroupId: group, topic: input, partition: 1, offset: '7' }]);
     expect(await committedOffset(kafka, group, input, 1, '7')).toBe('7');
 
+    expect(await first.stillOwner(group)).toBe(true);
     // A new owner takes over the id: the first producer is now a zombie.
     const second = new TransactionalProducer(kafka, id, { compression: 'none' });
     await second.connect();
+    expect(await second.stillOwner(group)).toBe(true);
     const zombie = first.commit([{ topic, messages: [{ key: 'cam', value: 'zombie' }] }], [{ consumerGroupId: group, topic: input, partition: 1, offset: '99' }]);
     await expect(zombie).rejects.toBeInstanceOf(ProducerFencedError);
     expect(first.isFenced).toBe(true);
+    expect(await first.stillOwner(group)).toBe(false);
     await expect(first.commit([{ topic, messages: [{ key: 'cam', value: 'zombie-2' }] }])).rejects.toBeInstanceOf(ProducerFencedError);
     await second.commit([{ topic, messages: [{ key: 'cam', value: 'second-1' }] }], [{ consumerGroupId: group, topic: input, partition: 1, offset: '9' }]);
 

@@ -103,6 +103,28 @@ export class TransactionalProducer {
     });
   }
 
+  /**
+   * Asks the transaction coordinator whether this producer still holds its transactional.id
+   * (an empty offsets registration, then abort; nothing becomes visible). Resolves false when a
+   * newer producer took it over since `connect()`.
+   */
+  async stillOwner(consumerGroupId: string): Promise<boolean> {
+    try {
+      await this.serialize(async () => {
+        const transaction = await this.producer.transaction();
+        try {
+          await transaction.sendOffsets({ consumerGroupId, topics: [] });
+        } finally {
+          await transaction.abort();
+        }
+      });
+      return true;
+    } catch (error) {
+      if (isFencedError(error)) return false;
+      throw error;
+    }
+  }
+
   async disconnect(): Promise<void> {
     if (!this.connected) return;
     this.connected = false;
