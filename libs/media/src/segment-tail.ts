@@ -86,6 +86,15 @@ export async function readSegmentTail(
           await payload.heartbeat();
         },
       });
+      // Segments are written in transactions: the partition's last offset is usually a commit
+      // marker, which is never handed to eachBatch (a batch of markers only is not handed over
+      // at all), so progress is taken from the batch's last offset, markers included.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.partition === partition && BigInt(payload.lastOffset) >= end - 1n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
       consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: options.topic, partition, offset: start.toString() }));
     });
     await done;
