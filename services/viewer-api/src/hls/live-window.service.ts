@@ -60,6 +60,9 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
       consumerConfig: { maxWaitTimeInMs: 250, maxBytesPerPartition: 32 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 },
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    // Segments are written in transactions: a partition's last offset is usually a commit marker,
+    // never handed to eachBatch, so rebuild progress counts each batch's last offset (markers included).
+    this.runner.consumer.on(this.runner.consumer.events.END_BATCH_PROCESS, ({ payload }) => this.markProgress(payload.partition, payload.lastOffset));
     this.pending = await startRewound(this.kafka, this.runner, topic, Date.now() - this.config.windowRebuildSeconds * 1000);
     this.rebuilt = this.pending.size === 0;
     this.logger.info({ groupId: this.groupId, rebuildPartitions: this.pending.size }, 'live window consumer started');

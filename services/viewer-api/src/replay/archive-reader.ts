@@ -42,6 +42,16 @@ export class ArchiveReader {
         return Promise.resolve();
       },
     });
+    // Segments are written in transactions: a read's last offset is often a commit marker, never
+    // handed to eachBatch, so a batch's last offset (markers included) also completes a read.
+    this.runner.consumer.on(this.runner.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const op = this.current;
+      if (!op || payload.partition !== op.partition || payload.firstOffset === null) return;
+      if (BigInt(payload.firstOffset) <= op.next && BigInt(payload.lastOffset) >= op.until) {
+        this.finish();
+        op.resolve();
+      }
+    });
   }
 
   get isJoined(): boolean {
