@@ -40,6 +40,14 @@ export class PartitionCommits {
     );
   }
 
+  /**
+   * The committable position of an owned partition if it moved since it was last taken, for a
+   * caller that commits it in a transaction of its own (e.g. beside a segment).
+   */
+  take(partition: number): string | undefined {
+    return this.options.owns(partition) ? this.tracker.committable(partition) : undefined;
+  }
+
   /** Offsets consumed on `partition` and not yet committable. */
   pending(partition: number): number {
     return this.tracker.pending(partition);

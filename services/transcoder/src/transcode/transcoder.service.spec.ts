@@ -1,6 +1,6 @@
 import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { VideoHeaders } from '@tributary/contracts';
-import type { DeadLetterPublisher } from '@tributary/kafka';
+import { type DeadLetterPublisher, ProducerFencedError } from '@tributary/kafka';
 import { ReadinessRegistry } from '@tributary/nest-common';
 import pino from 'pino';
 import type { TranscoderConfig } from '../config';
@@ -69,14 +69,9 @@ class FakeIngest implements IngestSource {
   readonly groupId = 'transcoder';
   isJoined = false;
   handlers!: IngestHandlers;
-  readonly commits: [number, string][] = [];
   start(handlers: IngestHandlers): Promise<void> {
     this.handlers = handlers;
     this.isJoined = true;
-    return Promise.resolve();
-  }
-  commit(partition: number, offset: string): Promise<void> {
-    this.commits.push([partition, offset]);
     return Promise.resolve();
   }
   stop(): Promise<void> {
@@ -102,11 +97,27 @@ class FakeStatus implements StatusChannel {
 }
 
 class FakeOutput implements TranscodeOutput {
-  readonly segments: [number, OutgoingSegment][] = [];
+  readonly segments: [number, OutgoingSegment, string | undefined][] = [];
+  readonly commits: [number, string][] = [];
   tail = new Map<string, number>();
   tailReads = 0;
-  segment(partition: number, segment: OutgoingSegment): Promise<void> {
-    this.segments.push([partition, segment]);
+  /** Partitions whose writer another replica has fenced. */
+  readonly fencedBy = new Set<number>();
+  owned = new Set<number>();
+  own(partitions: ReadonlySet<number>): Promise<Set<number>> {
+    const lostMeanwhile = new Set([...partitions].filter((partition) => this.owned.has(partition) && this.fencedBy.has(partition)));
+    for (const partition of partitions) this.fencedBy.delete(partition);
+    this.owned = new Set(partitions);
+    return Promise.resolve(lostMeanwhile);
+  }
+  segment(partition: number, segment: OutgoingSegment, commitInput?: string): Promise<void> {
+    if (this.fencedBy.has(partition)) return Promise.reject(new ProducerFencedError('fenced'));
+    this.segments.push([partition, segment, commitInput]);
+    return Promise.resolve();
+  }
+  commitInput(partition: number, offset: string): Promise<void> {
+    if (this.fencedBy.has(partition)) return Promise.reject(new ProducerFencedError('fenced'));
+    this.commits.push([partition, offset]);
     return Promise.resolve();
   }
   thumbnail(): Promise<void> {
@@ -208,12 +219,12 @@ describe(TranscoderService.name, () => {
   it('dead-letters an invalid chunk and still commits past it', async () => {
     jest.useFakeTimers();
     try {
-      const { ingest, deadLettered, pipelines } = stack;
+      const { ingest, output, deadLettered, pipelines } = stack;
       await ingest.handlers.chunk(payload(1, chunkMessage(0, 'cam-a', 's1', 0, Buffer.alloc(100))));
       expect(deadLettered).toEqual(['value is not a run of whole 188-byte packets']);
       expect(pipelines).toHaveLength(0);
       jest.advanceTimersByTime(300);
-      expect(ingest.commits).toEqual([[1, '1']]);
+      expect(output.commits).toEqual([[1, '1']]);
     } finally {
       jest.useRealTimers();
     }
@@ -222,14 +233,14 @@ describe(TranscoderService.name, () => {
   it('commits input only up to chunks the pipeline reported done, in offset order', async () => {
     jest.useFakeTimers();
     try {
-      const { ingest, pipelines } = stack;
+      const { ingest, output, pipelines } = stack;
       for (let offset = 0; offset < 3; offset += 1) await ingest.handlers.chunk(payload(0, chunkMessage(offset, 'cam-a', 's1', offset)));
       pipelines[0].sink.chunkDone(0, '1');
       jest.advanceTimersByTime(300);
-      expect(ingest.commits).toEqual([]);
+      expect(output.commits).toEqual([]);
       pipelines[0].sink.chunkDone(0, '0');
       jest.advanceTimersByTime(300);
-      expect(ingest.commits).toEqual([[0, '2']]);
+      expect(output.commits).toEqual([[0, '2']]);
     } finally {
       jest.useRealTimers();
     }
@@ -250,7 +261,7 @@ describe(TranscoderService.name, () => {
   it('never goes back to an older publish session once a stream switched to a newer one', async () => {
     jest.useFakeTimers();
     try {
-      const { ingest, pipelines } = stack;
+      const { ingest, output, pipelines } = stack;
       await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 'old', 0)));
       await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-a', 'new', 0)));
       // A zombie ingest replica keeps writing the old session after the new one started.
@@ -264,7 +275,7 @@ describe(TranscoderService.name, () => {
       pipelines[1].sink.chunkDone(0, '3');
       pipelines[0].sink.chunkDone(0, '0');
       jest.advanceTimersByTime(300);
-      expect(ingest.commits).toEqual([[0, '4']]);
+      expect(output.commits).toEqual([[0, '4']]);
     } finally {
       jest.useRealTimers();
     }
@@ -301,6 +312,48 @@ describe(TranscoderService.name, () => {
     await expect(lostOne).resolves.toBe(false);
     expect(output.segments.map(([partition, s]) => `${partition}:${s.streamId}`)).toEqual(['0:cam-a']);
     expect(pipelines[1].abandoned).toBe(true);
+  });
+
+  it('puts input offsets whose output is committed into the next segment transaction', async () => {
+    const { ingest, pipelines, output } = stack;
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-a', 's1', 1)));
+    await pipelines[0].sink.segment(segment('cam-a', 0));
+    pipelines[0].sink.chunkDone(0, '0');
+    await pipelines[0].sink.segment(segment('cam-a', 1));
+    expect(output.segments.map(([, s, commit]) => `${s.sequence}:${commit}`)).toEqual(['0:undefined', '1:1']);
+  });
+
+  it('stops publishing, reporting and consuming a partition at once when its writer is fenced by a newer owner', async () => {
+    const { ingest, status, pipelines, output } = stack;
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(1, chunkMessage(0, 'cam-b', 's1', 0)));
+    output.fencedBy.add(0);
+    await expect(pipelines[0].sink.segment(segment('cam-a'))).resolves.toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pipelines[0].abandoned).toBe(true);
+    await pipelines[0].sink.status({ stream_id: 'cam-a', state: 'ended' });
+    expect(status.published).toEqual([]);
+    await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-a', 's1', 1)));
+    expect(pipelines).toHaveLength(2); // nothing new for partition 0
+    await expect(pipelines[1].sink.segment(segment('cam-b'))).resolves.toBe(true);
+  });
+
+  it('restarts a kept partition from the committed input when another replica owned it in between (paused through a rebalance)', async () => {
+    const { ingest, pipelines, output } = stack;
+    await ingest.handlers.chunk(payload(0, chunkMessage(10, 'cam-a', 's1', 0)));
+    await ingest.handlers.chunk(payload(0, chunkMessage(11, 'cam-a', 's1', 1)));
+    output.tail = new Map([['360p', 30]]);
+    // Frozen: meanwhile another replica owned partition 0 and published; we rejoin and get it back.
+    output.fencedBy.add(0);
+    ingest.handlers.rebalancing();
+    await ingest.handlers.assigned(new Set([0, 1]));
+    expect(pipelines[0].abandoned).toBe(true);
+    // kafkajs re-delivers from the committed offset: processed again, by a new pipeline numbering after the tail.
+    await ingest.handlers.chunk(payload(0, chunkMessage(11, 'cam-a', 's1', 1)));
+    expect(pipelines).toHaveLength(2);
+    expect(pipelines[1].fed.map((chunk) => chunk.offset)).toEqual(['11']);
+    await expect(pipelines[1].request.lastSequences).resolves.toEqual(new Map([['360p', 30]]));
   });
 
   it('ends a stream whose input has been idle for the idle timeout', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import type { StreamRecord } from '@tributary/contracts';
-import { DeadLetterPublisher } from '@tributary/kafka';
+import { DeadLetterPublisher, isFencedError } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { type Logger, streamMetrics } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
@@ -50,6 +50,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   /** Closed while the group rebalances: no segment is produced until we know which partitions we keep. */
   private fence?: { promise: Promise<void>; open: () => void };
   private assigned = new Set<number>();
+  /** Settles once the output of the assigned partitions is owned (their previous writers fenced). */
+  private owning: Promise<void> = Promise.resolve();
   private readonly highestSeen = new Map<number, bigint>();
 
   constructor(
@@ -65,7 +67,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.logger = rootLogger.child({ component: 'transcoder' });
     this.commits = new PartitionCommits({
-      commit: (partition, offset) => this.ingest.commit(partition, offset),
+      commit: (partition, offset) => this.output.commitInput(partition, offset),
       owns: (partition) => this.assigned.has(partition),
       onError: (error, partition, offset) => this.logger.warn({ err: error, partition, offset }, 'offset commit failed (retried on the next one)'),
     });
@@ -105,27 +107,62 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     this.fence = { promise, open };
   }
 
-  private async onAssigned(partitions: Set<number>): Promise<void> {
+  private onAssigned(partitions: Set<number>): Promise<void> {
+    const previous = this.owning;
+    this.owning = previous.then(() => this.takeOwnership(partitions));
+    // onChunk waits for `owning` and reports a failure there (a chunk is retried by kafkajs).
+    return this.owning.catch((error: unknown) => this.logger.error({ err: error }, 'could not take over the output of the assigned partitions'));
+  }
+
+  /**
+   * A (re)join: let go of partitions that moved away, fence the previous writers of the ones we
+   * got, and restart any kept partition that another replica owned in between (we were paused
+   * or partitioned through a rebalance: our pipelines and positions there are stale).
+   */
+  private async takeOwnership(partitions: Set<number>): Promise<void> {
     const lost = [...this.assigned].filter((partition) => !partitions.has(partition));
     this.assigned = partitions;
-    for (const [streamId, pipeline] of this.pipelines) {
-      if (!partitions.has(pipeline.partition)) {
-        this.pipelines.delete(streamId);
-        await pipeline.abandon();
-      }
+    await this.release(lost);
+    const lostMeanwhile = await this.output.own(partitions);
+    if (lostMeanwhile.size > 0) {
+      this.logger.warn({ partitions: [...lostMeanwhile] }, 'another replica owned these partitions meanwhile; restarting their streams from the committed input');
+      await this.release([...lostMeanwhile]);
     }
     this.lastSequences.keepPartitions(partitions);
-    for (const partition of lost) {
-      this.commits.drop(partition);
-      this.highestSeen.delete(partition);
-    }
     this.logger.info({ partitions: [...partitions], lost }, 'video.ingest partitions assigned');
     const fence = this.fence;
     this.fence = undefined;
     fence?.open();
   }
 
+  /** Stops the streams of `partitions` without output and forgets their positions. */
+  private async release(partitions: number[]): Promise<void> {
+    const set = new Set(partitions);
+    for (const [streamId, pipeline] of this.pipelines) {
+      if (set.has(pipeline.partition)) {
+        this.pipelines.delete(streamId);
+        await pipeline.abandon();
+      }
+    }
+    for (const partition of partitions) {
+      this.commits.drop(partition);
+      this.highestSeen.delete(partition);
+    }
+  }
+
+  /** Our writer of `partition` was fenced: a newer owner exists, so this replica stops there at once. */
+  private fenced(partition: number): void {
+    if (!this.assigned.has(partition)) return;
+    this.logger.warn({ partition }, 'fenced: another replica took this partition over; dropping its streams until the group says otherwise');
+    this.assigned = new Set([...this.assigned].filter((owned) => owned !== partition));
+    // Not awaited: the caller may be the pipeline's own segment publication.
+    setImmediate(() => void this.release([partition]));
+  }
+
   private async onChunk({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    await this.owning;
+    // A partition we were fenced from (or never got): its owner handles it.
+    if (!this.assigned.has(partition)) return;
     // After a rebalance kafkajs restarts a partition we kept from its committed offset, which
     // re-delivers chunks already fed to a running pipeline: feeding them twice would corrupt the
     // stream, so anything at or below the highest offset seen on the partition is skipped.
@@ -199,16 +236,17 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       publishSessionId,
       ...(record ? { record } : {}),
       lastSequences,
-      sink: this.sink(),
+      sink: this.sink(partition),
       logger: this.logger.child({ streamId, publishSessionId }),
     });
   }
 
-  private sink(): PipelineSink {
+  private sink(partition: number): PipelineSink {
     return {
       segment: (segment) => this.produceSegment(segment),
       thumbnail: (streamId, data, traceparent) => this.output.thumbnail(streamId, data, traceparent),
-      status: (status) => this.status.publish(status),
+      // A pipeline of a partition we no longer own reports nothing (its new owner does).
+      status: (status) => (this.assigned.has(partition) ? this.status.publish(status) : Promise.resolve()),
       chunkDone: (partition, offset) => this.commits.done(partition, offset),
     };
   }
@@ -217,8 +255,15 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     while (this.fence) await this.fence.promise;
     const pipeline = this.pipelines.get(segment.streamId);
     if (!pipeline || !this.assigned.has(pipeline.partition)) return false;
-    await this.output.segment(pipeline.partition, segment);
-    return true;
+    try {
+      // Input offsets whose output is already committed ride along in the segment's transaction.
+      await this.output.segment(pipeline.partition, segment, this.commits.take(pipeline.partition));
+      return true;
+    } catch (error) {
+      if (!isFencedError(error)) throw error;
+      this.fenced(pipeline.partition);
+      return false;
+    }
   }
 
   private onStatus(message: KafkaMessage): void {

@@ -21,16 +21,15 @@ export interface IngestSource {
   readonly groupId: string;
   readonly isJoined: boolean;
   start(handlers: IngestHandlers): Promise<void>;
-  /** Commits `offset` (next to read) on `partition` for the group. */
-  commit(partition: number, offset: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * video.ingest through consumer group `TRANSCODER_GROUP_ID` (replicas share its partitions).
  * Read with KafkaConsumerRunner, not Nest's @EventPattern transport: values are raw MPEG-TS bytes
- * (Nest would try to decode them) and offsets are committed by the output side, long after a
- * message was handled (when its segments are durable), so auto-commit is off.
+ * (Nest would try to decode them) and offsets are committed by the output side, in its
+ * transactions, long after a message was handled (when its segments are durable), so the consumer
+ * never commits itself (auto-commit off).
  */
 @Injectable()
 export class VideoIngestRepository implements IngestSource {
@@ -74,10 +73,6 @@ export class VideoIngestRepository implements IngestSource {
       void handlers.assigned(new Set(partitions));
     });
     await this.runner.start();
-  }
-
-  async commit(partition: number, offset: string): Promise<void> {
-    await this.runner?.consumer.commitOffsets([{ topic: this.topic, partition, offset }]);
   }
 
   async stop(): Promise<void> {
