@@ -15,7 +15,7 @@ import { loadTranscoderConfig } from '../services/transcoder/src/config';
 import { replicaGroupId } from '../services/viewer-api/src/streams/replica-group';
 import { loadStatsConfig, statsConsumerGroup } from '../services/event-gateway/src/stats/stats.config';
 import { playbackConsumerGroup } from '../services/event-gateway/src/playback/playback.tokens';
-import { groupLiterals, publishesDeadLetters, topicsReferenced } from './support/kafka-access-scan';
+import { groupLiterals, publishesDeadLetters, topicsReferenced, transactionalIdUse } from './support/kafka-access-scan';
 
 const PREFIXES = ['', 'acme', 'acme.'];
 
@@ -65,6 +65,30 @@ describe('Kafka access declared in libs/contracts vs the services code', () => {
     }
     const unused = ServiceKafkaAccess[service].groups.filter((group) => !used.has(group));
     expect(unused).toEqual([]);
+  });
+
+  it.each(KafkaServices)('%s: is declared transactional ids exactly when it uses Kafka transactions, covering the ids it builds', (service) => {
+    const { used, templates } = transactionalIdUse(service);
+    const declared = ServiceKafkaAccess[service].transactionalIds ?? [];
+    if (used !== declared.length > 0) {
+      throw new Error(
+        used
+          ? `${service} makes transactional producers but ServiceKafkaAccess['${service}'].transactionalIds is empty: declare the id prefix (the chart grants Write/Describe on it) and regenerate the chart files`
+          : `ServiceKafkaAccess['${service}'].transactionalIds is declared but ${service} makes no transactional producer`,
+      );
+    }
+    for (const prefix of PREFIXES) {
+      const config = service === 'transcoder' ? loadTranscoderConfig({ TOPIC_PREFIX: prefix, KAFKA_COMPRESSION: 'none' }) : undefined;
+      for (const { file, template } of templates) {
+        // The id's fixed head, with the config's group id substituted (`${this.config.groupId}-…`).
+        const resolved = config ? template.replace('${this.config.groupId}', config.groupId) : template;
+        const head = resolved.split('${')[0];
+        const covered = declared.some((id) => (id.match === 'prefix' ? head.startsWith(groupName(id, prefix)) : head === groupName(id, prefix)));
+        if (!covered) throw new Error(`${file}: transactional id "${head}…" (TOPIC_PREFIX="${prefix}") is not covered by ServiceKafkaAccess['${service}'].transactionalIds`);
+      }
+    }
+    // A service that uses transactions must build its ids where this scan can check them.
+    if (used) expect(templates.map((found) => found.file)).not.toEqual([]);
   });
 
   it('KEDA scales exactly the shared groups the code joins on the topics it reads', () => {

@@ -84,3 +84,16 @@ export function groupLiterals(service: KafkaService): GroupLiteral[] {
   }
   return literals;
 }
+
+/** Kafka transactions: whether the service makes transactional producers, and the id templates it returns. */
+export function transactionalIdUse(service: KafkaService): { used: boolean; templates: { file: string; template: string }[] } {
+  let used = false;
+  const templates: { file: string; template: string }[] = [];
+  for (const { path, text } of serviceSources(service)) {
+    if (/\bnew TransactionalProducer\(|\btransactionalId\s*:/.test(text)) used = true;
+    for (const match of text.matchAll(/\btransactionalId\([^)]*\)[^{]*\{\s*return\s+(`[^`]*`)/g)) {
+      templates.push({ file: relative(REPO_ROOT, path), template: match[1].slice(1, -1) });
+    }
+  }
+  return { used, templates };
+}

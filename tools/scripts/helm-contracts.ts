@@ -51,6 +51,7 @@ export function chartKafkaAccess() {
           produces: [...access.produces],
           deadLetters: access.deadLetters.map((topic) => deadLetterTopicOf(topic)),
           groups: access.groups.map((group) => ({ ...group })),
+          transactionalIds: (access.transactionalIds ?? []).map((id) => ({ ...id })),
         },
       ];
     }),

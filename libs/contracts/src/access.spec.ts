@@ -32,3 +32,16 @@ describe('kafkaAclsOf', () => {
     }
   });
 });
+
+describe('kafkaAclsOf transactional ids', () => {
+  it('grants Write and Describe on the declared transactional id prefixes, under TOPIC_PREFIX when declared so', () => {
+    const declared = ServiceKafkaAccess.transcoder.transactionalIds ?? [];
+    const rules = kafkaAclsOf('transcoder', 'acme').filter((rule) => rule.resource.type === 'transactionalId');
+    expect(rules).toEqual(
+      declared.map((id) => ({
+        resource: { type: 'transactionalId', name: id.underTopicPrefix ? `acme.${id.name}` : id.name, patternType: id.match },
+        operations: ['Write', 'Describe'],
+      })),
+    );
+  });
+});

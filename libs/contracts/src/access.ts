@@ -27,6 +27,8 @@ export interface ServiceKafkaAccess {
   /** Consumed topics whose invalid messages this service moves to `<topic>.dlq`. */
   readonly deadLetters: readonly BaseTopic[];
   readonly groups: readonly GroupAccess[];
+  /** Transactional producer ids (Kafka transactions), by prefix; `deletes` is unused for these. */
+  readonly transactionalIds?: readonly GroupAccess[];
 }
 
 const perReplica = (name: string, underTopicPrefix: boolean, deletes = false): GroupAccess => ({
@@ -86,10 +88,11 @@ export const ScaledConsumerGroups = {
 } as const satisfies Record<string, { service: KafkaService; group: string; topic: BaseTopic }>;
 
 export type AclOperation = 'Read' | 'Write' | 'Describe' | 'Delete';
+export type AclResourceType = 'topic' | 'group' | 'transactionalId';
 
 /** One Kafka ACL rule (Strimzi `KafkaUser` `simple` authorization shape). */
 export interface KafkaAclRule {
-  readonly resource: { readonly type: 'topic' | 'group'; readonly name: string; readonly patternType: 'literal' | 'prefix' };
+  readonly resource: { readonly type: AclResourceType; readonly name: string; readonly patternType: 'literal' | 'prefix' };
   readonly operations: readonly AclOperation[];
 }
 
@@ -124,5 +127,9 @@ export function kafkaAclsOf(service: KafkaService, prefix = ''): KafkaAclRule[] 
     const merged = order.filter((op) => ops.includes(op) || (previous?.operations.includes(op) ?? false));
     groupRules.set(key, { resource: { type: 'group', name, patternType: group.match }, operations: merged });
   }
-  return [...topicRules, ...groupRules.values()];
+  const transactionalRules: KafkaAclRule[] = (access.transactionalIds ?? []).map((id) => ({
+    resource: { type: 'transactionalId', name: groupName(id, prefix), patternType: id.match },
+    operations: ['Write', 'Describe'],
+  }));
+  return [...topicRules, ...groupRules.values(), ...transactionalRules];
 }
