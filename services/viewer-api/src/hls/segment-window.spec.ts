@@ -70,4 +70,34 @@ describe(SegmentWindowStore.name, () => {
     for (let i = 0; i < 3; i++) store.add(meta('big', i), bytes(40));
     expect(store.rendition('big', '360p')!.segments.map((s) => s.meta.sequence)).toEqual([2]);
   });
+
+  describe('with 10,000 streams that come and go', () => {
+    // Not 0: lru-cache reads a start time of 0 as "no time-to-live".
+    const clock = { ms: 1_000_000, now: () => clock.ms };
+    beforeEach(() => (clock.ms = 1_000_000));
+
+    it('never holds more than maxStreams windows, and gives evicted streams’ bytes back', () => {
+      const store = new SegmentWindowStore(3, 1024 * 1024 * 1024, { maxStreams: 1_000, idleMs: 60_000, perf: clock });
+      for (let i = 0; i < 10_000; i++) for (let sequence = 0; sequence < 3; sequence++) store.add(meta(`s${i}`, sequence), bytes(100));
+      expect(store.streamCount).toBe(1_000);
+      expect(store.bytes).toBe(1_000 * 3 * 100);
+      expect(store.rendition('s9999', '360p')!.segments).toHaveLength(3);
+      expect(store.rendition('s0', '360p')).toBeUndefined();
+    });
+
+    it('returns to empty once they have ended (no segment for idleMs) or were deleted', () => {
+      const store = new SegmentWindowStore(3, 1024 * 1024 * 1024, { maxStreams: 20_000, idleMs: 60_000, perf: clock });
+      for (let i = 0; i < 10_000; i++) for (let sequence = 0; sequence < 5; sequence++) store.add(meta(`s${i}`, sequence), bytes(100));
+      expect(store.streamCount).toBe(10_000);
+      expect(store.bytes).toBe(10_000 * 3 * 100);
+      for (let i = 0; i < 10; i++) store.remove(`s${i}`);
+      expect(store.streamCount).toBe(9_990);
+      clock.ms += 30_000;
+      store.add(meta('still-live', 0), bytes(100));
+      clock.ms += 31_000; // the 9,990 ended streams are idle for 61 s; still-live for 31 s
+      store.purgeNowAndThen();
+      expect(store.streamCount).toBe(1);
+      expect(store.bytes).toBe(100);
+    });
+  });
 });

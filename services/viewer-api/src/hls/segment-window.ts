@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { SegmentMeta } from './segment-message';
 
 export interface WindowSegment {
@@ -29,21 +30,44 @@ interface StreamWindow {
 
 export type AddResult = 'added' | 'duplicate' | 'stale' | 'reset';
 
+export interface SegmentWindowLimits {
+  /** Streams with a window at most (the least recently used goes first). */
+  maxStreams: number;
+  /** A stream that received no segment for this long (it ended) loses its window. */
+  idleMs: number;
+  /** Clock for the time-to-live (tests). */
+  perf?: { now(): number };
+}
+
+export const DEFAULT_WINDOW_LIMITS: SegmentWindowLimits = { maxStreams: 10_000, idleMs: 10 * 60_000 };
+
 /**
  * The in-memory live window: per stream and rendition the last N media segments (+ the latest
  * init segment for fMP4), and a global byte budget enforced by evicting the oldest segment of the
- * least recently used stream. Pure (no Kafka, no HTTP) so its policy is unit-tested.
+ * least recently used stream. Streams are held in an lru-cache bounded by count and idleness, so
+ * streams that end never accumulate. Pure (no Kafka, no HTTP) so its policy is unit-tested.
  */
 export class SegmentWindowStore {
-  /** Map order is the LRU order: the first stream is the least recently used. */
-  private readonly streams = new Map<string, StreamWindow>();
+  /** Least recently used first (rkeys); a dropped stream gives its bytes back (dispose). */
+  private readonly streams: LRUCache<string, StreamWindow>;
   private totalBytes = 0;
+  private lastPurge = 0;
   evictedForBytes = 0;
 
   constructor(
     private readonly windowSegments: number,
     private readonly maxBytes: number,
-  ) {}
+    private readonly limits: SegmentWindowLimits = DEFAULT_WINDOW_LIMITS,
+  ) {
+    this.streams = new LRUCache<string, StreamWindow>({
+      max: limits.maxStreams,
+      ttl: limits.idleMs,
+      dispose: (stream) => {
+        this.totalBytes -= stream.bytes;
+      },
+      ...(limits.perf ? { perf: limits.perf, ttlResolution: 0 } : {}),
+    });
+  }
 
   get bytes(): number {
     return this.totalBytes;
@@ -54,6 +78,7 @@ export class SegmentWindowStore {
   }
 
   add(meta: SegmentMeta, bytes: Buffer): AddResult {
+    this.purgeNowAndThen();
     const stream = this.touch(meta.streamId, true)!;
     let window = stream.renditions.get(meta.rendition);
     if (!window) {
@@ -90,24 +115,27 @@ export class SegmentWindowStore {
   }
 
   renditionNames(streamId: string): string[] {
-    return [...(this.streams.get(streamId)?.renditions.keys() ?? [])];
+    return [...(this.streams.peek(streamId)?.renditions.keys() ?? [])];
   }
 
   /** Drops a stream's window entirely (registry tombstone). */
   remove(streamId: string): void {
-    const stream = this.streams.get(streamId);
-    if (!stream) return;
-    this.totalBytes -= stream.bytes;
-    this.streams.delete(streamId);
+    this.streams.delete(streamId); // dispose gives the bytes back
   }
 
+  /** Drops the windows of streams idle for `idleMs` (at most once a second: it walks every stream). */
+  purgeNowAndThen(): void {
+    const now = (this.limits.perf ?? performance).now();
+    if (now - this.lastPurge < 1_000) return;
+    this.lastPurge = now;
+    this.streams.purgeStale();
+  }
+
+  /** Most recently used; a write (`create`) also restarts the stream's idle time. */
   private touch(streamId: string, create: boolean): StreamWindow | undefined {
     let stream = this.streams.get(streamId);
-    if (stream) {
-      this.streams.delete(streamId);
-      this.streams.set(streamId, stream);
-    } else if (create) {
-      stream = { renditions: new Map(), bytes: 0 };
+    if (create) {
+      stream ??= { renditions: new Map(), bytes: 0 };
       this.streams.set(streamId, stream);
     }
     return stream;
@@ -137,8 +165,9 @@ export class SegmentWindowStore {
    */
   private enforceBytes(current: string): void {
     if (this.totalBytes <= this.maxBytes) return;
-    for (const [id, stream] of this.streams) {
-      if (id === current) continue;
+    for (const id of [...this.streams.rkeys()]) {
+      const stream = this.streams.peek(id);
+      if (id === current || !stream) continue;
       while (this.totalBytes > this.maxBytes && stream.bytes > 0) {
         if (!this.evictOne(stream, 0)) break;
       }
