@@ -37,6 +37,11 @@ export const kafkaEnvSpec = {
   replicationFactor: int('KAFKA_REPLICATION_FACTOR', { default: -1, min: -1, max: 32 }),
   eventPartitions: int('KAFKA_EVENT_PARTITIONS', { default: 6, min: 1, max: 1024 }),
   videoPartitions: int('KAFKA_VIDEO_PARTITIONS', { default: 6, min: 1, max: 1024 }),
+  /**
+   * Lets ensureTopics add partitions to the keyed video topics (video.ingest, video.segments,
+   * video.frames). Only for a deliberate migration: their history is looked up by partition.
+   */
+  videoPartitionMigration: bool('KAFKA_VIDEO_PARTITION_MIGRATION', { default: false }),
 };
 
 export type KafkaConfig = ConfigOf<typeof kafkaEnvSpec>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetterTopicOf, Headers, topicSpecs, Topics } from '@tributary/contracts';
 import { parseEnv } from '@tributary/config';
-import { ensureTopics } from './admin';
+import { ensureTopics, PartitionGrowthRefusedError } from './admin';
 import { createKafkaClient } from './client';
 import { kafkaEnvSpec } from './config';
 import { KafkaConsumerRunner } from './consumer';
@@ -75,6 +75,13 @@ describe('libs/kafka against a real broker', () => {
         if (partitions !== 3) await new Promise((wait) => setTimeout(wait, 100));
       }
       expect(partitions).toBe(3);
+
+      // Keyed video topics keep their partition count unless a migration says otherwise.
+      await expect(
+        ensureTopics(kafka, topicSpecs(prefix, { eventPartitions: 3, videoPartitions: 3 }), { replicationFactor: -1, logger: silentLogger }),
+      ).rejects.toThrow(PartitionGrowthRefusedError);
+      const segments = await admin.fetchTopicMetadata({ topics: [`${prefix}.${Topics.videoSegments}`] });
+      expect(segments.topics[0]?.partitions).toHaveLength(2);
     } finally {
       await admin.disconnect();
     }

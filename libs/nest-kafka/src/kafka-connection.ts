@@ -41,7 +41,7 @@ export class KafkaConnection implements OnModuleInit, OnApplicationShutdown {
           eventPartitions: this.config.eventPartitions,
           videoPartitions: this.config.videoPartitions,
         }),
-        { replicationFactor: this.config.replicationFactor, logger: this.logger },
+        { replicationFactor: this.config.replicationFactor, logger: this.logger, allowKeyedPartitionGrowth: this.config.videoPartitionMigration },
       );
     }
     await this.producer.connect();
