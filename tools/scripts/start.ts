@@ -3,6 +3,7 @@
  * is set), the four services, a demo stream with a test-pattern publisher, and simulated viewers —
  * then prints the URLs. Ctrl-C stops everything, children included.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bool, int, optionalStr, parseEnv, port, processEnv } from '@tributary/config';
@@ -32,6 +33,9 @@ const env = parseEnv(
   },
   processEnv(),
 );
+
+/** The admin API's token: ADMIN_TOKEN, or one made up for this run (printed below). */
+const adminToken = env.adminToken ?? randomBytes(24).toString('base64url');
 
 const say = (line: string) => process.stdout.write(`[tributary] ${line}\n`);
 const logDir = join(REPO_ROOT, '.cache', 'logs');
@@ -67,6 +71,7 @@ async function startPlatformService(name: ServiceName, httpPort: number, brokers
       KAFKA_BROKERS: brokers,
       LOG_FORMAT: 'json',
       NODE_ENV: 'development',
+      ADMIN_TOKEN: adminToken,
       VIEWER_API_PORT: String(env.viewerApiPort),
       INGEST_PORT: String(env.ingestPort),
       EVENT_GATEWAY_PORT: String(env.eventGatewayPort),
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
   let playerUrl: string | undefined;
   if (env.demoVideo) {
     const ingestUrl = `http://127.0.0.1:${env.ingestPort}`;
-    const demo = await createDemoStream({ ingestUrl, adminToken: env.adminToken });
+    const demo = await createDemoStream({ ingestUrl, adminToken });
     const publisherLog = createWriteStream(join(logDir, 'demo-publisher.log'), { flags: 'a' });
     const publisher = startDemoPublisher({ ingestUrl, streamKey: demo.streamKey, log: (line) => publisherLog.write(`${line}\n`) });
     running.push({ name: 'demo publisher', stop: () => publisher.stop() });
@@ -154,6 +159,8 @@ async function main(): Promise<void> {
     say(`  MJPEG preview:             http://localhost:${env.viewerApiPort}/live/demo/preview.mjpeg`);
   }
   say(`  streams:                   http://localhost:${env.viewerApiPort}/v1/streams`);
+  say(`  admin API (create streams): http://localhost:${env.ingestPort}/v1/streams  with  Authorization: Bearer ${adminToken}`);
+  if (!env.adminToken) say('                             (a token generated for this run; set ADMIN_TOKEN to choose your own)');
   say(`  dashboard (live events):   http://localhost:${env.eventGatewayPort}/`);
   say(`  Socket.IO namespace:       http://localhost:${env.eventGatewayPort}/playback  (server event "playback.event")`);
   say(`  playback events endpoint:  POST http://localhost:${env.viewerApiPort}/v1/events`);

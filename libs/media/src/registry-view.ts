@@ -25,6 +25,8 @@ export interface StreamRegistryViewOptions {
  */
 export class StreamRegistryView {
   private readonly records = new Map<string, StreamRecord>();
+  /** stream_key_sha256 → stream id: ingest finds a publisher's stream in O(1). */
+  private readonly idsByKeyHash = new Map<string, string>();
   private readonly groupId: string;
   private consumer?: Consumer;
   private remaining = new Map<number, string>();
@@ -50,10 +52,26 @@ export class StreamRegistryView {
     return [...this.records.values()];
   }
 
+  /** The stream whose `stream_key_sha256` is this hex digest. */
+  getByKeyHash(keySha256: string): StreamRecord | undefined {
+    const id = this.idsByKeyHash.get(keySha256);
+    return id === undefined ? undefined : this.records.get(id);
+  }
+
   /** Records a write this process just made (read-your-writes); null deletes. */
   apply(id: string, record: StreamRecord | null): void {
-    if (record) this.records.set(id, record);
-    else this.records.delete(id);
+    this.store(id, record);
+  }
+
+  private store(id: string, record: StreamRecord | null): void {
+    const previous = this.records.get(id);
+    if (previous && this.idsByKeyHash.get(previous.stream_key_sha256) === id) this.idsByKeyHash.delete(previous.stream_key_sha256);
+    if (record) {
+      this.records.set(id, record);
+      this.idsByKeyHash.set(record.stream_key_sha256, id);
+    } else {
+      this.records.delete(id);
+    }
   }
 
   async start(): Promise<void> {
@@ -97,7 +115,7 @@ export class StreamRegistryView {
 
   private ingest(id: string, value: Buffer | null): void {
     if (value === null) {
-      this.records.delete(id);
+      this.store(id, null);
       return;
     }
     let parsed: unknown;
@@ -113,7 +131,7 @@ export class StreamRegistryView {
       this.options.logger.warn({ component: 'stream-registry', streamId: id, issues: result.issues }, 'invalid stream record ignored');
       return;
     }
-    this.records.set(id, result.value);
+    this.store(id, result.value);
   }
 
   async stop(): Promise<void> {

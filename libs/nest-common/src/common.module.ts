@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, type MiddlewareConsumer, Module, type NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import type { Logger } from '@tributary/telemetry';
+import { type Logger, redactUrl, routeTemplateOf } from '@tributary/telemetry';
 import { ConnectionDrainMiddleware } from './connection-drain.middleware';
 import { AllExceptionsFilter } from './exception.filter';
 import { HealthController } from './health.controller';
@@ -26,6 +26,16 @@ export class CommonModule implements NestModule {
             customLogLevel: (_request, response, error) =>
               error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'silent',
             customProps: () => ({ component: 'http' }),
+            customSuccessObject: (request, _response, value: Record<string, unknown>) => ({ ...value, route: routeTemplateOf(request) }),
+            customErrorObject: (request, _response, _error, value: Record<string, unknown>) => ({ ...value, route: routeTemplateOf(request) }),
+            // Method and route only: no headers (Authorization), no raw path (stream keys in
+            // /live/<key>), no credential query parameters.
+            // (The request is serialized when it starts, before routing: the route template is
+            // added when the line is written.)
+            serializers: {
+              req: (request: { method?: string; url?: string }) => ({ method: request.method, url: redactUrl(request.url) }),
+              res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
+            },
           },
         }),
       ],

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Logger } from '@tributary/telemetry';
+import { type Logger, redactUrl, routeTemplateOf } from '@tributary/telemetry';
 import { ROOT_LOGGER } from './tokens';
 
 export interface ErrorBody {
@@ -18,8 +18,7 @@ export interface ErrorBody {
  */
 /** The matched route's template (`/live/:streamKey`), never the raw path: paths can carry secrets. */
 function routeTemplate(request: Request): string {
-  const route = request.route as { path?: unknown } | undefined;
-  return typeof route?.path === 'string' ? route.path : '(no route matched)';
+  return routeTemplateOf(request) ?? redactUrl(request.path);
 }
 
 @Catch()
@@ -59,11 +58,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
         : typeof rawMessage === 'string'
           ? rawMessage
           : exception.message;
+      // Nest's 404 says `Cannot GET <path>`: the path may carry a stream key or token.
+      const safeMessage = message.replace(/^(Cannot [A-Z]+ )(\S+)$/, (_all, head: string, url: string) => `${head}${redactUrl(url)}`);
       const body: ErrorBody = {
         statusCode,
         error: typeof fields.error === 'string' ? fields.error : (STATUS_CODES[statusCode] ?? 'Error'),
         // 503 is a deliberate, actionable answer (overloaded, retry later): its message is kept.
-        message: statusCode >= 500 && statusCode !== 503 ? 'Internal server error' : message,
+        message: statusCode >= 500 && statusCode !== 503 ? 'Internal server error' : safeMessage,
       };
       if (Array.isArray(fields.issues)) body.issues = fields.issues as ErrorBody['issues'];
       return body;

@@ -6,3 +6,4 @@ export * from './logger';
 export * from './metrics';
 export * from './kafka-metrics';
 export * from './media-tracing';
+export * from './redact';

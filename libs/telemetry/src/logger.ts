@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { type Env, oneOf, parseEnv } from '@tributary/config';
+import { LOG_REDACT_PATHS, REDACTED } from './redact';
 
 export type { Logger } from 'pino';
 
@@ -22,6 +23,8 @@ export function createLogger(service: string, env: Env): Logger {
     level: config.level,
     base: { service },
     messageKey: 'msg',
+    // Credentials never reach a log line, whoever logs them (see redact.ts).
+    redact: { paths: LOG_REDACT_PATHS, censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin(mergeObject, _level, logger) {

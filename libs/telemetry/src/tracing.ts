@@ -6,6 +6,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { bool, type Env, optionalStr, parseEnv, processEnv } from '@tributary/config';
+import { redactPath, redactQuery, routeTemplateOf, SECRET_QUERY_PARAMS } from './redact';
 
 /**
  * The standard OpenTelemetry variables we look at ourselves. Everything else (sampler, batch
@@ -125,6 +126,21 @@ export function startTelemetry(options: TelemetryOptions): TelemetryState {
       new HttpInstrumentation({
         // Probes and scrapes are not worth a trace each.
         ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)(\?|$)/.test(request.url ?? ''),
+        // No secret in a span: the stream key segment of `/live/<key>` is cut from url.path at the
+        // start, credential query parameters are redacted, and once routed the span is named
+        // after the route template (`POST /live/:streamKey`), which also becomes url.path.
+        redactedQueryParamsServer: [...SECRET_QUERY_PARAMS],
+        redactedQueryParams: [...SECRET_QUERY_PARAMS],
+        startIncomingSpanHook: (request) => {
+          const query = /\?([^#]*)/.exec(request.url ?? '')?.[1];
+          return { 'url.path': redactPath(request.url), ...(query ? { 'url.query': redactQuery(query) } : {}) };
+        },
+        applyCustomAttributesOnSpan: (span, request) => {
+          const route = routeTemplateOf(request);
+          if (!route) return;
+          span.setAttributes({ 'http.route': route, 'url.path': route });
+          span.updateName(`${(request as { method?: string }).method ?? 'GET'} ${route}`);
+        },
       }),
       new KafkaJsInstrumentation(),
     ],

@@ -1,10 +1,13 @@
-import { type ConfigOf, type Env, int, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { ConfigError, type ConfigOf, type Env, int, oneOf, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const ingestEnvSpec = {
   port: port('INGEST_PORT', 8081),
   /** Bearer token for the /v1/streams admin API; unset = open (development only). */
   adminToken: optionalStr('ADMIN_TOKEN'),
+  /** `none` = run the admin API without a token even in production (an explicit, logged choice). */
+  adminAuth: oneOf('ADMIN_AUTH', ['token', 'none'] as const, { default: 'token' }),
+  nodeEnv: optionalStr('NODE_ENV'),
   ingestPublicUrl: str('INGEST_PUBLIC_URL', { default: 'http://localhost:8081', pattern: /^https?:\/\/\S+$/ }),
   viewerPublicUrl: str('VIEWER_PUBLIC_URL', { default: 'http://localhost:8080', pattern: /^https?:\/\/\S+$/ }),
   /** A video.ingest chunk is cut at this many bytes (rounded down to whole 188-byte TS packets)… */
@@ -33,7 +36,13 @@ export type IngestConfig = ConfigOf<typeof ingestEnvSpec> & { kafka: ReturnType<
 
 /** Publishers push live video (MPEG-TS over HTTP) and JPEG frames Configuration, validated at start-up. */
 export function loadIngestConfig(env: Env): IngestConfig {
-  return { ...parseEnv(ingestEnvSpec, env), kafka: parseKafkaConfig(env) };
+  const config = { ...parseEnv(ingestEnvSpec, env), kafka: parseKafkaConfig(env) };
+  if (config.nodeEnv === 'production' && !config.adminToken && config.adminAuth !== 'none') {
+    throw new ConfigError([
+      'ADMIN_TOKEN is required when NODE_ENV=production (the /v1/streams admin API would be open); set ADMIN_TOKEN, or ADMIN_AUTH=none to run it without authentication on purpose',
+    ]);
+  }
+  return config;
 }
 
 /** Injection token for the parsed IngestConfig. */

@@ -10,6 +10,9 @@ const logger = createLogger('ingest', processEnv());
 
 async function main(): Promise<void> {
   const config = loadIngestConfig(processEnv());
+  if (!config.adminToken) {
+    logger.warn({ component: 'bootstrap', adminAuth: config.adminAuth }, 'ADMIN_TOKEN is not set: the /v1/streams admin API is open to anyone who can reach it');
+  }
   await bootstrapService({ module: AppModule.register(config, logger), port: config.port, logger, isStreamingRequest: isPublishRequest });
 }
 

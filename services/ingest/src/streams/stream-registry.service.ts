@@ -52,14 +52,18 @@ export class StreamRegistryService implements OnApplicationBootstrap, OnApplicat
     return this.view.get(id);
   }
 
-  /** The stream whose key hashes to this; constant-time comparison of the hashes. */
+  /**
+   * The stream whose key hashes to this: O(1) through the view's index by key hash, then a
+   * constant-time comparison of the stored hash with the presented one. (The map lookup is keyed
+   * by a SHA-256 of a 256-bit random key, so its timing tells an attacker nothing usable.)
+   */
   findByStreamKey(streamKey: string): StreamRecord | undefined {
-    const hash = Buffer.from(sha256Hex(streamKey), 'hex');
-    for (const record of this.view.list()) {
-      const stored = Buffer.from(record.stream_key_sha256, 'hex');
-      if (stored.length === hash.length && timingSafeEqual(stored, hash)) return record;
-    }
-    return undefined;
+    const hex = sha256Hex(streamKey);
+    const record = this.view.getByKeyHash(hex);
+    if (!record) return undefined;
+    const stored = Buffer.from(record.stream_key_sha256, 'hex');
+    const presented = Buffer.from(hex, 'hex');
+    return stored.length === presented.length && timingSafeEqual(stored, presented) ? record : undefined;
   }
 
   async put(record: StreamRecord): Promise<void> {
