@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { ServiceName } from '@tributary/devkit';
 import { readTopic } from '../support/playback-events';
 import { until } from '../support/video-stack';
@@ -8,8 +6,6 @@ import { createFaultStream, FaultPlatform, type Replica, sleep } from './support
 import { Figures, recordRow, scenario } from './support/fault-results';
 import { HlsWatcher } from './support/hls-watcher';
 import { EventLoad, ReconnectingPublisher, ResumingClient } from './support/load';
-
-const run = promisify(execFile);
 
 /**
  * Each service in turn loses a replica to SIGKILL while a stream is published and watched and
@@ -38,23 +34,13 @@ let setupError: Error | undefined;
 const videoId = 'kill-video';
 const eventsId = 'kill-events';
 
-/** The transcoder replica running an ffmpeg child (the one transcoding the stream). */
-async function busyTranscoder(): Promise<Replica | undefined> {
-  for (const replica of platform.replicas.transcoder) {
-    if (!replica.pid) continue;
-    const { stdout } = await run('ps', ['-o', 'comm=', '--ppid', String(replica.pid)]).catch(() => ({ stdout: '' }));
-    if (stdout.includes('ffmpeg')) return replica;
-  }
-  return undefined;
-}
-
 async function victimOf(service: ServiceName): Promise<Replica> {
   const replicas = platform.replicas[service];
   switch (service) {
     case 'ingest':
       return replicas.find((replica) => replica.url === publisher.currentUrl) ?? replicas[0];
     case 'transcoder':
-      return (await busyTranscoder()) ?? replicas[0];
+      return (await platform.busyTranscoder()) ?? replicas[0];
     case 'viewer-api':
       return replicas.find((replica) => replica.url === watcher.currentUrl) ?? replicas[0];
     case 'event-gateway':

@@ -221,6 +221,26 @@ export class FaultPlatform {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** The transcoder replica running an ffmpeg child (the one transcoding the stream). */
+  async busyTranscoder(): Promise<Replica | undefined> {
+    for (const replica of this.replicas.transcoder) {
+      if (!replica.pid) continue;
+      const { stdout } = await run('ps', ['-o', 'comm=', '--ppid', String(replica.pid)]).catch(() => ({ stdout: '' }));
+      if (stdout.includes('ffmpeg')) return replica;
+    }
+    return undefined;
+  }
+
+  /** Replicas whose /readyz does not answer 200 now. */
+  async notReady(): Promise<string[]> {
+    const answers = await Promise.all(
+      this.all().map(async (replica) => (await fetch(`${replica.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true),
+    );
+    return this.all()
+      .filter((_, index) => !answers[index])
+      .map((replica) => replica.label);
+  }
+
   /** Writes every replica's output and `extra` to .cache/faults/<prefix>.log (after a failure); returns the path. */
   writeDiagnostics(extra: string): string {
     const file = join(REPO_ROOT, '.cache', 'faults', `${this.prefix}.log`);
