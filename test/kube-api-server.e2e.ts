@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -132,8 +133,50 @@ describe('test Kubernetes API server', () => {
   });
 
   it('includes the log tails in a start-up error and leaves nothing running', async () => {
-    const attempt = startKubeApiServer({ extraArgs: ['--no-such-flag=1'], startTimeoutMs: 120_000 });
-    await expect(attempt).rejects.toThrow(/kube-apiserver did not become healthy[\s\S]*--- kube-apiserver log \(tail\) ---[\s\S]*no-such-flag/);
+    const failure = await startKubeApiServer({ extraArgs: ['--no-such-flag=1'], startTimeoutMs: 120_000 }).then(
+      () => new Error('started despite an unknown flag'),
+      (error: Error) => error,
+    );
+    expect(failure.message).toMatch(/kube-apiserver did not become healthy[\s\S]*--- kube-apiserver log \(tail\) ---[\s\S]*no-such-flag/);
+    expect(failure.message).toMatch(/--- etcd log \(tail\) ---\n(?!\(no log\)|\(empty\))\S/);
+    const dir = /test API server folder (\S+), removed/.exec(failure.message)?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(false);
+    // Its etcd (started with a data dir inside that folder) is gone too.
+    const running = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir!);
+        } catch {
+          return false;
+        }
+      });
+    expect(running).toEqual([]);
+  }, 180_000);
+
+  it('leaves no etcd or kube-apiserver behind when the test process is killed (kill -9)', async () => {
+    // A separate Node process (the built devkit) starts a server, prints its pids and its folder, then is SIGKILLed.
+    const script = `require(${JSON.stringify(join(REPO_ROOT, 'libs', 'devkit', 'dist'))}).startKubeApiServer().then((k) => console.log(JSON.stringify({ pids: k.pids, dir: k.dir })))`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const started = await new Promise<{ pids: { etcd: number; kubeApiServer: number }; dir: string }>((resolveStarted, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolveStarted(JSON.parse(out.split('\n')[0]) as { pids: { etcd: number; kubeApiServer: number }; dir: string });
+      });
+      child.once('exit', (code) => reject(new Error(`the child exited (${code}) before the server started`)));
+    });
+    expect(isProcessAlive(started.pids.kubeApiServer)).toBe(true);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 30_000;
+    while ((isProcessAlive(started.pids.kubeApiServer) || isProcessAlive(started.pids.etcd)) && Date.now() < deadline) {
+      await new Promise((wait) => setTimeout(wait, 200));
+    }
+    expect(isProcessAlive(started.pids.kubeApiServer)).toBe(false);
+    expect(isProcessAlive(started.pids.etcd)).toBe(false);
+    // Nobody is left to remove the folder of a killed run: that is the OS temp dir's job.
+    rmSync(started.dir, { recursive: true, force: true });
   }, 180_000);
 
   it('stop() ends etcd and kube-apiserver and removes its folder; a second stop() is a no-op', async () => {

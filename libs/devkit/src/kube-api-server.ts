@@ -88,17 +88,21 @@ interface GuardedProcess {
 
 /**
  * The guard (bash) starts the command with its output in `logFile`, prints its pid, forwards
- * TERM/INT and stops it once our process disappears (polled every second). With util-linux
- * `setpriv`, the command also gets SIGTERM if the guard itself is killed (parent-death signal).
+ * TERM/INT and stops it once our process disappears (polled every second): TERM, then KILL after
+ * 5 s — kube-apiserver can hang in its graceful shutdown when its etcd is stopped at the same
+ * moment, which is what happens when a test run is killed. With util-linux `setpriv`, the command
+ * is also killed if the guard itself is (parent-death signal).
  */
 const GUARD = `
 parent=$1; log=$2; shift 2
-if command -v setpriv >/dev/null 2>&1; then set -- setpriv --pdeathsig TERM -- "$@"; fi
+if command -v setpriv >/dev/null 2>&1; then set -- setpriv --pdeathsig KILL -- "$@"; fi
 "$@" >>"$log" 2>&1 </dev/null & k=$!
 echo "$k"
 trap 'kill -TERM $k 2>/dev/null; wait $k; exit 0' TERM INT
 while kill -0 "$parent" 2>/dev/null && kill -0 "$k" 2>/dev/null; do sleep 1; done
-kill -TERM "$k" 2>/dev/null; wait "$k"
+kill -TERM "$k" 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$k" 2>/dev/null || break; sleep 0.5; done
+kill -KILL "$k" 2>/dev/null; wait "$k"
 `;
 
 async function startGuarded(command: string, args: readonly string[], logFile: string): Promise<GuardedProcess> {
@@ -264,7 +268,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   const failure = (what: string): Error =>
     new Error(
-      `${what}\n--- kube-apiserver log (tail) ---\n${tailOf(logFiles.kubeApiServer)}\n--- etcd log (tail) ---\n${tailOf(logFiles.etcd)}`,
+      `${what} (test API server folder ${dir}, removed)\n--- kube-apiserver log (tail) ---\n${tailOf(logFiles.kubeApiServer)}\n--- etcd log (tail) ---\n${tailOf(logFiles.etcd)}`,
     );
 
   try {

@@ -15,7 +15,7 @@ function scriptCacheDir(env: Record<string, string>): string {
 }
 
 describe(kubeToolPaths.name, () => {
-  it.each([
+  it.each<Record<string, string>>([
     { HOME: '/home/a' },
     { HOME: '/home/a', XDG_CACHE_HOME: '/xdg' },
     { HOME: '/home/a', XDG_CACHE_HOME: '/xdg', TRIBUTARY_CACHE_DIR: '/cache/t' },
