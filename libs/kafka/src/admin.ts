@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { type TopicSpec, Topics } from '@tributary/contracts';
 import type { KafkaLogger } from './logger';
+import { retryKafka } from './retry';
 
 /**
  * Keyed topics whose history is read back by partition: the transcoder reads a stream's last
@@ -66,18 +67,13 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], op
   // Right after creation a broker's metadata cache can still answer "does not host this
   // topic-partition" (retriable; kafkajs only retries "leader not available"). Ensuring is
   // idempotent, so the whole step is retried rather than failing the service's start-up.
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await ensureTopicsOnce(kafka, specs, options);
-    } catch (error) {
-      if (attempt >= ENSURE_ATTEMPTS || (error as { retriable?: unknown }).retriable !== true) throw error;
-      options.logger.warn(
-        { component: 'kafka.admin', attempt, error: (error as Error).message },
-        'ensuring topics hit a retriable error; retrying',
-      );
-      await new Promise((wait) => setTimeout(wait, 500 * attempt));
-    }
-  }
+  return retryKafka(() => ensureTopicsOnce(kafka, specs, options), {
+    attempts: ENSURE_ATTEMPTS,
+    delayMs: (attempt) => 500 * attempt,
+    retriable: (error) => (error as { retriable?: unknown }).retriable === true,
+    onRetry: (error, attempt) =>
+      options.logger.warn({ component: 'kafka.admin', attempt, error: (error as Error).message }, 'ensuring topics hit a retriable error; retrying'),
+  });
 }
 
 const ENSURE_ATTEMPTS = 5;

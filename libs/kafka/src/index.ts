@@ -10,3 +10,4 @@ export * from './dead-letter';
 export * from './trace-context';
 export * from './json-message';
 export * from './rewind';
+export * from './retry';

@@ -1,23 +1,14 @@
 import type { Admin } from 'kafkajs';
+import { retryKafka } from '@tributary/kafka';
 
 /**
  * `admin.fetchTopicOffsets` with retries: right after a topic is created its partition leaders
  * may not be known yet ("not the leader for that topic-partition"), which is retriable.
  */
-export async function fetchTopicOffsetsWithRetry(
-  admin: Admin,
-  topic: string,
-  attempts = 40,
-): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      lastError = error;
-      if ((error as { retriable?: boolean }).retriable === false) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * (attempt + 1))));
-    }
-  }
-  throw lastError;
+export function fetchTopicOffsetsWithRetry(admin: Admin, topic: string, attempts = 40): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  return retryKafka(() => admin.fetchTopicOffsets(topic), {
+    attempts,
+    delayMs: (attempt) => Math.min(1000, 100 * attempt),
+    retriable: (error) => (error as { retriable?: boolean }).retriable !== false,
+  });
 }

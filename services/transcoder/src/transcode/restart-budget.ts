@@ -1,3 +1,5 @@
+import { backoffDelay } from '@tributary/kafka';
+
 /**
  * How often a crashed ffmpeg may be restarted and how long to wait before each restart
  * (exponential: base, 2×base, 4×base… capped).
@@ -20,6 +22,6 @@ export class RestartBudget {
   take(): number | undefined {
     if (this.used >= this.maxRestarts) return undefined;
     this.used += 1;
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (this.used - 1));
+    return backoffDelay(this.used, this.baseDelayMs, this.maxDelayMs);
   }
 }
