@@ -11,3 +11,4 @@ export * from './trace-context';
 export * from './json-message';
 export * from './rewind';
 export * from './retry';
+export * from './partitioner';

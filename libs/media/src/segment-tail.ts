@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type Kafka, Partitioners } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { VideoHeaders } from '@tributary/contracts';
-import { headerString, type KafkaLogger } from '@tributary/kafka';
+import { headerString, type KafkaLogger, partitionForKey } from '@tributary/kafka';
 import { fetchTopicOffsetsWithRetry } from './kafka-offsets';
 
 export interface SegmentTail {
@@ -9,16 +9,6 @@ export interface SegmentTail {
   lastSequence: Map<string, number>;
   /** How many messages of the partition were read. */
   scanned: number;
-}
-
-/** The partition kafkajs's default (murmur2, Java-compatible) partitioner picks for a key. */
-export function partitionForKey(topic: string, key: string, partitions: number): number {
-  const partitioner = Partitioners.DefaultPartitioner();
-  return partitioner({
-    topic,
-    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })),
-    message: { key, value: null },
-  });
 }
 
 /**
