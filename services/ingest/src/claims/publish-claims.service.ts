@@ -128,8 +128,8 @@ export class PublishClaimsService implements OnApplicationBootstrap, OnApplicati
       timer = setTimeout(() => resolve('timeout'), this.config.claimWaitMs);
     });
     try {
-      await this.write('claim', streamId, sessionId);
-      const decision = await Promise.race([decided, timedOut]);
+      // The wait bounds the write too: a broker that is slow to acknowledge is a 503, not a hang.
+      const decision = await Promise.race([this.write('claim', streamId, sessionId).then(() => decided), timedOut]);
       if (decision === 'timeout') {
         // Our claim may still win later: release it so it cannot hold the stream for a lease.
         await this.write('release', streamId, sessionId).catch(() => undefined);
@@ -212,6 +212,8 @@ export class PublishClaimsService implements OnApplicationBootstrap, OnApplicati
         } else if (now - hold.renewedAt > this.config.claimLeaseMs) {
           this.holds.delete(hold.streamId);
           hold.disconnect(`could not renew the publish claim for ${now - hold.renewedAt} ms (Kafka unreachable?); another replica may take the stream`);
+          // Best effort, once Kafka is back: frees the stream at once (ignored if another session took it).
+          void this.write('release', hold.streamId, hold.sessionId, hold.claimOffset).catch(() => undefined);
         } else {
           renew.push(hold);
         }
