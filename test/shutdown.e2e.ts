@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { topicName, Topics } from '@tributary/contracts';
-import { freePort, startService } from '@tributary/devkit';
+import { freePort, type LocalKafka, type ServiceName, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import {
   connectClient,
   kafkaBrokers,
@@ -128,4 +128,75 @@ describe('playback event services on SIGTERM', () => {
       await viewerApi.stop();
     }
   });
+});
+
+/**
+ * Bounded shutdown: with the broker already gone (SIGKILLed — a broker of this test's own, never
+ * the shared one), every service still exits within 20 s of SIGTERM (SHUTDOWN_TIMEOUT_MS, 15 s by
+ * default, bounds the flush/commit/leave steps that would otherwise retry for a minute).
+ */
+describe('every service on SIGTERM after the broker died', () => {
+  let kafka: LocalKafka | undefined;
+  const services: ServiceProcess[] = [];
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.kill()));
+    await kafka?.stop();
+  });
+
+  it('exits within 20 s', async () => {
+    kafka = await startLocalKafka({ heapMb: 384 });
+    const prefix = uniquePrefix('shutdown-dead-broker');
+    const common = { KAFKA_BROKERS: kafka.brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', KAFKA_EVENT_PARTITIONS: '1', KAFKA_VIDEO_PARTITIONS: '1' };
+    const ports: Record<ServiceName, string> = {
+      ingest: 'INGEST_PORT',
+      transcoder: 'TRANSCODER_PORT',
+      'viewer-api': 'VIEWER_API_PORT',
+      'event-gateway': 'EVENT_GATEWAY_PORT',
+    };
+    // ingest first: it creates the topics.
+    for (const name of ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const) {
+      const port = await freePort();
+      const env = { ...common, [ports[name]]: String(port), TRANSCODER_GROUP_ID: `${prefix}-transcoder`, EVENTS_MAX_IN_FLIGHT_BYTES: '1024' };
+      services.push(await startService(name, { port, env, readyTimeoutMs: 120_000 }));
+    }
+    // Some work in flight: events posted (so producers have something to flush).
+    expect((await postEvents(services[2].url, [makeEvent('dead-broker')])).status).toBe(202);
+
+    process.kill(-kafka.pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    // Admission control (EVENTS_MAX_IN_FLIGHT_BYTES=1024): a batch stuck on the dead broker holds
+    // the budget; the next one is refused at once with 503 + Retry-After instead of queueing.
+    const viewerUrl = services[2].url;
+    const stuck = postEvents(viewerUrl, Array.from({ length: 8 }, () => makeEvent('dead-broker'))).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const askedAt = Date.now();
+    const refused = await fetch(`${viewerUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([makeEvent('dead-broker')]),
+    });
+    expect(Date.now() - askedAt).toBeLessThan(1_000);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { message: string }).message).toMatch(/too many events in flight to Kafka/);
+
+    void stuck;
+    const started = Date.now();
+    const exits = await Promise.all(
+      services.map(async (service) => {
+        // stop() would SIGKILL after its timeout: give it more than the bound, and measure.
+        const code = await service.stop(40_000);
+        return { name: service.name, ms: Date.now() - started, code, signal: service.child.signalCode };
+      }),
+    );
+    for (const exit of exits) {
+      expect({ ...exit, within20s: exit.ms < 20_000 }).toMatchObject({ within20s: true });
+      expect(exit.signal).not.toBe('SIGKILL');
+    }
+    // The watchdog says why it exited, so an operator knows what happened.
+    const watchdogLines = services.filter((service) => /graceful shutdown did not finish in time/.test(service.output()));
+    expect(watchdogLines.length + exits.filter((exit) => exit.code === 0 || exit.signal === 'SIGTERM').length).toBeGreaterThanOrEqual(services.length);
+  }, 300_000);
 });

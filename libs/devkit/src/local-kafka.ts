@@ -231,7 +231,10 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   ].join(' ');
   // Guard: forwards TERM/INT to the JVM and waits for it; kills it if our process disappears.
   const guard = `${java} & k=$!; trap 'kill -TERM $k 2>/dev/null; wait $k; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $k 2>/dev/null; do sleep 1; done; kill -TERM $k 2>/dev/null; wait $k`;
-  const child = spawn('bash', ['-c', guard], { stdio: ['ignore', out, out], detached: false });
+  // Its own process group: Ctrl-C (SIGINT to the terminal's foreground group) reaches the services
+  // but not the broker, which our `stop()` ends last, after the services have flushed and left
+  // their groups. The guard above still ends it if this process dies.
+  const child = spawn('bash', ['-c', guard], { stdio: ['ignore', out, out], detached: true });
   const brokers = `127.0.0.1:${port}`;
   log(`starting Kafka ${kafkaVersion()} on ${brokers} (data ${dataDir})`);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -240,9 +243,12 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => {
-      // The JVM ignored a controlled shutdown; kill the process group hard.
-      spawn('pkill', ['-KILL', '-P', String(child.pid)]);
-      child.kill('SIGKILL');
+      // The JVM ignored a controlled shutdown; kill the broker's process group hard.
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, 20_000);
     await exited;
     clearTimeout(timer);

@@ -244,6 +244,16 @@ export const viewerMetrics = {
         }),
     );
   },
+  eventsRefused: () =>
+    once(
+      'tributary_events_refused_total',
+      () =>
+        new Counter({
+          name: 'tributary_events_refused_total',
+          help: 'POST /v1/events requests answered 503 by admission control (EVENTS_MAX_IN_FLIGHT_BYTES reached).',
+          registers: [registry],
+        }),
+    ),
   segmentsServed: () =>
     once(
       'tributary_segments_served_total',

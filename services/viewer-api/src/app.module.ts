@@ -27,6 +27,7 @@ export class AppModule {
           maxBatch: config.eventsMaxBatch,
           maxBodyBytes: config.eventsMaxBodyBytes,
           produceTimeoutMs: config.eventsProduceTimeoutMs,
+          maxInFlightBytes: config.eventsMaxInFlightBytes,
         }),
         StreamsModule,
         HlsModule.register(config),

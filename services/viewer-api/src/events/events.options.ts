@@ -6,6 +6,12 @@ export interface EventsOptions {
   readonly maxBodyBytes: number;
   /** EVENTS_PRODUCE_TIMEOUT_MS: how long a request waits for Kafka's acknowledgement before 503. */
   readonly produceTimeoutMs: number;
+  /**
+   * EVENTS_MAX_IN_FLIGHT_BYTES: bytes of events this replica has handed to Kafka and not yet seen
+   * acknowledged; a request that would go beyond it is answered 503 + Retry-After at once (never
+   * queued), so a slow broker cannot make memory grow without bound.
+   */
+  readonly maxInFlightBytes: number;
 }
 
 export const EVENTS_OPTIONS = Symbol('EVENTS_OPTIONS');

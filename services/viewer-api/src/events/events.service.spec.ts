@@ -18,7 +18,7 @@ const event = (id: string, streamId = 'movie-42'): PlaybackEvent => ({
   ts: '2026-11-22T10:00:00.000Z',
 });
 
-function service(send: (topic: string, messages: Message[]) => Promise<unknown>, produceTimeoutMs = 1_000) {
+function service(send: (topic: string, messages: Message[]) => Promise<unknown>, produceTimeoutMs = 1_000, maxInFlightBytes = 1024 * 1024) {
   const sent: { topic: string; messages: Message[] }[] = [];
   const producer = {
     send: async (topic: string, messages: Message[]) => {
@@ -27,7 +27,7 @@ function service(send: (topic: string, messages: Message[]) => Promise<unknown>,
       return [];
     },
   } as unknown as KafkaProducer;
-  return { sent, events: new EventsService(producer, new TopicNames('acme'), { maxBatch: 3, maxBodyBytes: 1024, produceTimeoutMs }) };
+  return { sent, events: new EventsService(producer, new TopicNames('acme'), { maxBatch: 3, maxBodyBytes: 1024, produceTimeoutMs, maxInFlightBytes }) };
 }
 
 describe(EventsService.name, () => {
@@ -52,6 +52,28 @@ describe(EventsService.name, () => {
   it('gives up waiting for Kafka after the produce timeout', async () => {
     const { events } = service(() => new Promise(() => undefined), 50);
     await expect(events.publish([event('a')])).rejects.toThrow(/did not acknowledge the events within 50 ms/);
+  });
+
+  it('admission control: refuses (503 error, not a queue) while the in-flight bytes are at the limit, and admits again once Kafka settled', async () => {
+    const pending: (() => void)[] = [];
+    const oneEvent = JSON.stringify(event('a')).length + 'movie-42'.length;
+    const limit = Math.floor(2.5 * oneEvent);
+    const { events } = service(() => new Promise<void>((resolve) => pending.push(resolve)), 5_000, limit);
+    // Two one-event requests fit under the limit, a third does not.
+    const first = events.publish([event('a')]);
+    const second = events.publish([event('b')]);
+    await expect(events.publish([event('c')])).rejects.toThrow(`too many events in flight to Kafka on this replica (${2 * oneEvent} bytes, limit ${limit})`);
+    await expect(events.publish([event('c')])).rejects.toThrow(EventsUnavailableError);
+    pending.splice(0).forEach((acknowledge) => acknowledge());
+    await expect(Promise.all([first, second])).resolves.toEqual([1, 1]);
+    const third = events.publish([event('c')]);
+    pending.splice(0).forEach((acknowledge) => acknowledge());
+    await expect(third).resolves.toBe(1);
+  });
+
+  it('admission control: one request alone is always admitted, whatever its size', async () => {
+    const { events } = service(() => Promise.resolve(), 1_000, 10);
+    await expect(events.publish([event('a'), event('b')])).resolves.toBe(2);
   });
 
   it('validates with the configured batch limit', () => {

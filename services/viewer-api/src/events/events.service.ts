@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventKey, Topics } from '@tributary/contracts';
 import { injectTraceContext, KafkaProducer } from '@tributary/kafka';
 import { TopicNames } from '@tributary/nest-kafka';
+import { viewerMetrics } from '@tributary/telemetry';
 import type { Message } from 'kafkajs';
 import { parseEventBatch } from './event-batch';
 import { EventsUnavailableError } from './events.errors';
@@ -18,6 +19,7 @@ export const MAX_SEND_BYTES = 512 * 1024;
 @Injectable()
 export class EventsService {
   private readonly topic: string;
+  private inFlightBytes = 0;
 
   constructor(
     private readonly producer: KafkaProducer,
@@ -42,6 +44,22 @@ export class EventsService {
    */
   async publish(events: readonly PlaybackEvent[]): Promise<number> {
     const chunks = toMessageChunks(events);
+    const bytes = messageBytes(chunks);
+    // Admission control: refuse at once rather than queue. One request alone is always admitted
+    // (its size is bounded by EVENTS_MAX_BODY_BYTES).
+    if (this.inFlightBytes > 0 && this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
+      viewerMetrics.eventsRefused().inc();
+      throw new EventsUnavailableError(
+        `too many events in flight to Kafka on this replica (${this.inFlightBytes} bytes, limit ${this.options.maxInFlightBytes}); retry later`,
+      );
+    }
+    this.inFlightBytes += bytes;
+    // Released when Kafka settles the sends, not when this request gives up waiting.
+    const sending = this.send(chunks);
+    const release = (): void => {
+      this.inFlightBytes -= bytes;
+    };
+    sending.then(release, release);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -50,7 +68,7 @@ export class EventsService {
       );
     });
     try {
-      await Promise.race([this.send(chunks), timeout]);
+      await Promise.race([sending, timeout]);
     } catch (error) {
       if (error instanceof EventsUnavailableError) throw error;
       throw new EventsUnavailableError('events could not be written to Kafka; retry later', error);
@@ -64,6 +82,15 @@ export class EventsService {
     // In order: one stream's events keep the order they had in the request.
     for (const messages of chunks) await this.producer.send(this.topic, messages);
   }
+}
+
+/** Bytes the messages hold (keys and values). */
+function messageBytes(chunks: Message[][]): number {
+  let bytes = 0;
+  for (const messages of chunks) {
+    for (const message of messages) bytes += String(message.value ?? '').length + String(message.key ?? '').length;
+  }
+  return bytes;
 }
 
 /** Kafka messages for the events, grouped in sends of at most MAX_SEND_BYTES. */
