@@ -12,3 +12,4 @@ export * from './json-message';
 export * from './rewind';
 export * from './retry';
 export * from './partitioner';
+export * from './stream-status';

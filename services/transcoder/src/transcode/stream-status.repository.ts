@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { Headers, STREAM_STATUS_SCHEMA_ID, type StreamStatus } from '@tributary/contracts';
-import { injectTraceContext, KafkaConsumerRunner, KafkaProducer } from '@tributary/kafka';
+import { KafkaConsumerRunner, KafkaProducer, StreamStatusProducer, type StreamStatusReport } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import { transcoderTopics } from './transcoder-topics';
 
 /** A status report without the fields the reporter fills in. */
-export type StatusReport = Omit<StreamStatus, 'reporter' | 'ts'>;
+export type StatusReport = StreamStatusReport;
 
 /** stream.status as the transcoder uses it (StreamStatusRepository in the service, fakes in tests). */
 export interface StatusChannel {
@@ -28,15 +27,17 @@ export interface StatusChannel {
 @Injectable()
 export class StreamStatusRepository implements StatusChannel {
   private readonly topic: string;
+  private readonly reports: StreamStatusProducer;
   private runner?: KafkaConsumerRunner;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     topicNames: TopicNames,
-    private readonly producer: KafkaProducer,
+    producer: KafkaProducer,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {
     this.topic = transcoderTopics(topicNames).status;
+    this.reports = new StreamStatusProducer(producer, this.topic, 'transcoder');
   }
 
   get isJoined(): boolean {
@@ -54,15 +55,8 @@ export class StreamStatusRepository implements StatusChannel {
     await this.runner.start();
   }
 
-  async publish(status: StatusReport): Promise<void> {
-    const value: StreamStatus = { ...status, reporter: 'transcoder', ts: new Date().toISOString() };
-    await this.producer.send(this.topic, [
-      {
-        key: status.stream_id,
-        value: JSON.stringify(value),
-        headers: injectTraceContext({ [Headers.schema]: STREAM_STATUS_SCHEMA_ID, [Headers.contentType]: 'application/json' }),
-      },
-    ]);
+  publish(status: StatusReport): Promise<void> {
+    return this.reports.report(status);
   }
 
   async stop(): Promise<void> {
