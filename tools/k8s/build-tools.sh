@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes tools the chart and operator tests need, from Go modules (no release
-# binaries can be downloaded on our machines), into git-ignored, version-keyed folders:
+# binaries can be downloaded on our machines), into version-keyed folders outside the clone:
 #   $TRIBUTARY_CACHE_DIR/k8s-tools/kube-apiserver-v<K8S_VERSION>/kube-apiserver
 #   $TRIBUTARY_CACHE_DIR/k8s-tools/helm-v<HELM_VERSION>/helm
 # Each is built once per machine (~8 min of CPU for kube-apiserver, ~5 for helm); a present
