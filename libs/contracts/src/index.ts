@@ -10,6 +10,7 @@ export * from './messages/stream-registry';
 export * from './messages/stream-status';
 export * from './messages/stream-claim';
 export * from './messages/video';
+export * from './messages/video-segment';
 export * from './socket/playback-socket';
 export * from './socket/dashboard-socket';
 /** Test fixtures (for specs only). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { Headers, VideoHeaders } from '@tributary/contracts';
+import { buildVideoSegmentHeaders, Headers, VideoHeaders } from '@tributary/contracts';
 import { injectTraceContext, KafkaProducer, TransactionalProducer } from '@tributary/kafka';
 import { readSegmentTail } from '@tributary/media';
 import { ROOT_LOGGER } from '@tributary/nest-common';
@@ -32,22 +32,21 @@ export interface TranscodeOutput {
   lastSequences(streamId: string): Promise<Map<string, number>>;
 }
 
-/** Segment headers (the metadata viewer-api builds playlists from). */
+/** Segment headers (the contract's; the metadata viewer-api builds playlists from). */
 export function segmentHeaders(segment: OutgoingSegment): Record<string, string> {
-  const headers: Record<string, string> = {
-    [VideoHeaders.rendition]: segment.rendition,
-    [VideoHeaders.segmentKind]: 'media',
-    [VideoHeaders.mediaSequence]: String(segment.sequence),
-    [VideoHeaders.durationSeconds]: segment.durationSeconds.toFixed(3),
-    [VideoHeaders.programTime]: segment.programTime,
-    [VideoHeaders.discontinuity]: segment.discontinuity ? '1' : '0',
-    [VideoHeaders.transcodeSession]: segment.transcodeSession,
-    [VideoHeaders.publishSession]: segment.publishSessionId,
-    [VideoHeaders.contentType]: 'video/mp2t',
-  };
-  if (segment.traceparent) headers[Headers.traceparent] = segment.traceparent;
-  else injectTraceContext(headers);
-  return headers;
+  const headers = buildVideoSegmentHeaders({
+    rendition: segment.rendition,
+    kind: 'media',
+    sequence: segment.sequence,
+    durationSeconds: segment.durationSeconds,
+    programTime: segment.programTime,
+    discontinuity: segment.discontinuity,
+    transcodeSession: segment.transcodeSession,
+    publishSessionId: segment.publishSessionId,
+    contentType: 'video/mp2t',
+    traceparent: segment.traceparent ?? null,
+  });
+  return segment.traceparent ? headers : injectTraceContext(headers);
 }
 
 /**

@@ -1,6 +1,5 @@
-import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { isStreamId, type SegmentKind, VideoHeaders } from '@tributary/contracts';
-import { RENDITION_REGEX } from '../streams/stream-id';
+import type { KafkaMessage } from 'kafkajs';
+import { parseVideoSegment, type SegmentKind } from '@tributary/contracts';
 
 /** The metadata of one `video.segments` message (headers only; the value is the bytes). */
 export interface SegmentMeta {
@@ -22,55 +21,14 @@ export interface SegmentMeta {
   traceparent: string | null;
 }
 
-function header(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  if (value === undefined || value === null) return undefined;
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
-
 /**
- * Reads and validates a segment's headers. Throws with a reason for the dead-letter topic when
- * the message does not follow the video contract.
+ * Reads and validates a segment's headers (the contract's parseVideoSegment) and where it sits in
+ * Kafka. Throws with a reason for the dead-letter topic when the message does not follow the
+ * video contract.
  */
 export function parseSegmentMeta(message: KafkaMessage, partition: number): SegmentMeta {
-  const streamId = message.key?.toString() ?? '';
-  if (!isStreamId(streamId)) throw new Error('key is not a valid stream id');
-  const rendition = header(message.headers, VideoHeaders.rendition) ?? '';
-  if (!RENDITION_REGEX.test(rendition)) throw new Error(`header ${VideoHeaders.rendition} is missing or invalid`);
-  const kind = (header(message.headers, VideoHeaders.segmentKind) ?? 'media') as SegmentKind;
-  if (kind !== 'media' && kind !== 'init') throw new Error(`header ${VideoHeaders.segmentKind} must be media or init`);
-  const rawSequence = header(message.headers, VideoHeaders.mediaSequence) ?? (kind === 'init' ? '0' : '');
-  if (!/^\d{1,15}$/.test(rawSequence)) throw new Error(`header ${VideoHeaders.mediaSequence} must be a non-negative integer`);
-  const rawDuration = header(message.headers, VideoHeaders.durationSeconds) ?? (kind === 'init' ? '0' : '');
-  const duration = Number(rawDuration);
-  if (rawDuration === '' || !Number.isFinite(duration) || duration < 0 || duration > 120) {
-    throw new Error(`header ${VideoHeaders.durationSeconds} must be a duration in seconds`);
-  }
-  if (kind === 'media' && duration <= 0) throw new Error(`header ${VideoHeaders.durationSeconds} must be > 0 for media segments`);
-  const programTime = header(message.headers, VideoHeaders.programTime) ?? null;
-  if (programTime !== null && Number.isNaN(Date.parse(programTime))) throw new Error(`header ${VideoHeaders.programTime} is not a date`);
-  const contentType =
-    header(message.headers, VideoHeaders.contentType) ?? (kind === 'init' ? 'video/mp4' : 'video/mp2t');
-  if (!['video/mp2t', 'video/mp4', 'video/iso.segment'].includes(contentType)) {
-    throw new Error(`header ${VideoHeaders.contentType} must be video/mp2t or video/mp4`);
-  }
-  if (message.value === null || message.value.length === 0) throw new Error('segment value is empty');
-  return {
-    streamId,
-    rendition,
-    kind,
-    sequence: Number(rawSequence),
-    durationSeconds: duration,
-    programTime: programTime === null ? null : new Date(programTime).toISOString(),
-    discontinuity: header(message.headers, VideoHeaders.discontinuity) === '1',
-    transcodeSession: header(message.headers, VideoHeaders.transcodeSession) ?? null,
-    contentType,
-    partition,
-    offset: message.offset,
-    timestampMs: Number(message.timestamp),
-    traceparent: header(message.headers, 'traceparent') ?? null,
-  };
+  const { publishSessionId: _publishSessionId, ...segment } = parseVideoSegment(message.key, message.headers, message.value);
+  return { ...segment, partition, offset: message.offset, timestampMs: Number(message.timestamp) };
 }
 
 /** fMP4 media segments are served as .m4s, MPEG-TS as .ts. */
