@@ -40,7 +40,8 @@ const adminToken = env.adminToken ?? randomBytes(24).toString('base64url');
 const say = (line: string) => process.stdout.write(`[tributary] ${line}\n`);
 const logDir = join(REPO_ROOT, '.cache', 'logs');
 
-type Stoppable = { name: string; stop: () => Promise<unknown> };
+/** Stopped in descending phase order, a phase's items together: load generators, services, Kafka. */
+type Stoppable = { name: string; phase: 0 | 1 | 2; stop: () => Promise<unknown> };
 const running: Stoppable[] = [];
 let stopping = false;
 
@@ -48,13 +49,21 @@ async function stopAll(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     say('stopping…');
-    // Reverse start order: load generators, then services, then Kafka.
-    for (const item of [...running].reverse()) {
-      try {
-        await item.stop();
-      } catch (error) {
-        say(`${item.name} did not stop cleanly: ${(error as Error).message}`);
-      }
+    // Load generators, then the services (together: each flushes and leaves its groups while
+    // Kafka is still up), then Kafka last. Ctrl-C's SIGINT already reached the services (same
+    // process group) but not the broker, which runs in a group of its own.
+    for (const phase of [2, 1, 0] as const) {
+      await Promise.all(
+        running
+          .filter((item) => item.phase === phase)
+          .map(async (item) => {
+            try {
+              await item.stop();
+            } catch (error) {
+              say(`${item.name} did not stop cleanly: ${(error as Error).message}`);
+            }
+          }),
+      );
     }
     say('stopped');
   }
@@ -91,7 +100,7 @@ async function startPlatformService(name: ServiceName, httpPort: number, brokers
       void stopAll(1);
     }
   });
-  running.push({ name, stop: () => service.stop() });
+  running.push({ name, phase: 1, stop: () => service.stop() });
   say(`${name} ready on ${service.url}`);
   return service;
 }
@@ -106,7 +115,7 @@ async function main(): Promise<void> {
       dataDir: join(REPO_ROOT, '.cache', 'kafka', `data-${env.kafkaPort}`),
       log: say,
     });
-    running.push({ name: 'kafka', stop: () => kafka.stop() });
+    running.push({ name: 'kafka', phase: 0, stop: () => kafka.stop() });
     brokers = kafka.brokers;
     say(`Kafka ready on ${brokers} (log: ${kafka.logFile})`);
   } else {
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
     const demo = await createDemoStream({ ingestUrl, adminToken });
     const publisherLog = createWriteStream(join(logDir, 'demo-publisher.log'), { flags: 'a' });
     const publisher = startDemoPublisher({ ingestUrl, streamKey: demo.streamKey, log: (line) => publisherLog.write(`${line}\n`) });
-    running.push({ name: 'demo publisher', stop: () => publisher.stop() });
+    running.push({ name: 'demo publisher', phase: 2, stop: () => publisher.stop() });
     playerUrl = `http://localhost:${env.viewerApiPort}/watch/${demo.id}`;
     say(`demo stream "${demo.id}" publishing a test pattern (720p, clock, tone) to ingest`);
   }
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
     });
     running.push({
       name: 'simulator',
+      phase: 2,
       stop: async () => {
         abort.abort();
         await simulation;
