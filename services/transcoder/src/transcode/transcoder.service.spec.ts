@@ -104,7 +104,12 @@ class FakeOutput implements TranscodeOutput {
   /** Partitions whose writer another replica has fenced. */
   readonly fencedBy = new Set<number>();
   owned = new Set<number>();
+  failNextOwn = false;
   own(partitions: ReadonlySet<number>): Promise<Set<number>> {
+    if (this.failNextOwn) {
+      this.failNextOwn = false;
+      return Promise.reject(new Error('coordinator not available'));
+    }
     const lostMeanwhile = new Set([...partitions].filter((partition) => this.owned.has(partition) && this.fencedBy.has(partition)));
     for (const partition of partitions) this.fencedBy.delete(partition);
     this.owned = new Set(partitions);
@@ -354,6 +359,18 @@ describe(TranscoderService.name, () => {
     expect(pipelines).toHaveLength(2);
     expect(pipelines[1].fed.map((chunk) => chunk.offset)).toEqual(['11']);
     await expect(pipelines[1].request.lastSequences).resolves.toEqual(new Map([['360p', 30]]));
+  });
+
+  it('fails chunks while a takeover failed (kafkajs retries them) and takes over again on the next assignment', async () => {
+    const { ingest, pipelines, output } = stack;
+    output.failNextOwn = true;
+    ingest.handlers.rebalancing();
+    await ingest.handlers.assigned(new Set([0]));
+    await expect(ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)))).rejects.toThrow('coordinator not available');
+    expect(pipelines).toHaveLength(0);
+    await ingest.handlers.assigned(new Set([0]));
+    await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0)));
+    expect(pipelines).toHaveLength(1);
   });
 
   it('ends a stream whose input has been idle for the idle timeout', async () => {

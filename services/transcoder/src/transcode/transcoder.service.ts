@@ -108,9 +108,10 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private onAssigned(partitions: Set<number>): Promise<void> {
-    const previous = this.owning;
-    this.owning = previous.then(() => this.takeOwnership(partitions));
-    // onChunk waits for `owning` and reports a failure there (a chunk is retried by kafkajs).
+    // One takeover at a time, each tried even if the previous one failed. onChunk waits for
+    // `owning`; a failure fails the chunk, so kafkajs retries it and, in the end, restarts the
+    // consumer, whose rejoin tries again.
+    this.owning = this.owning.catch(() => undefined).then(() => this.takeOwnership(partitions));
     return this.owning.catch((error: unknown) => this.logger.error({ err: error }, 'could not take over the output of the assigned partitions'));
   }
 
