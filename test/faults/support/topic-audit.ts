@@ -1,7 +1,51 @@
 import * as contracts from '@tributary/contracts';
 import { DEAD_LETTER_SUFFIX, FRAME_KINDS, Headers, SEGMENT_KINDS, TS_PACKET_SIZE, type Validator, VideoHeaders } from '@tributary/contracts';
+import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { readTopic, type TopicRecord } from '../../support/playback-events';
+import type { TopicRecord } from '../../support/playback-events';
+
+/**
+ * Every committed record of a topic. Done when each partition reached its high watermark, or
+ * after `idleMs` without a record: transactional topics end in commit markers, which are offsets
+ * no consumer ever sees, so "offset + 1 = high" may never happen there.
+ */
+async function readCommitted(kafka: Kafka, topic: string, idleMs = 3_000, timeoutMs = 60_000): Promise<TopicRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(offsets.filter((o) => o.high !== o.low).map((o) => [o.partition, BigInt(o.high)]));
+  const records: TopicRecord[] = [];
+  if (remaining.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: `fault-audit-${randomUUID()}`, maxBytesPerPartition: 16 * 1024 * 1024 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let lastAt = Date.now();
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        lastAt = Date.now();
+        records.push({
+          partition,
+          message,
+          key: message.key?.toString(),
+          value: message.value?.toString(),
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)])),
+        });
+        const high = remaining.get(partition);
+        if (high !== undefined && BigInt(message.offset) + 1n >= high) remaining.delete(partition);
+        return Promise.resolve();
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (remaining.size > 0 && Date.now() < deadline && !(records.length > 0 && Date.now() - lastAt > idleMs) && !(records.length === 0 && Date.now() - lastAt > idleMs * 4)) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
 
 /** Every validator libs/contracts exports, by the schema id its messages carry in `tributary-schema` (the strict one first). */
 function validatorsBySchemaId(): Map<string, Validator<unknown>> {
@@ -66,7 +110,7 @@ export async function auditTopics(kafka: Kafka, prefix: string): Promise<AuditRe
   let records = 0;
   for (const topic of topics) {
     const base = topic.slice(prefix.length + 1);
-    for (const record of await readTopic(kafka, topic, 60_000)) {
+    for (const record of await readCommitted(kafka, topic)) {
       records += 1;
       const where = `${base}[${record.partition}@${record.message.offset}]`;
       if (base.endsWith(DEAD_LETTER_SUFFIX)) {
