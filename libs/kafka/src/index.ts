@@ -13,3 +13,6 @@ export * from './rewind';
 export * from './retry';
 export * from './partitioner';
 export * from './stream-status';
+export * from './kafka-offsets';
+export * from './registry-view';
+export * from './segment-tail';

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { retryKafka } from '@tributary/kafka';
+import { retryKafka } from './retry';
 
 /**
  * `admin.fetchTopicOffsets` with retries: right after a topic is created its partition leaders

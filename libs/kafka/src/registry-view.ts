@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { type StreamRecord, streamRecordValidator } from '@tributary/contracts';
-import type { KafkaLogger } from '@tributary/kafka';
+import type { KafkaLogger } from './logger';
 import { fetchTopicOffsetsWithRetry } from './kafka-offsets';
 
 export interface StreamRegistryViewOptions {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { VideoHeaders } from '@tributary/contracts';
-import { headerString, type KafkaLogger, partitionForKey } from '@tributary/kafka';
+import type { KafkaLogger } from './logger';
+import { partitionForKey } from './partitioner';
+import { headerString } from './trace-context';
 import { fetchTopicOffsetsWithRetry } from './kafka-offsets';
 
 export interface SegmentTail {

@@ -7,6 +7,3 @@ export * from './ffmpeg-process';
 export * from './probe';
 export * from './ts';
 export * from './jpeg';
-export * from './registry-view';
-export * from './segment-tail';
-export * from './kafka-offsets';

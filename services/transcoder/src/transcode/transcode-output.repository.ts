@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { buildVideoSegmentHeaders, Headers, VideoHeaders } from '@tributary/contracts';
-import { injectTraceContext, KafkaProducer, TransactionalProducer } from '@tributary/kafka';
-import { readSegmentTail } from '@tributary/media';
+import { injectTraceContext, KafkaProducer, readSegmentTail, TransactionalProducer } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { StreamRegistryView } from '@tributary/media';
+import { StreamRegistryView } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
