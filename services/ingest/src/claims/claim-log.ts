@@ -35,6 +35,8 @@ export class ClaimLog {
   /** Messages are ignored until every partition has been sought to the history window. */
   private positioned = false;
   private pending = new Map<number, bigint>();
+  /** Per partition, the next offset to apply: every message is applied once, in order. */
+  private readonly next = new Map<number, bigint>();
   private caught = false;
 
   constructor(
@@ -58,9 +60,18 @@ export class ClaimLog {
       logger,
       // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs wants a promise; the work is synchronous.
       eachMessage: async ({ partition, message }) => {
-        if (!this.positioned) return;
+        const next = this.next.get(partition);
+        if (!this.positioned || (next !== undefined && BigInt(message.offset) < next)) return;
+        this.next.set(partition, BigInt(message.offset) + 1n);
         this.handle(partition, message.offset, message.key, message.value, message.timestamp);
       },
+    });
+    const consumer = this.runner.consumer;
+    // Nothing is committed: if kafkajs restarts the consumer (it rejoins and would start at the log
+    // end), continue exactly after the last message applied instead of skipping what came between.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (!this.positioned) return;
+      for (const [partition, offset] of this.next) consumer.seek({ topic, partition, offset: offset.toString() });
     });
     await this.runner.start();
     const admin = this.kafka.admin();
@@ -69,7 +80,8 @@ export class ClaimLog {
       const starts = await retriable(() => admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - this.options.historyMs));
       const ends = await retriable(() => admin.fetchTopicOffsets(topic));
       for (const { partition, offset } of starts) {
-        this.runner.consumer.seek({ topic, partition, offset });
+        this.next.set(partition, BigInt(offset));
+        consumer.seek({ topic, partition, offset });
         const end = ends.find((candidate) => candidate.partition === partition);
         if (end && BigInt(end.high) > BigInt(offset)) this.pending.set(partition, BigInt(end.high) - 1n);
       }
