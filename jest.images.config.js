@@ -1,6 +1,6 @@
 /**
  * `npm run test:images`: builds every service image with buildah (tools/images/build.sh) and runs
- * each entrypoint in a chroot (test/images.e2e.ts). Kept out of the default run because a cold
+ * each entrypoint in a chroot (test/images/*.images.ts). Kept out of the default run because a cold
  * build takes minutes of apt, npm and vfs layer copies; no Kafka needed, so no global setup.
  */
 const base = require('./jest.config.js');
@@ -8,7 +8,7 @@ const base = require('./jest.config.js');
 /** @type {import('jest').Config} */
 module.exports = {
   ...base,
-  testMatch: ['<rootDir>/test/images.e2e.ts'],
+  testMatch: ['<rootDir>/test/images/**/*.images.ts'],
   globalSetup: undefined,
   globalTeardown: undefined,
   testTimeout: 300_000,

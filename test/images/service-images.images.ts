@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '../..');
 const log = (line: string) => process.stdout.write(`[images] ${line}\n`);
 
 function missingPrerequisite(): string | undefined {
