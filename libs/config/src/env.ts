@@ -50,6 +50,22 @@ export function optionalStr(variable: string): EnvField<string | undefined> {
   return { variable, read: (raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()) };
 }
 
+/**
+ * An optional secret of at least `minBytes` bytes (UTF-8): undefined when unset or empty. The value
+ * never appears in the error message.
+ */
+export function optionalSecret(variable: string, options: { minBytes: number }): EnvField<string | undefined> {
+  return {
+    variable,
+    read(raw) {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const bytes = Buffer.byteLength(raw.trim(), 'utf8');
+      if (bytes < options.minBytes) throw new Error(`must be at least ${options.minBytes} bytes long (got ${bytes} bytes)`);
+      return raw.trim();
+    },
+  };
+}
+
 export function int(
   variable: string,
   options: FieldOptions<number> & { min?: number; max?: number } = {},

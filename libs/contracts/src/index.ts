@@ -15,3 +15,4 @@ export * from './socket/playback-socket';
 export * from './socket/dashboard-socket';
 /** Test fixtures (for specs only). */
 export * as testing from './testing/playback-event.fixture';
+export * from './playback-token';

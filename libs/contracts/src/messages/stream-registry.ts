@@ -29,6 +29,14 @@ export const DEFAULT_LADDER: readonly Rendition[] = [
   { name: '360p', width: 640, height: 360, video_bitrate_kbps: 800, audio_bitrate_kbps: 64 },
 ];
 
+export const PLAYBACK_MODES = ['public', 'signed'] as const;
+export const PlaybackModeSchema = Type.Union(PLAYBACK_MODES.map((mode) => Type.Literal(mode)), {
+  description: 'public (default) or signed: media and events need a playback token',
+});
+export type PlaybackMode = (typeof PLAYBACK_MODES)[number];
+/** The stream's playback mode; records without the field are public. */
+export const playbackModeOf = (record: { playback?: PlaybackMode }): PlaybackMode => record.playback ?? 'public';
+
 export const StreamRecordSchema = Type.Object(
   {
     id: Type.String({ pattern: STREAM_ID_PATTERN, maxLength: 63 }),
@@ -38,6 +46,11 @@ export const StreamRecordSchema = Type.Object(
     /** sha256 (hex) of the stream key; the key itself is shown once and never stored. */
     stream_key_sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     created_at: Type.String({ format: 'date-time' }),
+    /**
+     * `signed`: playlists, segments, parts, MJPEG, thumbnails and the stream's Socket.IO events need
+     * a playback token (see playback-token.ts). Absent = `public` (records written before it existed).
+     */
+    playback: Type.Optional(PlaybackModeSchema),
   },
   { $id: STREAM_RECORD_SCHEMA_ID, additionalProperties: false },
 );
