@@ -1,4 +1,5 @@
-import { ConfigError, type ConfigOf, type Env, int, oneOf, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { ConfigError, type ConfigOf, type Env, int, oneOf, optionalSecret, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const ingestEnvSpec = {
@@ -8,6 +9,8 @@ const ingestEnvSpec = {
   /** `none` = run the admin API without a token even in production (an explicit, logged choice). */
   adminAuth: oneOf('ADMIN_AUTH', ['token', 'none'] as const, { default: 'token' }),
   nodeEnv: optionalStr('NODE_ENV'),
+  /** HS256 key for playback tokens of signed streams (shared with viewer-api and event-gateway); unset = minting is refused. */
+  playbackSigningKey: optionalSecret('PLAYBACK_SIGNING_KEY', { minBytes: PLAYBACK_SIGNING_KEY_MIN_BYTES }),
   ingestPublicUrl: str('INGEST_PUBLIC_URL', { default: 'http://localhost:8081', pattern: /^https?:\/\/\S+$/ }),
   viewerPublicUrl: str('VIEWER_PUBLIC_URL', { default: 'http://localhost:8080', pattern: /^https?:\/\/\S+$/ }),
   /** A video.ingest chunk is cut at this many bytes (rounded down to whole 188-byte TS packets)… */

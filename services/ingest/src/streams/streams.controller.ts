@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { AdminTokenGuard } from './admin-token.guard';
-import { type CreatedStream, StreamsService, type StreamView } from './streams.service';
+import { type CreatedStream, type PlaybackTokenView, StreamsService, type StreamView } from './streams.service';
 
 /** The stream registry's admin API. */
 @Controller('v1/streams')
@@ -17,6 +17,17 @@ export class StreamsController {
   @Get(':id')
   get(@Param('id') id: string): StreamView {
     return this.streams.get(id);
+  }
+
+  @Patch(':id')
+  update(@Param('id') id: string, @Body() body: unknown): Promise<StreamView> {
+    return this.streams.update(id, body);
+  }
+
+  @Post(':id/playback-tokens')
+  @HttpCode(201)
+  mintPlaybackToken(@Param('id') id: string, @Body() body: unknown): Promise<PlaybackTokenView> {
+    return this.streams.mintPlaybackToken(id, body);
   }
 
   @Delete(':id')
