@@ -94,13 +94,22 @@
       : stream.state === 'idle' ? 'The stream has not started yet.' : '';
   }
 
+  // A private (signed) stream: /watch/<id>?token=… passes the playback token on; the playlists the
+  // server writes carry it into every segment URI, so hls.js needs nothing else.
+  var playbackToken = params.get('token');
+
+  function withToken(url) {
+    if (!playbackToken) return url;
+    return url + (url.indexOf('?') >= 0 ? '&' : '?') + 'token=' + encodeURIComponent(playbackToken);
+  }
+
   function sourceFor(stream) {
     var from = params.get('from');
     if (fromStartBox.checked) from = 'start';
-    if (from) return '/vod/' + streamId + '/master.m3u8?from=' + encodeURIComponent(from);
+    if (from) return withToken('/vod/' + streamId + '/master.m3u8?from=' + encodeURIComponent(from));
     // Ended: replay the whole archive rather than the last live window.
-    if (stream.state === 'ended' || stream.state === 'error') return '/vod/' + streamId + '/master.m3u8';
-    return '/live/' + streamId + '/master.m3u8';
+    if (stream.state === 'ended' || stream.state === 'error') return withToken('/vod/' + streamId + '/master.m3u8');
+    return withToken('/live/' + streamId + '/master.m3u8');
   }
 
   function fillQualities() {

@@ -6,6 +6,7 @@ import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from './config';
 import { EventsModule } from './events/events.module';
 import { HlsModule } from './hls/hls.module';
+import { PlaybackAuthModule } from './playback-auth/playback-auth.module';
 import { PlayerModule } from './player/player.module';
 import { PreviewModule } from './preview/preview.module';
 import { StreamsModule } from './streams/streams.module';
@@ -30,6 +31,7 @@ export class AppModule {
           maxInFlightBytes: config.eventsMaxInFlightBytes,
         }),
         StreamsModule,
+        PlaybackAuthModule.register({ signingKey: config.playbackSigningKey }),
         HlsModule.register(config),
         PreviewModule,
         PlayerModule,

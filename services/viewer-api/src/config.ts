@@ -1,10 +1,13 @@
-import { type ConfigOf, type Env, int, parseEnv, port } from '@tributary/config';
+import { type ConfigOf, type Env, int, optionalSecret, parseEnv, port } from '@tributary/config';
+import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const MIB = 1024 * 1024;
 
 const viewer_apiEnvSpec = {
   port: port('VIEWER_API_PORT', 8080),
+  /** HS256 key that verifies playback tokens of signed streams (the same as ingest's); unset = signed streams' media is refused (503). */
+  playbackSigningKey: optionalSecret('PLAYBACK_SIGNING_KEY', { minBytes: PLAYBACK_SIGNING_KEY_MIN_BYTES }),
   /** POST /v1/events: events per request, body size, and how long to wait for Kafka's ack before 503. */
   eventsMaxBatch: int('EVENTS_MAX_BATCH', { default: 500, min: 1, max: 10_000 }),
   eventsMaxBodyBytes: int('EVENTS_MAX_BODY_BYTES', { default: 1024 * 1024, min: 1024, max: 64 * 1024 * 1024 }),

@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Options, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Options, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { linkFromTraceparent, viewerMetrics, withSpan } from '@tributary/telemetry';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
@@ -9,9 +9,11 @@ import { allowAnyOrigin, parseFrom, parseLiveSegmentFile, sendPlaylist, sendSegm
 import { LiveWindowService } from './live-window.service';
 import { writeMediaPlaylist, writeMultivariant } from './playlist-writer';
 import { segmentExtension } from './segment-message';
+import { PlaybackAuthGuard } from '../playback-auth/playback-auth.guard';
 
 /** Live HLS from the in-memory window: `/live/:id/master.m3u8`, media playlists and segments. */
 @Controller('live')
+@UseGuards(PlaybackAuthGuard)
 export class HlsController {
   constructor(
     private readonly catalog: StreamCatalogService,

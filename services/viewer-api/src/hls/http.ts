@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { Response } from 'express';
+import { acceptedPlaybackToken, propagateToken } from '../playback-auth/playback-token';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
@@ -13,16 +14,18 @@ export function sendPlaylist(response: Response, body: string, maxAgeSeconds: nu
   allowAnyOrigin(response);
   response.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
   // Live playlists change every segment: max-age=1 lets a CDN collapse requests, no longer.
-  response.setHeader('Cache-Control', maxAgeSeconds > 0 ? `public, max-age=${maxAgeSeconds}` : 'no-cache');
+  const token = acceptedPlaybackToken(response);
+  response.setHeader('Cache-Control', maxAgeSeconds > 0 ? `${token ? 'private' : 'public'}, max-age=${maxAgeSeconds}` : 'no-cache');
   // end(), not send(): express would append "; charset=utf-8" to the playlist MIME type.
-  response.status(200).end(body);
+  // A signed stream: every URI inside carries the token this playlist was fetched with.
+  response.status(200).end(token ? propagateToken(body, token) : body);
 }
 
 export function sendSegment(response: Response, bytes: Buffer, contentType: string): void {
   allowAnyOrigin(response);
   response.setHeader('Content-Type', contentType);
   // A segment URL names exactly one immutable object (sequence or Kafka position).
-  response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+  response.setHeader('Cache-Control', `${acceptedPlaybackToken(response) ? 'private' : 'public'}, max-age=31536000, immutable`);
   response.status(200).end(bytes);
 }
 

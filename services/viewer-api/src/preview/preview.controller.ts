@@ -1,13 +1,15 @@
-import { Controller, Get, NotFoundException, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { allowAnyOrigin } from '../hls/http';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
 import { parseStreamId } from '../streams/stream-id';
 import { MJPEG_BOUNDARY } from './frame-hub';
 import { FramesService } from './frames.service';
+import { PlaybackAuthGuard } from '../playback-auth/playback-auth.guard';
 
 /** `/live/:id/preview.mjpeg` (multipart/x-mixed-replace) and `/live/:id/thumbnail.jpg`. */
 @Controller('live')
+@UseGuards(PlaybackAuthGuard)
 export class PreviewController {
   constructor(
     private readonly catalog: StreamCatalogService,

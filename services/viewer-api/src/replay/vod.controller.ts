@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Options, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Options, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { allowAnyOrigin, parseArchiveSegmentFile, parseFrom, sendPlaylist, sendSegment } from '../hls/http';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
@@ -6,9 +6,11 @@ import type { StreamView } from '../streams/stream-catalog';
 import { parseRendition, parseStreamId } from '../streams/stream-id';
 import { ReplayPlaylists } from './replay-playlists';
 import { ReplayService } from './replay.service';
+import { PlaybackAuthGuard } from '../playback-auth/playback-auth.guard';
 
 /** Replay from Kafka: `/vod/:id/master.m3u8[?from=start|ISO]`, media playlists and segments. */
 @Controller('vod')
+@UseGuards(PlaybackAuthGuard)
 export class VodController {
   constructor(
     private readonly catalog: StreamCatalogService,

@@ -1,5 +1,7 @@
 import {
   DEFAULT_LADDER,
+  type PlaybackMode,
+  playbackModeOf,
   type Rendition,
   type StreamRecord,
   type StreamState,
@@ -26,6 +28,8 @@ export interface StreamView {
   output_complete: boolean;
   created_at: string;
   publish_session_id: string | null;
+  /** `signed`: media needs a playback token (absent in the record = public). */
+  playback: PlaybackMode;
 }
 
 /**
@@ -164,6 +168,7 @@ export class StreamCatalog {
       output_complete: entry.outputComplete,
       created_at: record.created_at,
       publish_session_id: entry.publishSession,
+      playback: playbackModeOf(record),
     };
   }
 }

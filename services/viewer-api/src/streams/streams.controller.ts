@@ -14,7 +14,9 @@ export interface PublicStream {
   ended_at: string | null;
   viewers: number | null;
   reason: string | null;
-  urls: { master: string; vod: string; watch: string; thumbnail: string; preview: string };
+  /** `signed`: the media needs a playback token; such a stream is listed without its media URLs. */
+  playback: StreamView['playback'];
+  urls: { watch: string; master?: string; vod?: string; thumbnail?: string; preview?: string };
 }
 
 @Controller('v1/streams')
@@ -47,13 +49,19 @@ export class StreamsController {
       ended_at: stream.ended_at,
       viewers: this.viewerCounts.viewers(stream.id),
       reason: stream.reason,
-      urls: {
-        master: `/live/${stream.id}/master.m3u8`,
-        vod: `/vod/${stream.id}/master.m3u8`,
-        watch: `/watch/${stream.id}`,
-        thumbnail: `/live/${stream.id}/thumbnail.jpg`,
-        preview: `/live/${stream.id}/preview.mjpeg`,
-      },
+      playback: stream.playback,
+      // A signed stream is listed (it exists, its state is shown) but not where its media is: the
+      // holder of a token was given the URLs with it (ingest's playback-tokens answer).
+      urls:
+        stream.playback === 'signed'
+          ? { watch: `/watch/${stream.id}` }
+          : {
+              master: `/live/${stream.id}/master.m3u8`,
+              vod: `/vod/${stream.id}/master.m3u8`,
+              watch: `/watch/${stream.id}`,
+              thumbnail: `/live/${stream.id}/thumbnail.jpg`,
+              preview: `/live/${stream.id}/preview.mjpeg`,
+            },
     };
   }
 }
