@@ -68,7 +68,8 @@ export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAcces
     groups: [perReplica('viewer-api.', true)],
   },
   'event-gateway': {
-    consumes: [Topics.playbackEvents, Topics.playbackStats],
+    // stream.registry: which streams are signed (their events need a playback token).
+    consumes: [Topics.playbackEvents, Topics.playbackStats, Topics.streamRegistry],
     produces: [Topics.playbackStats],
     deadLetters: [Topics.playbackEvents, Topics.playbackStats],
     groups: [

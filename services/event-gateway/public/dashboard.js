@@ -5,6 +5,7 @@
   const CHART_MS = 10 * 60 * 1000;
   const params = new URLSearchParams(location.search);
   const streamFilter = params.get('stream') || '';
+  const accessToken = params.get('token') || '';
   const typeFilter = params.get('type') || '';
   const $ = (id) => document.getElementById(id);
   $('stream').value = streamFilter;
@@ -140,6 +141,8 @@
   const socket = io('/playback', {
     auth: (callback) => {
       const auth = streamFilter ? { streamId: streamFilter, history: true } : { history: true };
+      // ?token=: FIREHOSE_TOKEN for every stream, or a signed stream's playback token with ?stream=.
+      if (accessToken) auth.token = accessToken;
       if (positions.size > 0) {
         auth.resume = { positions: [...positions].map(([partition, offset]) => ({ partition, offset })) };
         if (lastTs) auth.resume.since = lastTs;

@@ -26,7 +26,10 @@ export class AppModule {
       MetricsModule.forRoot({ service: 'event-gateway' }),
     ];
     if (hasRole(config, 'fanout')) {
-      const playback = PlaybackModule.register({ consumerGroup: playbackConsumerGroup(config.instanceId) });
+      const playback = PlaybackModule.register({
+        consumerGroup: playbackConsumerGroup(config.instanceId),
+        access: { signingKey: config.playbackSigningKey, firehoseToken: config.firehoseToken },
+      });
       imports.push(playback, LivePageModule, DashboardModule.register(config.dashboard, playback));
     }
     if (hasRole(config, 'stats')) imports.push(StatsModule.register(config.stats));

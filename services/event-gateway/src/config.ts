@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, type ConfigOf, type Env, optionalStr, parseEnv, port, someOf } from '@tributary/config';
+import { ConfigError, type ConfigOf, type Env, optionalSecret, optionalStr, parseEnv, port, someOf } from '@tributary/config';
+import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
 import { type DashboardOptions, loadDashboardOptions } from './dashboard/dashboard.options';
@@ -18,6 +19,10 @@ const event_gatewayEnvSpec = {
   roles: someOf('EVENT_GATEWAY_ROLES', EVENT_GATEWAY_ROLES, { default: EVENT_GATEWAY_ROLES }),
   /** Names this replica's own consumer group (`event-gateway.<id>`); default: hostname + random suffix. */
   instanceId: optionalStr('EVENT_GATEWAY_INSTANCE_ID'),
+  /** Verifies playback tokens of signed streams (the same key as ingest's); unset = their events are refused. */
+  playbackSigningKey: optionalSecret('PLAYBACK_SIGNING_KEY', { minBytes: PLAYBACK_SIGNING_KEY_MIN_BYTES }),
+  /** When set, every-stream (firehose) subscriptions, history and resume need it as auth `token`. */
+  firehoseToken: optionalSecret('FIREHOSE_TOKEN', { minBytes: 16 }),
 };
 
 export type EventGatewayConfig = Omit<ConfigOf<typeof event_gatewayEnvSpec>, 'instanceId'> & {

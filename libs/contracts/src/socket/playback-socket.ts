@@ -51,6 +51,8 @@ export interface PlaybackEventMessage {
 /** Payload of `subscribe` / `unsubscribe`, and the shape of the handshake `auth`. */
 export interface StreamSubscriptionRequest {
   readonly streamId: string | readonly string[];
+  /** A signed stream's playback token (minted by ingest); in the handshake `auth` without streamId: FIREHOSE_TOKEN. */
+  readonly token?: string;
 }
 
 /** Payload of `subscriptions`: `all` = every stream, otherwise exactly `streamIds`. */
@@ -59,7 +61,12 @@ export interface SubscriptionState {
   readonly streamIds: readonly string[];
 }
 
-export const PLAYBACK_SOCKET_ERROR_CODES = ['invalid_stream_id', 'invalid_request'] as const;
+/**
+ * `unauthorized`: a token is needed (a signed stream's playback token; FIREHOSE_TOKEN for every stream,
+ * history and resume); `forbidden`: the token is wrong, expired or for another stream; `unavailable`:
+ * the server cannot check tokens (no signing key configured).
+ */
+export const PLAYBACK_SOCKET_ERROR_CODES = ['invalid_stream_id', 'invalid_request', 'unauthorized', 'forbidden', 'unavailable'] as const;
 export type PlaybackSocketErrorCode = (typeof PLAYBACK_SOCKET_ERROR_CODES)[number];
 
 /** Payload of `error`. */

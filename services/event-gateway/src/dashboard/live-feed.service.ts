@@ -52,8 +52,9 @@ function wantsHistory(auth: unknown): boolean {
   return typeof auth === 'object' && auth !== null && (auth as { history?: unknown }).history === true;
 }
 
-function wants(socket: Socket, streamId: string): boolean {
-  return socket.rooms.has(ALL_STREAMS_ROOM) || socket.rooms.has(streamRoom(streamId));
+/** Set by the gateway at handshake: FIREHOSE_TOKEN, when configured, was presented. */
+function replayAllowed(socket: Socket): boolean {
+  return (socket.data as { replayAllowed?: boolean } | undefined)?.replayAllowed === true;
 }
 
 /**
@@ -106,6 +107,11 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
     for (const client of this.direct.values()) client.cancelled = true;
   }
 
+  /** The socket's subscription covers this stream (signed streams reach every-stream clients only with FIREHOSE_TOKEN). */
+  private wants(socket: Socket, streamId: string): boolean {
+    return socket.rooms.has(streamRoom(streamId)) || (socket.rooms.has(ALL_STREAMS_ROOM) && this.gateway.access.inFirehose(streamId));
+  }
+
   onConnection(socket: Socket): void {
     const parsed = parseResumeRequest(socket.handshake.auth);
     socket.once('disconnect', () => {
@@ -114,6 +120,12 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
       this.direct.delete(socket.id);
       this.slow.delete(socket.id);
     });
+    if ((parsed.ok ? parsed.resume : undefined) || wantsHistory(socket.handshake.auth)) {
+      if (!replayAllowed(socket)) {
+        this.notice(socket, { code: 'resume_failed', message: 'history and resume need the firehose token (auth: { token }): live events only' });
+        return;
+      }
+    }
     if (!parsed.ok) {
       this.notice(socket, { code: 'resume_failed', message: parsed.message });
       if (wantsHistory(socket.handshake.auth)) this.sendHistory(socket);
@@ -142,7 +154,7 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
     ring.push(message);
 
     for (const client of this.direct.values()) {
-      if (!wants(client.socket, streamId)) continue;
+      if (!this.wants(client.socket, streamId)) continue;
       if (client.phase === 'replaying') {
         client.buffer.push(message);
         if (client.buffer.length > this.options.maxResumeBuffer) {
@@ -158,7 +170,7 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
     for (const [socketId] of this.slow) {
       if (this.direct.has(socketId)) continue; // counted above
       const socket = this.gateway.namespace?.sockets.get(socketId);
-      if (socket && wants(socket, streamId)) this.countDropped(socketId);
+      if (socket && this.wants(socket, streamId)) this.countDropped(socketId);
     }
   }
 
@@ -172,7 +184,7 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
   private sendHistory(socket: Socket): void {
     let history: readonly PlaybackEventMessage[];
     if (socket.rooms.has(ALL_STREAMS_ROOM)) {
-      history = this.allRing.values;
+      history = this.allRing.values.filter((message) => this.gateway.access.inFirehose(message.event.stream_id));
     } else {
       const merged: PlaybackEventMessage[] = [];
       for (const room of socket.rooms) {
@@ -218,7 +230,7 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
             timeoutMs: this.options.replayTimeoutMs,
             isCancelled: () => client.cancelled,
             onMessage: (message) => {
-              if (wants(socket, message.event.stream_id)) this.deliver(client, message);
+              if (this.wants(socket, message.event.stream_id)) this.deliver(client, message);
             },
           },
           plan,
@@ -238,7 +250,7 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
     if (client.cancelled) return;
     let count = 0;
     for (const message of client.buffer) {
-      if (wants(client.socket, message.event.stream_id)) {
+      if (this.wants(client.socket, message.event.stream_id)) {
         const before = client.floor.get(message.position.partition);
         this.deliver(client, message);
         if (client.floor.get(message.position.partition) !== before) count += 1;

@@ -21,6 +21,7 @@ import { ROOT_LOGGER } from '@tributary/nest-common';
 import { gatewayMetrics, type Logger, SpanKind, withSpan } from '@tributary/telemetry';
 import type { Namespace, Socket } from 'socket.io';
 import { planSubscriptionChange, streamRoom, ALL_STREAMS_ROOM, subscriptionState } from './playback-subscriptions';
+import { type AccessRefusal, StreamAccessService } from './stream-access.service';
 
 type PlaybackNamespace = Namespace<PlaybackClientToServerEvents, PlaybackServerToClientEvents>;
 type PlaybackSocket = Socket<PlaybackClientToServerEvents, PlaybackServerToClientEvents>;
@@ -52,13 +53,19 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
   private readonly logger: Logger;
   private readonly extensions: PlaybackGatewayExtension[] = [];
 
-  constructor(@Inject(ROOT_LOGGER) rootLogger: Logger) {
+  constructor(
+    @Inject(ROOT_LOGGER) rootLogger: Logger,
+    readonly access: StreamAccessService,
+  ) {
     this.logger = rootLogger.child({ component: 'playback.gateway' });
   }
 
   /** Emits in call order, so each stream's events reach a client in Kafka order. */
   broadcast(message: PlaybackEventMessage): void {
-    const rooms = [ALL_STREAMS_ROOM, streamRoom(message.event.stream_id)];
+    // Without FIREHOSE_TOKEN the every-stream room is open to anyone: signed streams stay out of it.
+    const rooms = this.access.inFirehose(message.event.stream_id)
+      ? [ALL_STREAMS_ROOM, streamRoom(message.event.stream_id)]
+      : [streamRoom(message.event.stream_id)];
     // A child of the Kafka `process` span: POST /v1/events → send → process → emit is one trace.
     withSpan(
       'emit playback.event',
@@ -87,8 +94,11 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
     return this.server?.sockets.size ?? 0;
   }
 
-  handleConnection(socket: PlaybackSocket): void {
-    this.apply(socket, 'handshake', socket.handshake.auth);
+  async handleConnection(socket: PlaybackSocket): Promise<void> {
+    const auth: unknown = socket.handshake.auth;
+    // History and resume replay every stream's past events: with FIREHOSE_TOKEN set they need it.
+    (socket.data as { replayAllowed?: boolean }).replayAllowed = this.access.checkFirehose(tokenOf(auth)) === undefined;
+    await this.apply(socket, 'handshake', auth);
     for (const extension of this.extensions) extension.onConnection?.(socket);
     gatewayMetrics.clients().set(this.clientCount);
     this.logger.debug({ socketId: socket.id, clients: this.clientCount }, 'client connected');
@@ -100,21 +110,23 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   @SubscribeMessage(PlaybackSocketEvents.subscribe)
-  subscribe(@ConnectedSocket() socket: PlaybackSocket, @MessageBody() request: unknown): AckResult {
+  subscribe(@ConnectedSocket() socket: PlaybackSocket, @MessageBody() request: unknown): Promise<AckResult> {
     return this.apply(socket, 'subscribe', request);
   }
 
   @SubscribeMessage(PlaybackSocketEvents.unsubscribe)
-  unsubscribe(@ConnectedSocket() socket: PlaybackSocket, @MessageBody() request: unknown): AckResult {
+  unsubscribe(@ConnectedSocket() socket: PlaybackSocket, @MessageBody() request: unknown): Promise<AckResult> {
     return this.apply(socket, 'unsubscribe', request);
   }
 
   /** Applies a subscription change; the result is also the Socket.IO acknowledgement, if asked for. */
-  private apply(socket: PlaybackSocket, during: PlaybackSocketError['during'], request: unknown): AckResult {
+  private async apply(socket: PlaybackSocket, during: PlaybackSocketError['during'], request: unknown): Promise<AckResult> {
     const change = planSubscriptionChange(during, request, socket.rooms);
-    if (!change.ok) {
-      socket.emit(PlaybackSocketEvents.error, change.error);
-      return { ok: false, error: change.error };
+    if (!change.ok) return this.refuse(socket, change.error);
+    const refusal = await this.authorize(change.join, tokenOf(request));
+    if (refusal) {
+      this.logger.debug({ socketId: socket.id, during, code: refusal.code }, 'subscription refused');
+      return this.refuse(socket, { ...refusal, during });
     }
     for (const room of change.leave) void socket.leave(room);
     if (change.join.length > 0) void socket.join(change.join);
@@ -122,4 +134,24 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
     socket.emit(PlaybackSocketEvents.subscriptions, subscriptions);
     return { ok: true, subscriptions };
   }
+
+  /** Joining every stream needs FIREHOSE_TOKEN (when set); a signed stream needs its playback token. */
+  private async authorize(join: readonly string[], token: unknown): Promise<AccessRefusal | undefined> {
+    if (join.includes(ALL_STREAMS_ROOM)) {
+      const refusal = this.access.checkFirehose(token);
+      if (refusal) return refusal;
+    }
+    const streamIds = join.filter((room) => room.startsWith('stream:')).map((room) => room.slice('stream:'.length));
+    return streamIds.length > 0 ? this.access.checkStreams(streamIds, token) : undefined;
+  }
+
+  private refuse(socket: PlaybackSocket, error: PlaybackSocketError): AckResult {
+    socket.emit(PlaybackSocketEvents.error, error);
+    return { ok: false, error };
+  }
+}
+
+/** `token` of a handshake auth or subscribe payload. */
+function tokenOf(payload: unknown): unknown {
+  return typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
 }

@@ -2,15 +2,21 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { PlaybackEventsConsumer } from './playback-events.consumer';
 import { PlaybackGateway } from './playback.gateway';
 import { PLAYBACK_CONSUMER_GROUP } from './playback.tokens';
+import { STREAM_ACCESS_OPTIONS, type StreamAccessOptions, StreamAccessService } from './stream-access.service';
 
 /** Live playback events: Kafka `playback.events` → Socket.IO `/playback`. */
 @Module({})
 export class PlaybackModule {
-  static register(options: { consumerGroup: string }): DynamicModule {
+  static register(options: { consumerGroup: string; access: StreamAccessOptions }): DynamicModule {
     return {
       module: PlaybackModule,
       controllers: [PlaybackEventsConsumer],
-      providers: [{ provide: PLAYBACK_CONSUMER_GROUP, useValue: options.consumerGroup }, PlaybackGateway],
+      providers: [
+        { provide: PLAYBACK_CONSUMER_GROUP, useValue: options.consumerGroup },
+        { provide: STREAM_ACCESS_OPTIONS, useValue: options.access },
+        StreamAccessService,
+        PlaybackGateway,
+      ],
       exports: [PlaybackGateway],
     };
   }
