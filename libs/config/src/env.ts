@@ -96,6 +96,12 @@ export function port(variable: string, defaultPort: number): EnvField<number> {
   return int(variable, { default: defaultPort, min: 0, max: 65535 });
 }
 
+/** An optional TCP port (1–65535): undefined when unset or empty. */
+export function optionalPort(variable: string): EnvField<number | undefined> {
+  const reader = int(variable, { min: 1, max: 65535 });
+  return { variable, read: (raw) => (raw === undefined || raw.trim() === '' ? undefined : reader.read(raw)) };
+}
+
 export function bool(variable: string, options: FieldOptions<boolean> = {}): EnvField<boolean> {
   return field(variable, options, (raw) => {
     const lowered = raw.toLowerCase();

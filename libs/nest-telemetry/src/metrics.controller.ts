@@ -2,7 +2,7 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { metricsText } from '@tributary/telemetry';
 
-/** Prometheus scrape endpoint, on the service's HTTP port (the chart's pod annotations point here). */
+/** Prometheus scrape endpoint on the service's HTTP port, unless METRICS_PORT moves it to a port of its own (MetricsServer). */
 @Controller()
 export class MetricsController {
   @Get('metrics')

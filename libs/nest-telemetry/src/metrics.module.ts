@@ -13,10 +13,16 @@ import { ROOT_LOGGER } from '@tributary/nest-common';
 import { consumerLag, initMetrics, type Logger, shutdownTelemetry, telemetryState } from '@tributary/telemetry';
 import { HttpMetricsMiddleware, HttpRouteInterceptor } from './http-metrics';
 import { MetricsController } from './metrics.controller';
+import { MetricsServer } from './metrics-server';
 
 export interface MetricsModuleOptions {
   /** The `service` label on every series. */
   service: string;
+  /**
+   * METRICS_PORT: serve `/metrics` only on this port (a separate small HTTP server), not on the
+   * service's HTTP port. Undefined = on the HTTP port, as before.
+   */
+  port?: number;
 }
 
 const METRICS_OPTIONS = Symbol('METRICS_OPTIONS');
@@ -34,7 +40,7 @@ export class MetricsModule implements NestModule, OnModuleInit, OnApplicationShu
     initMetrics(options.service);
     return {
       module: MetricsModule,
-      controllers: [MetricsController],
+      controllers: options.port === undefined ? [MetricsController] : [],
       providers: [
         { provide: METRICS_OPTIONS, useValue: options },
         { provide: APP_INTERCEPTOR, useClass: HttpRouteInterceptor },
@@ -42,13 +48,24 @@ export class MetricsModule implements NestModule, OnModuleInit, OnApplicationShu
     };
   }
 
-  constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger) {}
+  private readonly server?: MetricsServer;
+
+  constructor(
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(METRICS_OPTIONS) options: MetricsModuleOptions,
+  ) {
+    if (options.port !== undefined) this.server = new MetricsServer(options.port);
+  }
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    if (this.server) {
+      const port = await this.server.start();
+      this.logger.info({ component: 'telemetry', metricsPort: port }, 'metrics served on their own port (METRICS_PORT), not on the HTTP port');
+    }
     const state = telemetryState();
     const logger = this.logger.child({ component: 'telemetry' });
     if (!state) {
@@ -65,6 +82,7 @@ export class MetricsModule implements NestModule, OnModuleInit, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.server?.stop();
     await consumerLag().close();
     await shutdownTelemetry();
   }

@@ -23,7 +23,7 @@ export class AppModule {
     const imports: ModuleImport[] = [
       CommonModule.forRoot(logger),
       KafkaModule.forRoot({ clientId: 'event-gateway', config: config.kafka, ensureTopics: true }),
-      MetricsModule.forRoot({ service: 'event-gateway' }),
+      MetricsModule.forRoot({ service: 'event-gateway', port: config.metricsPort }),
     ];
     if (hasRole(config, 'fanout')) {
       const playback = PlaybackModule.register({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, type ConfigOf, type Env, optionalSecret, optionalStr, parseEnv, port, someOf } from '@tributary/config';
+import { ConfigError, type ConfigOf, type Env, optionalPort, optionalSecret, optionalStr, parseEnv, port, someOf } from '@tributary/config';
 import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
@@ -16,6 +16,8 @@ export type EventGatewayRole = (typeof EVENT_GATEWAY_ROLES)[number];
 
 const event_gatewayEnvSpec = {
   port: port('EVENT_GATEWAY_PORT', 8082),
+  /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
+  metricsPort: optionalPort('METRICS_PORT'),
   roles: someOf('EVENT_GATEWAY_ROLES', EVENT_GATEWAY_ROLES, { default: EVENT_GATEWAY_ROLES }),
   /** Names this replica's own consumer group (`event-gateway.<id>`); default: hostname + random suffix. */
   instanceId: optionalStr('EVENT_GATEWAY_INSTANCE_ID'),

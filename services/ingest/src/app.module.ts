@@ -20,7 +20,7 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'ingest', config: config.kafka, ensureTopics: true }),
-        MetricsModule.forRoot({ service: 'ingest' }),
+        MetricsModule.forRoot({ service: 'ingest', port: config.metricsPort }),
         { module: IngestConfigModule, global: true, providers: [{ provide: INGEST_CONFIG, useValue: config }], exports: [INGEST_CONFIG] },
         StreamsModule,
         PublishModule,

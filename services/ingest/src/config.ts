@@ -1,9 +1,11 @@
-import { ConfigError, type ConfigOf, type Env, int, oneOf, optionalSecret, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { ConfigError, type ConfigOf, type Env, int, oneOf, optionalPort, optionalSecret, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const ingestEnvSpec = {
   port: port('INGEST_PORT', 8081),
+  /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
+  metricsPort: optionalPort('METRICS_PORT'),
   /** Bearer token for the /v1/streams admin API; unset = open (development only). */
   adminToken: optionalStr('ADMIN_TOKEN'),
   /** `none` = run the admin API without a token even in production (an explicit, logged choice). */

@@ -19,7 +19,7 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'transcoder', config: config.kafka, ensureTopics: true }),
-        MetricsModule.forRoot({ service: 'transcoder' }),
+        MetricsModule.forRoot({ service: 'transcoder', port: config.metricsPort }),
         {
           module: TranscoderConfigModule,
           global: true,

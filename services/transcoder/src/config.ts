@@ -1,9 +1,11 @@
-import { type ConfigOf, type Env, int, num, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { type ConfigOf, type Env, int, num, optionalPort, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { topicName, TRANSCODER_GROUP } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
 const transcoderEnvSpec = {
   port: port('TRANSCODER_PORT', 8083),
+  /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
+  metricsPort: optionalPort('METRICS_PORT'),
   /** Consumer group on video.ingest; replicas share the partitions. Default `transcoder` under TOPIC_PREFIX. */
   groupId: optionalStr('TRANSCODER_GROUP_ID'),
   ffmpegPath: optionalStr('FFMPEG_PATH'),

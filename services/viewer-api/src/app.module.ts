@@ -23,7 +23,7 @@ export class AppModule {
       imports: [
         CommonModule.forRoot(logger),
         KafkaModule.forRoot({ clientId: 'viewer-api', config: config.kafka, ensureTopics: true }),
-        MetricsModule.forRoot({ service: 'viewer-api' }),
+        MetricsModule.forRoot({ service: 'viewer-api', port: config.metricsPort }),
         EventsModule.register({
           maxBatch: config.eventsMaxBatch,
           maxBodyBytes: config.eventsMaxBodyBytes,

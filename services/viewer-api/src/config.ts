@@ -1,4 +1,4 @@
-import { type ConfigOf, type Env, int, optionalSecret, parseEnv, port } from '@tributary/config';
+import { type ConfigOf, type Env, int, optionalPort, optionalSecret, parseEnv, port } from '@tributary/config';
 import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
@@ -6,6 +6,8 @@ const MIB = 1024 * 1024;
 
 const viewer_apiEnvSpec = {
   port: port('VIEWER_API_PORT', 8080),
+  /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
+  metricsPort: optionalPort('METRICS_PORT'),
   /** HS256 key that verifies playback tokens of signed streams (the same as ingest's); unset = signed streams' media is refused (503). */
   playbackSigningKey: optionalSecret('PLAYBACK_SIGNING_KEY', { minBytes: PLAYBACK_SIGNING_KEY_MIN_BYTES }),
   /** POST /v1/events: events per request, body size, and how long to wait for Kafka's ack before 503. */
