@@ -92,6 +92,19 @@ const SERVICES = [
   { name: 'viewer-api', port: 8080, invalid: ['VIEWER_API_PORT', 'not-a-port'] },
 ] as const;
 
+/**
+ * Modules loaded lazily, after configuration is read (so the invalid-variable run does not prove
+ * them): Nest's HTTP platform and validation packages, the native Kafka codecs, and the browser
+ * assets two services serve from node_modules.
+ */
+const LAZY: Record<string, string[]> = {
+  ingest: [],
+  transcoder: [],
+  'event-gateway': ['@nestjs/platform-socket.io', 'uplot/dist/uPlot.iife.min.js', 'uplot/dist/uPlot.min.css'],
+  'viewer-api': ['hls.js/dist/hls.min.js'],
+};
+const LAZY_EVERYWHERE = ['@nestjs/platform-express', 'class-validator', 'class-transformer'];
+
 /** Packages that must never reach an image: tooling, test frameworks, the npm ffmpeg builds. */
 const DEV_ONLY = ['typescript', 'jest', 'nx', '@swc/core', 'playwright-core', 'eslint', '@ffmpeg-installer/ffmpeg', '@ffprobe-installer/ffprobe', '@tributary/devkit'];
 
@@ -131,21 +144,25 @@ describeWithBuildah('service images (buildah)', () => {
       expect(outcome.code).toBe(1);
     });
 
-    it('runs as 10001, cannot write its root-owned files, can write TMPDIR, and ships no dev tools', async () => {
+    it('runs as 10001, cannot write its root-owned files, can write TMPDIR, finds its lazily loaded modules, ships no dev tools', async () => {
       await inContainer(image(name), async (ctr) => {
         const probe = await runIn(ctr, {}, [
           'node',
           '-e',
           `const fs = require('node:fs'), os = require('node:os');
+           const load = require('node:module').createRequire('/app/services/${name}/dist/main.js');
            const writable = (p) => { try { fs.accessSync(p, fs.constants.W_OK); return true; } catch { return false; } };
            const tmp = fs.mkdtempSync(os.tmpdir() + '/probe-'); fs.rmSync(tmp, { recursive: true });
            console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), tmp, node: process.version,
              app: writable('/app'), main: writable('services/${name}/dist/main.js'), modules: writable('node_modules'),
-             owner: fs.statSync('services/${name}/dist/main.js').uid }));`,
+             owner: fs.statSync('services/${name}/dist/main.js').uid,
+             unresolved: ${JSON.stringify([...LAZY_EVERYWHERE, ...(LAZY[name] ?? [])])}.filter((m) => { try { load.resolve(m); return false; } catch { return true; } }),
+             codecs: typeof load('lz4-napi').compressFrame + ',' + typeof load('zstd-napi').compress }));`,
         ]);
         expect(probe.code).toBe(0);
         const seen = JSON.parse(probe.output.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
         expect(seen).toMatchObject({ uid: 10001, gid: 10001, app: false, main: false, modules: false, owner: 0 });
+        expect(seen).toMatchObject({ unresolved: [], codecs: 'function,function' });
         expect(seen.tmp).toMatch(/^\/tmp\/probe-/);
         expect(seen.node).toMatch(/^v20\.19\./);
 

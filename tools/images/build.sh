@@ -117,12 +117,13 @@ build_image() {
   local service="$1" started=$SECONDS
   say "building ${IMAGE_PREFIX}$service:$IMAGE_TAG"
   # --layers: cache each instruction (the apt and npm layers are shared by all four images);
+  # --force-rm: no working container is left behind when a step fails;
   # --pull=false: the base comes from local storage only (no registry on our machines).
   # The host's CA bundle as build secret `build-ca`: npm in the deps stage trusts what the host
   # trusts (e.g. a TLS-inspecting proxy in front of the registry); it is not stored in any layer.
   local ca=()
   [ -s "$BUILD_CA_FILE" ] && ca=(--secret "id=build-ca,src=$BUILD_CA_FILE")
-  bh bud --layers --pull=false --isolation chroot "${ca[@]}" -f "services/$service/Dockerfile" \
+  bh bud --layers --force-rm --pull=false --isolation chroot "${ca[@]}" -f "services/$service/Dockerfile" \
     -t "${IMAGE_PREFIX}$service:$IMAGE_TAG" . >&2
   say "built ${IMAGE_PREFIX}$service:$IMAGE_TAG in $((SECONDS - started)) s"
 }
