@@ -1,3 +1,4 @@
+import { partitionForKey } from '@tributary/kafka';
 import { readTopic } from '../support/playback-events';
 import { until } from '../support/video-stack';
 import { kafkaFor } from '../support/video-topics';
@@ -20,8 +21,8 @@ const SUITE = 'network partition (netns) of one replica set from the broker';
 const CUT_MS = 25_000;
 let partition: BrokerPartition | undefined;
 let platform: FaultPlatform;
-let watcher: HlsWatcher;
-let publisher: ReconnectingPublisher;
+let watchers: HlsWatcher[] = [];
+let publishers: ReconnectingPublisher[] = [];
 let load: EventLoad;
 let viewers: ReadyEndpoints | undefined;
 let clients: ResumingClient[] = [];
@@ -32,7 +33,10 @@ let healedAt = 0;
 let recoveredAfterMs: number | undefined;
 let busyBeforeCut = 'none';
 let notReadyDuringCut: string[] = [];
-const videoId = 'part-video';
+/** One video stream per `video.ingest` partition (2): both transcoders work, so the cut-off one holds a stream. */
+const videoIds = [0, 1].map((partition) => {
+  for (let n = 0; ; n++) if (partitionForKey('video.ingest', `part-video-${n}`, 2) === partition) return `part-video-${n}`;
+});
 const eventsId = 'part-events';
 
 async function runFault(): Promise<void> {
@@ -45,7 +49,7 @@ async function runFault(): Promise<void> {
     extraListeners: [{ name: 'VETH', host: partition.brokerHost, port: kafkaPort }],
     placements: { 'transcoder#1': placement, 'viewer-api#1': placement, 'event-gateway#1': placement },
   });
-  const key = await createFaultStream(platform.replicas.ingest[0].url, videoId);
+  const keys = await Promise.all(videoIds.map((id) => createFaultStream(platform.replicas.ingest[0].url, id)));
   const gateways = () => platform.replicas['event-gateway'].map((replica) => replica.url);
   viewers = new ReadyEndpoints(platform.replicas['viewer-api'].map((replica) => replica.url));
   // One client per gateway: client 1 stays on the partitioned gateway (its socket is not cut).
@@ -55,17 +59,17 @@ async function runFault(): Promise<void> {
   warm.start();
   await until('both gateways deliver', async () => (clients.every((client) => client.counts.size > 0) ? true : undefined), 60_000);
   await warm.stop();
-  publisher = new ReconnectingPublisher(() => platform.replicas.ingest.map((replica) => replica.url), key);
-  publisher.start();
-  watcher = new HlsWatcher(() => viewers!.ready(), videoId);
-  watcher.start();
+  publishers = keys.map((key) => new ReconnectingPublisher(() => platform.replicas.ingest.map((replica) => replica.url), key));
+  for (const publisher of publishers) publisher.start();
+  watchers = videoIds.map((id) => new HlsWatcher(() => viewers!.ready(), id));
+  for (const watcher of watchers) watcher.start();
   // Posts go to both viewer-api replicas regardless of readiness: a 202 from the cut-off one would be a lie.
   load = new EventLoad(() => platform.replicas['viewer-api'].map((replica) => replica.url), eventsId);
   load.start();
-  await until('3 live segments', async () => (watcher.segments.size >= 3 ? true : undefined), 90_000, 1000);
+  await until('3 live segments of each stream', async () => (watchers.every((watcher) => watcher.segments.size >= 3) ? true : undefined), 90_000, 1000);
   await sleep(3_000);
 
-  busyBeforeCut = (await platform.busyTranscoder())?.label ?? 'none';
+  busyBeforeCut = (await platform.busyTranscoders()).map((replica) => replica.label).join(' ') || 'none';
   cutAt = Date.now();
   await partition.cut();
   await sleep(CUT_MS - 5_000);
@@ -77,10 +81,10 @@ async function runFault(): Promise<void> {
     const ready = await Promise.all(platform.all().map(async (replica) => (await fetch(`${replica.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true));
     return ready.every(Boolean) ? true : undefined;
   }, 90_000, 1000).then(() => (recoveredAfterMs = Date.now() - healedAt)).catch(() => undefined);
-  await until('segments after the heal', async () => (watcher.newSince(healedAt) >= 3 ? true : undefined), 60_000, 1000).catch(() => undefined);
+  await until('segments after the heal', async () => (watchers.every((watcher) => watcher.newSince(healedAt) >= 3) ? true : undefined), 60_000, 1000).catch(() => undefined);
   await load.stop();
-  await publisher.stop();
-  await watcher.stop();
+  for (const publisher of publishers) await publisher.stop();
+  for (const watcher of watchers) await watcher.stop();
   await until('clients caught up', async () => (clients.every((client) => client.check(load.accepted.keys()).missing.length === 0) ? true : undefined), 60_000, 500).catch(() => undefined);
 }
 
@@ -94,7 +98,7 @@ beforeAll(async () => {
     await runFault();
   } catch (error) {
     setupError = error instanceof Error ? error : new Error(String(error));
-    const file = platform?.writeDiagnostics(`setup failed: ${String(error)}\npublisher exits: ${publisher?.exits.join('\n')}\n`);
+    const file = platform?.writeDiagnostics(`setup failed: ${String(error)}\npublisher exits: ${publishers.flatMap((publisher) => publisher.exits).join('\n')}\n`);
     process.stderr.write(`fault setup failed; diagnostics in ${file}\n`);
   }
 }, 600_000);
@@ -102,8 +106,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of clients) client.close();
   await load?.stop();
-  await publisher?.stop();
-  await watcher?.stop();
+  for (const publisher of publishers) await publisher.stop();
+  for (const watcher of watchers) await watcher.stop();
   await viewers?.stop();
   await platform?.stop();
   await partition?.destroy();
@@ -147,19 +151,23 @@ it('video: playback continues through the partition and the heal; the partitione
   }
   await scenario(SUITE, 'video: keeps playing, ≤ 1 discontinuity, replicas recover', async (figures) => {
     if (setupError) throw setupError;
-    figures.set('segments during cut', watcher.newSince(cutAt) - watcher.newSince(healedAt));
-    figures.set('after heal', watcher.newSince(healedAt));
-    figures.set('discontinuities', watcher.discontinuitiesBetween(cutAt, Number.MAX_SAFE_INTEGER));
-    figures.set('max stall s', (watcher.maxGapBetween(cutAt, Number.MAX_SAFE_INTEGER) / 1000).toFixed(1));
-    figures.set('violations', watcher.violations.length);
+    const each = (value: (watcher: HlsWatcher) => string | number) => watchers.map(value).join('/');
+    figures.set('streams', videoIds.length);
+    figures.set('segments during cut', each((watcher) => watcher.newSince(cutAt) - watcher.newSince(healedAt)));
+    figures.set('after heal', each((watcher) => watcher.newSince(healedAt)));
+    figures.set('discontinuities', each((watcher) => watcher.discontinuitiesBetween(cutAt, Number.MAX_SAFE_INTEGER)));
+    figures.set('max stall s', each((watcher) => (watcher.maxGapBetween(cutAt, Number.MAX_SAFE_INTEGER) / 1000).toFixed(1)));
+    figures.set('violations', each((watcher) => watcher.violations.length));
     figures.set('transcoding before cut', busyBeforeCut);
     figures.set('not ready during cut', notReadyDuringCut.join(' ') || 'none');
     figures.set('ready again after heal s', recoveredAfterMs === undefined ? 'never (90 s)' : (recoveredAfterMs / 1000).toFixed(1));
     const bad = await unhealthy(platform.all());
     expect(bad).toEqual([]);
     expect(recoveredAfterMs).toBeDefined();
-    expect(watcher.violations).toEqual([]);
-    expect(watcher.newSince(healedAt)).toBeGreaterThanOrEqual(3);
-    expect(watcher.discontinuitiesBetween(cutAt, Number.MAX_SAFE_INTEGER)).toBeLessThanOrEqual(1);
+    for (const watcher of watchers) {
+      expect(watcher.violations).toEqual([]);
+      expect(watcher.newSince(healedAt)).toBeGreaterThanOrEqual(3);
+      expect(watcher.discontinuitiesBetween(cutAt, Number.MAX_SAFE_INTEGER)).toBeLessThanOrEqual(1);
+    }
   });
 });

@@ -40,7 +40,7 @@ async function victimOf(service: ServiceName): Promise<Replica> {
     case 'ingest':
       return replicas.find((replica) => replica.url === publisher.currentUrl) ?? replicas[0];
     case 'transcoder':
-      return (await platform.busyTranscoder()) ?? replicas[0];
+      return (await platform.busyTranscoders())[0] ?? replicas[0];
     case 'viewer-api':
       return replicas.find((replica) => replica.url === watcher.currentUrl) ?? replicas[0];
     case 'event-gateway':

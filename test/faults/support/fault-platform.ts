@@ -221,14 +221,15 @@ export class FaultPlatform {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  /** The transcoder replica running an ffmpeg child (the one transcoding the stream). */
-  async busyTranscoder(): Promise<Replica | undefined> {
+  /** The transcoder replicas running an ffmpeg child (transcoding a stream). */
+  async busyTranscoders(): Promise<Replica[]> {
+    const busy: Replica[] = [];
     for (const replica of this.replicas.transcoder) {
       if (!replica.pid) continue;
       const { stdout } = await run('ps', ['-o', 'comm=', '--ppid', String(replica.pid)]).catch(() => ({ stdout: '' }));
-      if (stdout.includes('ffmpeg')) return replica;
+      if (stdout.includes('ffmpeg')) busy.push(replica);
     }
-    return undefined;
+    return busy;
   }
 
   /** Replicas whose /readyz does not answer 200 now. */
