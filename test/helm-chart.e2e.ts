@@ -72,8 +72,21 @@ interface ChartValues {
   ingress: { enabled: boolean; className: string; viewer: IngressHost; events: IngressHost; ingest: IngressHost };
   networkPolicy: { enabled: boolean; kafkaPorts: number[]; otlpPorts: number[] };
   otel: { endpoint: string; sampler: string };
-  metrics: { podMonitor: { enabled: boolean } };
+  metrics: { port: number; podMonitor: { enabled: boolean } };
+  adminAuth: 'token' | 'none';
+  adminToken: SecretRef;
+  playback: { signingKey: SecretRef };
+  firehose: { token: SecretRef };
 }
+
+interface SecretRef {
+  value: string;
+  existingSecret: string;
+  existingSecretKey: string;
+}
+
+/** The chart refuses to render without an admin token (or adminAuth=none): the defaults scenario sets one. */
+const ADMIN_SET = ['adminToken.value=test-admin-token'];
 
 type Tree = Record<string, unknown>;
 
@@ -85,29 +98,35 @@ function overlay(base: unknown, top: unknown): unknown {
 }
 
 /** Values of a scenario: the chart defaults overlaid with its values file (as helm does). */
-function valuesOf(file?: string): ChartValues {
+function valuesOf(file?: string, set: readonly string[] = []): ChartValues {
   const defaults: unknown = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8'));
-  return (file ? overlay(defaults, parse(readFileSync(file, 'utf8'))) : defaults) as ChartValues;
+  let values = file ? overlay(defaults, parse(readFileSync(file, 'utf8'))) : defaults;
+  for (const entry of set) {
+    const [path, value] = entry.split('=') as [string, string];
+    values = overlay(values, path.split('.').reduceRight<unknown>((inner, key) => ({ [key]: inner }), value));
+  }
+  return values as ChartValues;
 }
 
 interface Scenario {
   name: string;
   file?: string;
+  set?: string[];
   apiVersions: string[];
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'defaults (Strimzi + KEDA)', apiVersions: [STRIMZI_API, KEDA_API] },
+  { name: 'defaults (Strimzi + KEDA)', set: ADMIN_SET, apiVersions: [STRIMZI_API, KEDA_API] },
   ...ciValuesFiles().map((file) => ({ name: file.slice(CHART_DIR.length + 1), file, apiVersions: ALL_APIS })),
 ];
 
 function render(scenario: Scenario, extra: Partial<RenderOptions> = {}) {
-  return renderChart(helm, { valuesFiles: scenario.file ? [scenario.file] : [], apiVersions: scenario.apiVersions, ...extra });
+  return renderChart(helm, { valuesFiles: scenario.file ? [scenario.file] : [], set: scenario.set ?? [], apiVersions: scenario.apiVersions, ...extra });
 }
 
 describe('helm/tributary', () => {
   it('passes helm lint --strict with the defaults and every ci values file', async () => {
-    const runs = [[], ...ciValuesFiles().map((file) => ['-f', file])];
+    const runs = [['--set', ADMIN_SET[0]], ...ciValuesFiles().map((file) => ['-f', file])];
     for (const args of runs) {
       const result = await helmRun(helm, ['lint', '--strict', CHART_DIR, ...args]);
       expect({ args, ok: result.ok, output: result.ok ? '' : result.stdout + result.stderr }).toEqual({ args, ok: true, output: '' });
@@ -128,7 +147,48 @@ describe('helm/tributary', () => {
       const result = await render(scenario);
       if (!result.ok) throw new Error(`helm template failed: ${result.stderr}`);
       objects = result.objects;
-      values = valuesOf(scenario.file);
+      values = valuesOf(scenario.file, scenario.set);
+    });
+
+    it('wires the admin token, the playback signing key, the firehose token and METRICS_PORT from values', () => {
+      const secretEnv = (ref: SecretRef, created: string, key: string) =>
+        ref.existingSecret ? { secretKeyRef: { name: ref.existingSecret, key: ref.existingSecretKey } } : ref.value ? { secretKeyRef: { name: `tv-tributary-${created}`, key } } : undefined;
+      const signing = secretEnv(values.playback.signingKey, 'playback-signing-key', 'playback-signing-key');
+      const firehose = secretEnv(values.firehose.token, 'firehose-token', 'firehose-token');
+      const admin = secretEnv(values.adminToken, 'admin-token', 'admin-token');
+      expect(admin ?? values.adminAuth).toBeTruthy();
+      for (const { name, labels, pod } of podTemplates(objects)) {
+        const component = labels['app.kubernetes.io/component'];
+        const container = pod.containers[0];
+        const metricsPort = container.ports?.find((port) => port.name === 'metrics')?.containerPort;
+        expect({ name, metricsPort, env: envOf(container, 'METRICS_PORT')?.value }).toEqual({
+          name,
+          metricsPort: values.metrics.port || undefined,
+          env: values.metrics.port ? String(values.metrics.port) : undefined,
+        });
+        const verifies = ['ingest', 'viewer-api', 'event-gateway-fanout'].includes(component ?? '');
+        expect({ name, signing: envOf(container, 'PLAYBACK_SIGNING_KEY')?.valueFrom }).toEqual({ name, signing: verifies ? signing : undefined });
+        expect({ name, firehose: envOf(container, 'FIREHOSE_TOKEN')?.valueFrom }).toEqual({ name, firehose: component === 'event-gateway-fanout' ? firehose : undefined });
+        if (component === 'ingest') {
+          expect(envOf(container, 'ADMIN_AUTH')?.value).toBe(values.adminAuth);
+          expect(envOf(container, 'ADMIN_TOKEN')?.valueFrom).toEqual(admin);
+        }
+      }
+      const secrets = ofKind(objects, 'Secret').map((secret) => secret.metadata.name);
+      expect(secrets.includes('tv-tributary-playback-signing-key')).toBe(Boolean(values.playback.signingKey.value && !values.playback.signingKey.existingSecret));
+      expect(secrets.includes('tv-tributary-firehose-token')).toBe(Boolean(values.firehose.token.value && !values.firehose.token.existingSecret));
+      // Prometheus is let in on the metrics port only (the HTTP port when metrics.port is 0).
+      if (values.networkPolicy.enabled) {
+        for (const policy of ofKind(objects, 'NetworkPolicy').filter((object) => object.metadata.name !== 'tv-tributary-default-deny')) {
+          const rules = specOf(policy, 'NetworkPolicy').ingress ?? [];
+          const prometheus = rules[0];
+          if (values.metrics.port) expect({ policy: policy.metadata.name, ports: prometheus?.ports }).toEqual({ policy: policy.metadata.name, ports: [{ port: values.metrics.port, protocol: 'TCP' }] });
+          else expect(prometheus?.ports[0]?.port).not.toBe(9464);
+        }
+      }
+      for (const monitor of ofKind(objects, 'PodMonitor')) {
+        expect((monitor.spec as { podMetricsEndpoints: { port: string }[] }).podMetricsEndpoints[0]?.port).toBe(values.metrics.port ? 'metrics' : 'http');
+      }
     });
 
     it('runs every container non-root, read-only, without capabilities or privilege escalation, seccomp RuntimeDefault, with probes and limits', () => {
@@ -436,22 +496,60 @@ describe('helm/tributary', () => {
       [[STRIMZI_API], [], 'keda.enabled=true (ScaledObject, TriggerAuthentication) needs the keda.sh/v1alpha1 API'],
       [[STRIMZI_API, KEDA_API], ['metrics.podMonitor.enabled=true'], 'metrics.podMonitor.enabled=true (Prometheus Operator PodMonitor) needs the monitoring.coreos.com/v1 API'],
     ])('fails with a clear message when a CRD API is missing (served: %j, set: %j)', async (apiVersions, set, message) => {
-      const result = await renderChart(helm, { apiVersions, set });
+      const result = await renderChart(helm, { apiVersions, set: [...ADMIN_SET, ...set] });
       expect(result.ok).toBe(false);
       expect(result.stderr).toContain(message);
     });
 
     it('refuses a maxReplicaCount above the topic partitions unless the value allows it', async () => {
-      const refused = await renderChart(helm, { apiVersions: ALL_APIS, set: ['transcoder.autoscaling.maxReplicaCount=7', 'kafka.topics.videoPartitions=6'] });
+      const refused = await renderChart(helm, { apiVersions: ALL_APIS, set: [...ADMIN_SET, 'transcoder.autoscaling.maxReplicaCount=7', 'kafka.topics.videoPartitions=6'] });
       expect(refused.ok).toBe(false);
       expect(refused.stderr).toContain('transcoder.autoscaling.maxReplicaCount (7) is above the 6 partitions of video.ingest');
       const allowed = await renderChart(helm, {
         apiVersions: ALL_APIS,
-        set: ['transcoder.autoscaling.maxReplicaCount=7', 'transcoder.autoscaling.allowAbovePartitions=true'],
+        set: [...ADMIN_SET, 'transcoder.autoscaling.maxReplicaCount=7', 'transcoder.autoscaling.allowAbovePartitions=true'],
       });
       expect(allowed.ok).toBe(true);
-      const stats = await renderChart(helm, { apiVersions: ALL_APIS, set: ['eventGateway.stats.autoscaling.maxReplicaCount=13', 'kafka.topics.eventPartitions=12'] });
+      const stats = await renderChart(helm, { apiVersions: ALL_APIS, set: [...ADMIN_SET, 'eventGateway.stats.autoscaling.maxReplicaCount=13', 'kafka.topics.eventPartitions=12'] });
       expect(stats.stderr).toContain('eventGateway.stats.autoscaling.maxReplicaCount (13) is above the 12 partitions of playback.events');
+    });
+  });
+
+  describe('secrets and ports', () => {
+    const APIS = [STRIMZI_API, KEDA_API];
+
+    it('refuses to render without an admin token unless adminAuth=none (schema, and a clear fail without the schema)', async () => {
+      const bare = await renderChart(helm, { apiVersions: APIS });
+      expect(bare.ok).toBe(false);
+      expect(bare.stderr).toContain("values don't meet the specifications of the schema");
+      expect(bare.stderr).toContain("at '/adminToken");
+      const skipped = await helmRun(helm, ['template', 'tv', CHART_DIR, '--skip-schema-validation', ...APIS.flatMap((api) => ['--api-versions', api])]);
+      expect(skipped.ok).toBe(false);
+      expect(skipped.stderr).toContain('adminToken is required: ingest runs with NODE_ENV=production and refuses to start without ADMIN_TOKEN');
+      const open = await renderChart(helm, { apiVersions: APIS, set: ['adminAuth=none'] });
+      expect(open.ok).toBe(true);
+      const ingest = podTemplates(open.objects).find(({ labels }) => labels['app.kubernetes.io/component'] === 'ingest');
+      expect(envOf(ingest!.pod.containers[0], 'ADMIN_AUTH')?.value).toBe('none');
+      expect(envOf(ingest!.pod.containers[0], 'ADMIN_TOKEN')).toBeUndefined();
+      const bySecret = await renderChart(helm, { apiVersions: APIS, set: ['adminToken.existingSecret=ops-admin'] });
+      expect(bySecret.ok).toBe(true);
+    });
+
+    it.each([
+      ['playback.signingKey.value=short', "at '/playback/signingKey/value'"],
+      ['firehose.token.value=short', "at '/firehose/token/value'"],
+      ['metrics.port=70000', "at '/metrics/port'"],
+      ['adminAuth=open', "at '/adminAuth'"],
+    ])('rejects %s through values.schema.json', async (set, path) => {
+      const result = await renderChart(helm, { apiVersions: APIS, set: [...ADMIN_SET, set] });
+      expect(result.ok).toBe(false);
+      expect(result.stderr).toContain(path);
+    });
+
+    it('refuses a metrics.port that is a service\'s HTTP port', async () => {
+      const result = await renderChart(helm, { apiVersions: APIS, set: [...ADMIN_SET, 'metrics.port=8082'] });
+      expect(result.ok).toBe(false);
+      expect(result.stderr).toContain('metrics.port (8082) is the HTTP port of eventGateway');
     });
   });
 

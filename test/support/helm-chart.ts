@@ -101,6 +101,7 @@ export interface Probe {
 export interface Container {
   name: string;
   securityContext?: Record<string, unknown>;
+  ports?: { name: string; containerPort: number; protocol: string }[];
   env: EnvVar[];
   livenessProbe: Probe;
   readinessProbe: Probe;
@@ -123,6 +124,7 @@ export interface LabelSelector {
 }
 
 export interface NetworkPolicyRule {
+  from?: unknown[];
   ports: { port: number; protocol: string }[];
 }
 

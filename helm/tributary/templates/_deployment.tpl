@@ -75,12 +75,21 @@ spec:
             - name: http
               containerPort: {{ .port }}
               protocol: TCP
+            {{- with include "tributary.metricsPort" $root | int }}
+            - name: metrics
+              containerPort: {{ . }}
+              protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ include "tributary.fullname" $root }}-{{ .service }}
           env:
             - name: {{ .portEnv }}
               value: {{ .port | quote }}
+            {{- with include "tributary.metricsPort" $root | int }}
+            - name: METRICS_PORT
+              value: {{ . | quote }}
+            {{- end }}
             {{- include "tributary.commonEnv" (dict "root" $root "service" .service) | nindent 12 }}
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
