@@ -18,6 +18,7 @@ const ADMIN_TOKEN = secret('admintok');
 const WRONG_ADMIN_TOKEN = secret('wrongtok');
 const UNKNOWN_KEY = secret('unknownkey');
 const QUERY_TOKEN = secret('querytok');
+const PLAYBACK_SIGNING_KEY = secret('signingkey');
 
 let receiver: OtlpReceiver;
 let ingest: ServiceProcess;
@@ -33,6 +34,7 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '200',
+    PLAYBACK_SIGNING_KEY,
   };
   const ingestPort = await freePort();
   ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort), ADMIN_TOKEN } });
@@ -81,6 +83,24 @@ it('no stream key, admin token or URL token appears in logs, spans or error bodi
   await call(`${viewer.url}/live/${id}/thumbnail.jpg?token=${QUERY_TOKEN}`);
   await call(`${viewer.url}/v1/streams/${id}?access_token=${QUERY_TOKEN}`, { headers: { authorization: `Bearer ${QUERY_TOKEN}` } });
 
+  // A private stream: a minted playback token used as ?token= and as a bearer, and a refused one.
+  const privateId = `sec-p-${randomUUID().slice(0, 6)}`;
+  const createdPrivate = await call(`${ingest.url}/v1/streams`, { method: 'POST', headers: admin, body: JSON.stringify({ id: privateId, title: 'private', playback: 'signed' }) });
+  expect(createdPrivate.status).toBe(201);
+  const minted = await call(`${ingest.url}/v1/streams/${privateId}/playback-tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ ttlSeconds: 60 }) });
+  expect(minted.status).toBe(201);
+  const PLAYBACK_TOKEN = ((await minted.json()) as { token: string }).token;
+  // viewer-api learns the stream (and that it is signed) from stream.registry.
+  for (let tries = 0; (await fetch(`${viewer.url}/v1/streams/${privateId}`)).status !== 200; tries++) {
+    if (tries > 100) throw new Error('viewer-api never listed the private stream');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await call(`${viewer.url}/live/${privateId}/master.m3u8?token=${PLAYBACK_TOKEN}`);
+  await call(`${viewer.url}/live/${privateId}/thumbnail.jpg`, { headers: { authorization: `Bearer ${PLAYBACK_TOKEN}` } });
+  expect((await call(`${viewer.url}/live/${id}/master.m3u8`)).status).not.toBe(401); // public: no token asked
+  const refused = await call(`${viewer.url}/live/${privateId}/master.m3u8?token=${QUERY_TOKEN}`);
+  expect(refused.status).toBe(403);
+
   // Wait for the publish's server span (named after its route template) and the viewer's spans.
   await receiver.waitFor(
     (spans) =>
@@ -98,7 +118,7 @@ it('no stream key, admin token or URL token appears in logs, spans or error bodi
   expect(logs.length).toBeGreaterThan(10_000);
   expect(receiver.spans.length).toBeGreaterThan(10);
   expect(logs).toContain('publisher connected');
-  for (const [name, value] of Object.entries({ streamKey, ADMIN_TOKEN, WRONG_ADMIN_TOKEN, UNKNOWN_KEY, QUERY_TOKEN })) {
+  for (const [name, value] of Object.entries({ streamKey, ADMIN_TOKEN, WRONG_ADMIN_TOKEN, UNKNOWN_KEY, QUERY_TOKEN, PLAYBACK_TOKEN, PLAYBACK_SIGNING_KEY })) {
     const where = [logs.includes(value) && 'logs', spans.includes(value) && 'spans', answers.includes(value) && 'response bodies'].filter(Boolean);
     expect(`${name}: ${where.join(', ') || 'nowhere'}`).toBe(`${name}: nowhere`);
   }

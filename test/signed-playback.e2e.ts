@@ -117,10 +117,12 @@ describe('signed playback (ingest, viewer-api, event-gateway on a real broker)',
     await fixture.frame(signedId, jpeg);
 
     const master = `${viewer.url}/live/${signedId}/master.m3u8`;
-    // The window fills from Kafka: wait (with the token) until the master lists renditions.
+    // The window fills from Kafka, and the PATCH reaches viewer-api through stream.registry: wait
+    // (with the token) until the master lists renditions with the token in their URIs.
     const masterText = await until('signed master playlist', async () => {
       const response = await fetch(`${master}?token=${token}`);
-      return response.status === 200 ? response.text() : undefined;
+      const text = response.status === 200 ? await response.text() : '';
+      return text.includes('token=') ? text : undefined;
     });
     expect((await fetch(master)).status).toBe(401);
     const otherStream = await mintPlaybackToken(SIGNING_KEY, { streamId: publicId, ttlSeconds: 60 });
@@ -189,8 +191,15 @@ describe('signed playback (ingest, viewer-api, event-gateway on a real broker)',
     const historyRefused = client({ streamId: publicId, history: true });
     expect(await historyRefused.subscribed).toEqual({ all: false, streamIds: [publicId] });
 
-    const signedRefused = client({ streamId: signedId });
-    await waitFor('signed stream refusal', () => signedRefused.errors.length > 0);
+    // The gateway learns that the stream is signed from stream.registry: retry until it has.
+    const signedRefused = await until('signed stream refusal', async () => {
+      const attempt = client({ streamId: signedId });
+      await Promise.race([attempt.subscribed, new Promise((resolve) => setTimeout(resolve, 500))]).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (attempt.errors.length > 0) return attempt;
+      attempt.socket.disconnect();
+      return undefined;
+    });
     expect(signedRefused.errors[0]).toMatchObject({ code: 'unauthorized', during: 'handshake' });
     // …and through `subscribe`, with a token for another stream.
     const otherToken = (await mintPlaybackToken(SIGNING_KEY, { streamId: publicId, ttlSeconds: 60 })).token;
