@@ -295,7 +295,7 @@ export const gatewayMetrics = {
       () =>
         new Counter({
           name: 'tributary_events_dropped_total',
-          help: 'Events not delivered to Socket.IO clients, per reason (invalid: dead-lettered, emit_failed).',
+          help: 'Events not delivered to Socket.IO clients, per reason (invalid: dead-lettered, emit_failed, redelivered: re-read after a rebalance and already delivered).',
           labelNames: ['reason'] as const,
           registers: [registry],
         }),

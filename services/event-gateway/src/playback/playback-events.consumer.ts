@@ -5,6 +5,7 @@ import { DeadLetterPublisher, traceIdFromHeaders } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { gatewayMetrics, type Logger } from '@tributary/telemetry';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { DeliveredOffsets } from './delivered-offsets';
 import { checkPlaybackMessage, originalValue } from './playback-message';
 import { PlaybackGateway } from './playback.gateway';
 import { PLAYBACK_CONSUMER_GROUP } from './playback.tokens';
@@ -12,11 +13,13 @@ import { PLAYBACK_CONSUMER_GROUP } from './playback.tokens';
 /**
  * Consumes `playback.events` (Nest Kafka transport, this replica's own group) and hands each valid
  * event to the Socket.IO gateway in consume order. An invalid message goes to
- * `playback.events.dlq` with the reason, and the partition moves on.
+ * `playback.events.dlq` with the reason, and the partition moves on. Messages re-read after a
+ * rebalance are not emitted again (DeliveredOffsets).
  */
 @Controller()
 export class PlaybackEventsConsumer {
   private readonly logger: Logger;
+  private readonly delivered = new DeliveredOffsets();
 
   constructor(
     private readonly gateway: PlaybackGateway,
@@ -31,6 +34,11 @@ export class PlaybackEventsConsumer {
   async onPlaybackEvent(@Payload() value: unknown, @Ctx() context: KafkaContext): Promise<void> {
     const message = context.getMessage();
     const partition = context.getPartition();
+    // A re-read after a rebalance: these clients already have it (exactly once per process).
+    if (!this.delivered.firstDelivery(partition, message.offset)) {
+      gatewayMetrics.dropped().inc({ reason: 'redelivered' });
+      return;
+    }
     const checked = checkPlaybackMessage(value, message.headers);
     if (checked.ok) {
       try {
