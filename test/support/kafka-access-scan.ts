@@ -20,8 +20,8 @@ export function serviceSources(service: KafkaService): { path: string; text: str
   const own = sourceFiles(join(REPO_ROOT, 'services', service, 'src')).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
   const all = own.map((file) => file.text).join('\n');
   const helpers: string[] = [];
-  // libs/media readSegmentTail joins a group of its own (`transcoder-tail-…`) on the caller's behalf.
-  if (/\breadSegmentTail\(/.test(all)) helpers.push(join(REPO_ROOT, 'libs', 'media', 'src', 'segment-tail.ts'));
+  // libs/kafka readSegmentTail joins a group of its own (`transcoder-tail-…`) on the caller's behalf.
+  if (/\breadSegmentTail\(/.test(all)) helpers.push(join(REPO_ROOT, 'libs', 'kafka', 'src', 'segment-tail.ts'));
   return [...own, ...helpers.map((path) => ({ path, text: readFileSync(path, 'utf8') }))];
 }
 
