@@ -152,6 +152,30 @@ describe('ingest publishing', () => {
     }
   });
 
+  it('ends a publish whose body is not MPEG-TS with 400 naming the bad packet, writing none of it', async () => {
+    const { id, streamKey } = await newStream(`nts-${randomUUID().slice(0, 6)}`);
+    const tap = await new TopicTap(kafka, [topic(Topics.videoIngest), topic(Topics.streamStatus)]).start();
+    try {
+      // Three good packets, then one without the sync byte: the whole chunk is refused.
+      const body = Buffer.alloc(188 * 400, 0x47);
+      body[188 * 3] = 0x00;
+      const response = await fetch(`${ingest.url}/live/${streamKey}`, { method: 'POST', body });
+      expect(response.status).toBe(400);
+      const answer = (await response.json()) as { message: string; outcome: string };
+      expect(answer.outcome).toBe('not-mpegts');
+      expect(answer.message).toMatch(/not MPEG-TS: the packet at byte 564 /);
+      const ended = await tap.waitFor(
+        (messages) => messages.find((m) => m.topic === topic(Topics.streamStatus) && m.key === id && m.value?.toString().includes('"ended"')),
+        20_000,
+        `ended status for ${id}`,
+      );
+      expect(ended.value?.toString()).toContain('not MPEG-TS');
+      expect(tap.messages.filter((m) => m.topic === topic(Topics.videoIngest) && m.key === id)).toHaveLength(0);
+    } finally {
+      await tap.stop();
+    }
+  });
+
   it('refuses a second concurrent publisher with 409, and DELETE disconnects the live one', async () => {
     const { id, streamKey } = await newStream(`dup-${randomUUID().slice(0, 6)}`);
     const first = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '160x120', rate: 10, seconds: 30 });

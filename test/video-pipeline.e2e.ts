@@ -148,8 +148,10 @@ it('marks a garbage stream error while a concurrent good stream keeps producing 
   const goodKey = await newStream(good, { segment_duration_seconds: 1 });
   const publisher = publishTestPattern(`${ingest.url}/live/${goodKey}`, { size: '640x360', rate: 10, seconds: 10 });
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  // 1 MiB of random bytes "as TS", sent in pieces like a slow publisher.
+  // 1 MiB of random bytes framed as TS packets (ingest refuses a body without sync bytes; this one
+  // passes as MPEG-TS and only the transcoder can tell it is not decodable).
   const garbage = randomBytes(188 * 5600);
+  for (let at = 0; at < garbage.length; at += 188) garbage[at] = 0x47;
   const response = await fetch(`${ingest.url}/live/${badKey}`, { method: 'POST', body: garbage });
   expect(response.status).toBe(200);
 

@@ -75,6 +75,14 @@ export class TsChunker {
   }
 }
 
+/** The byte offset of the first packet of the chunk that lacks the sync byte; undefined if none. */
+export function firstMisalignedPacket(chunk: Buffer): number | undefined {
+  for (let offset = 0; offset < chunk.length; offset += TS_PACKET_SIZE) {
+    if (chunk[offset] !== SYNC_BYTE) return offset;
+  }
+  return undefined;
+}
+
 /** True when every packet of the chunk starts with the sync byte. */
 export function looksLikeTransportStream(chunk: Buffer): boolean {
   if (chunk.length === 0 || chunk.length % TS_PACKET_SIZE !== 0) return false;

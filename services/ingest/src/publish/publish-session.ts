@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { VideoHeaders } from '@tributary/contracts';
 import { injectTraceContext, type KafkaProducer } from '@tributary/kafka';
-import { TsChunker } from '@tributary/media';
+import { firstMisalignedPacket, TsChunker } from '@tributary/media';
 import {
   type Logger,
   linkToActiveSpan,
@@ -35,9 +35,10 @@ export interface PublishSummary {
   bytes: number;
   /**
    * How the body ended: the publisher finished, the connection broke / was cut, the publisher
-   * went silent (idle timeout) or sent faster than the bitrate cap.
+   * went silent (idle timeout), sent faster than the bitrate cap, or sent bytes that are not
+   * MPEG-TS (a packet without the 0x47 sync byte: nothing of it reaches video.ingest).
    */
-  outcome: 'completed' | 'aborted' | 'idle' | 'bitrate-exceeded';
+  outcome: 'completed' | 'aborted' | 'idle' | 'bitrate-exceeded' | 'not-mpegts';
   /** Why ingest ended it (idle, bitrate), for the publisher's answer, the log and stream.status. */
   reason?: string;
   droppedRemainderBytes: number;
@@ -59,8 +60,9 @@ export class PublishSession {
   private inFlight = 0;
   private oldestPendingAt?: number;
   private failure?: Error;
-  private warnedNonTs = false;
   private readonly sends = new Set<Promise<void>>();
+  /** Bytes of the chunks sent so far (where the next chunk starts in the body's packets). */
+  private sequenceBytes = 0;
   private lastDataAt = Date.now();
   private windowStartedAt = Date.now();
   private windowBytes = 0;
@@ -155,14 +157,19 @@ export class PublishSession {
 
   private send(chunk: Buffer, request: IncomingMessage): void {
     this.oldestPendingAt = this.chunker.pendingBytes > 0 ? Date.now() : undefined;
-    if (!this.warnedNonTs && this.chunker.misalignedPackets > 0) {
-      this.warnedNonTs = true;
-      // Forwarded anyway: the transcoder decides whether it can decode it (and reports `error`).
-      this.options.logger.warn(
-        { streamId: this.options.streamId, publishSessionId: this.options.sessionId },
-        'publisher body is not MPEG-TS (no 0x47 sync byte at a packet boundary); forwarding it to the transcoder anyway',
+    // video.ingest carries whole MPEG-TS packets only (its contract; consumers audit it): a chunk
+    // with a packet that lacks the sync byte ends the publish and is not written. Over HTTP (TCP)
+    // a real encoder's stream never loses alignment, so this is a body that is not MPEG-TS.
+    const misaligned = firstMisalignedPacket(chunk);
+    if (misaligned !== undefined) {
+      this.stop?.(
+        'not-mpegts',
+        `the body is not MPEG-TS: the packet at byte ${this.sequenceBytes + misaligned} does not start with the 0x47 sync byte`,
       );
+      this.failure ??= new Error('the body is not MPEG-TS');
+      return;
     }
+    this.sequenceBytes += chunk.length;
     const sequence = this.sequence++;
     streamMetrics.ingestedBytes().inc({ kind: 'video' }, chunk.length);
     // One short trace per chunk (a publish request lasts for hours: one trace for all of it would

@@ -7,6 +7,7 @@ import { PublisherCapacityException, PublishService } from './publish.service';
 const STOPPED_STATUS: Partial<Record<PublishSummary['outcome'], { status: number; error: string }>> = {
   idle: { status: 408, error: 'Request Timeout' },
   'bitrate-exceeded': { status: 429, error: 'Too Many Requests' },
+  'not-mpegts': { status: 400, error: 'Bad Request' },
 };
 
 /**
@@ -14,8 +15,8 @@ const STOPPED_STATUS: Partial<Record<PublishSummary['outcome'], { status: number
  * `ffmpeg -re -i in -c copy -f mpegts http://host:8081/live/KEY` sends (ffmpeg's http protocol
  * POSTs with `Transfer-Encoding: chunked` by default; `-method PUT` works too). No body parser
  * touches these routes: the handler reads the raw request stream. No overall request timeout
- * applies (see publish-route.ts); the idle timeout and bitrate cap end a publish early with
- * 408 / 429 (when the publisher still reads the answer).
+ * applies (see publish-route.ts); the idle timeout, the bitrate cap and a body that is not
+ * MPEG-TS end a publish early with 408 / 429 / 400 (when the publisher still reads the answer).
  */
 @Controller('live')
 export class PublishController {
