@@ -60,6 +60,8 @@ export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAcces
       perReplica('transcoder-registry-', false, true),
       perReplica('transcoder-tail-', false, true),
     ],
+    // Output transactions per input partition: `<transcoder group>-<video.ingest topic>-<partition>`.
+    transactionalIds: [{ name: `${TRANSCODER_GROUP}-`, match: 'prefix', underTopicPrefix: true, deletes: false }],
   },
   'viewer-api': {
     consumes: [Topics.streamRegistry, Topics.streamStatus, Topics.videoSegments, Topics.videoFrames, Topics.playbackStats],
