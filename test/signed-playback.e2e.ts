@@ -23,14 +23,16 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'applica
 let ingest: ServiceProcess;
 let viewer: ServiceProcess;
 let gateway: ServiceProcess;
+/** A second gateway without FIREHOSE_TOKEN: its open firehose must leave signed streams out. */
+let openGateway: ServiceProcess;
 let viewerMetricsPort: number;
 let fixture: VideoFixture;
 let segments: Map<string, FixtureSegment[]>;
 let token: string;
 const clients: RecordingClient[] = [];
 
-function client(auth?: Record<string, unknown>): RecordingClient {
-  const created = connectClient(gateway.url, auth);
+function client(auth?: Record<string, unknown>, on: ServiceProcess = gateway): RecordingClient {
+  const created = connectClient(on.url, auth);
   clients.push(created);
   return created;
 }
@@ -71,6 +73,11 @@ beforeAll(async () => {
     port: gatewayPort,
     env: { ...common, EVENT_GATEWAY_PORT: String(gatewayPort), EVENT_GATEWAY_ROLES: 'fanout', FIREHOSE_TOKEN },
   });
+  const openPort = await freePort();
+  openGateway = await startService('event-gateway', {
+    port: openPort,
+    env: { ...common, EVENT_GATEWAY_PORT: String(openPort), EVENT_GATEWAY_ROLES: 'fanout', EVENT_GATEWAY_INSTANCE_ID: `${prefix}-open` },
+  });
   fixture = new VideoFixture(BROKERS.split(','), prefix);
   await fixture.connect();
 }, 180_000);
@@ -78,7 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.socket.disconnect();
   await fixture?.disconnect();
-  await Promise.all([ingest?.stop(), viewer?.stop(), gateway?.stop()]);
+  await Promise.all([ingest?.stop(), viewer?.stop(), gateway?.stop(), openGateway?.stop()]);
 });
 
 describe('signed playback (ingest, viewer-api, event-gateway on a real broker)', () => {
@@ -165,6 +172,9 @@ describe('signed playback (ingest, viewer-api, event-gateway on a real broker)',
     });
     expect(thumbnail.headers.get('content-type')).toBe('image/jpeg');
     expect((await fetch(`${viewer.url}/live/${signedId}/preview.mjpeg`)).status).toBe(401);
+    // A cross-origin player may send the token as a bearer: the preflight allows the header.
+    const preflight = await fetch(master, { method: 'OPTIONS', headers: { origin: 'https://elsewhere.example', 'access-control-request-headers': 'authorization' } });
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
 
     // The public stream: no token needed, no token written into its playlists.
     const publicMaster = await until('public master playlist', async () => {
@@ -216,6 +226,25 @@ describe('signed playback (ingest, viewer-api, event-gateway on a real broker)',
     await waitFor('the signed stream event at its subscriber', () => subscriber.ids(signedId).includes(event.event_id));
     await waitFor('the signed stream event on the firehose', () => firehose.ids(signedId).includes(event.event_id));
     expect(signedRefused.ids(signedId)).toEqual([]);
+  }, 90_000);
+
+  it('event-gateway without FIREHOSE_TOKEN: the open firehose carries public streams only', async () => {
+    const open = client(undefined, openGateway);
+    expect(await open.subscribed).toEqual({ all: true, streamIds: [] });
+    const subscriber = await until('signed subscription on the open gateway', async () => {
+      const attempt = client({ streamId: signedId, token }, openGateway);
+      return (await attempt.subscribed).streamIds.includes(signedId) ? attempt : undefined;
+    });
+    await warmUp(viewer.url, open, `warm-open-${prefix}`);
+    const signedEvent = makeEvent(signedId);
+    const publicEvent = makeEvent(publicId);
+    expect((await postEvents(viewer.url, signedEvent)).status).toBe(202);
+    expect((await postEvents(viewer.url, publicEvent)).status).toBe(202);
+    // Same partition (one event partition), Kafka order: once the later public event is in, the
+    // signed one was delivered (to its subscriber) or left out (of the firehose).
+    await waitFor('the public event on the open firehose', () => open.ids(publicId).includes(publicEvent.event_id));
+    await waitFor('the signed event at its subscriber', () => subscriber.ids(signedId).includes(signedEvent.event_id));
+    expect(open.ids(signedId)).toEqual([]);
   }, 90_000);
 
   it('METRICS_PORT: /metrics only on its own port', async () => {

@@ -27,7 +27,8 @@ export class HlsController {
   preflight(@Res() response: Response): void {
     allowAnyOrigin(response);
     response.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    response.setHeader('Access-Control-Allow-Headers', '*');
+    // `*` does not cover Authorization (Fetch spec): name it for players that send a playback token as a bearer.
+    response.setHeader('Access-Control-Allow-Headers', '*, Authorization');
     response.setHeader('Access-Control-Max-Age', '86400');
     response.status(204).end();
   }

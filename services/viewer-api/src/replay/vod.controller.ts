@@ -22,7 +22,8 @@ export class VodController {
   preflight(@Res() response: Response): void {
     allowAnyOrigin(response);
     response.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    response.setHeader('Access-Control-Allow-Headers', '*');
+    // `*` does not cover Authorization (Fetch spec): name it for players that send a playback token as a bearer.
+    response.setHeader('Access-Control-Allow-Headers', '*, Authorization');
     response.status(204).end();
   }
 
