@@ -30,12 +30,15 @@ const env = parseEnv(
     simulatorRate: int('DEMO_EVENT_RATE', { default: 5, min: 0, max: 100_000 }),
     demoVideo: bool('DEMO_VIDEO', { default: true }),
     adminToken: optionalStr('ADMIN_TOKEN'),
+    playbackSigningKey: optionalStr('PLAYBACK_SIGNING_KEY'),
   },
   processEnv(),
 );
 
 /** The admin API's token: ADMIN_TOKEN, or one made up for this run (printed below). */
 const adminToken = env.adminToken ?? randomBytes(24).toString('base64url');
+/** Signs playback tokens of private streams: PLAYBACK_SIGNING_KEY, or one for this run (tokens die with it). */
+const playbackSigningKey = env.playbackSigningKey ?? randomBytes(32).toString('base64url');
 
 const say = (line: string) => process.stdout.write(`[tributary] ${line}\n`);
 const logDir = join(REPO_ROOT, '.cache', 'logs');
@@ -81,6 +84,7 @@ async function startPlatformService(name: ServiceName, httpPort: number, brokers
       LOG_FORMAT: 'json',
       NODE_ENV: 'development',
       ADMIN_TOKEN: adminToken,
+      PLAYBACK_SIGNING_KEY: playbackSigningKey,
       VIEWER_API_PORT: String(env.viewerApiPort),
       INGEST_PORT: String(env.ingestPort),
       EVENT_GATEWAY_PORT: String(env.eventGatewayPort),
