@@ -274,8 +274,11 @@ describe('tracing across the media path', () => {
     expect(transcode.attributes['tributary.segment.duration_s']).toBeGreaterThan(0);
     const published = one(transcoderSpans, (span) => span.name === 'segment published', 'segment published span');
     expect(published.parentSpanId).toBe(transcode.spanId);
+    // Segments are written in a Kafka transaction (zombie fencing): published → transaction → send.
     const send = one(transcoderSpans, (span) => span.name === `send ${topicName(Topics.videoSegments, prefix)}`, 'segment send span');
-    expect(send.parentSpanId).toBe(published.spanId);
+    const transaction = one(transcoderSpans, (span) => span.spanId === send.parentSpanId, 'transaction span of the segment send');
+    expect(transaction.name).toBe('transaction');
+    expect(transaction.parentSpanId).toBe(published.spanId);
     expect([send.spanId, published.spanId]).toContain(servedSpan.links[0].spanId);
 
     // The segment span links to the chunks that fed it: each link is an ingest `send video.ingest`

@@ -78,6 +78,30 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], op
 
 const ENSURE_ATTEMPTS = 5;
 
+const SERVED_TIMEOUT_MS = 15_000;
+
+/**
+ * Waits until the broker answers metadata for every topic with a leader for every partition.
+ * `createTopics({ waitForLeaders })` returns once the controller knows the leaders, but a broker's
+ * metadata cache can lag behind it for a moment, and the service's producer or consumer, asking
+ * right after, would get "does not host this topic-partition" and fail start-up (seen with two
+ * services creating the same fresh topics).
+ */
+async function waitUntilServed(admin: ReturnType<Kafka['admin']>, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + SERVED_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const served = metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0));
+      if (served && metadata.topics.length === topics.length) return;
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable !== true || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`Kafka did not serve the metadata of ${topics.join(', ')} within ${SERVED_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function ensureTopicsOnce(kafka: Kafka, specs: readonly TopicSpec[], options: EnsureTopicsOptions): Promise<EnsureTopicsResult> {
   const admin = kafka.admin();
   await admin.connect();
@@ -108,6 +132,7 @@ async function ensureTopicsOnce(kafka: Kafka, specs: readonly TopicSpec[], optio
         grown.push(...toGrow.map((spec) => spec.name));
       }
     }
+    await waitUntilServed(admin, specs.map((spec) => spec.name));
     const result = {
       created: missing.map((spec) => spec.name),
       existing: existingSpecs.map((spec) => spec.name),
