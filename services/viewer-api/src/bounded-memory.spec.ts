@@ -67,8 +67,10 @@ describe('viewer-api per-stream state with 10,000 streams', () => {
     expect(windows.streamCount).toBe(STREAMS);
     expect(frames.size.streams).toBe(STREAMS);
     expect(indexes.size.indexes).toBe(64);
-    // 10,000 × (3 × 2 KiB + 4 KiB) of buffers alone: the structures really held something.
-    expect(filled - before).toBeGreaterThan(80 * MIB);
+    // 10,000 × (3 × 2 KiB + 4 KiB) of buffers: the structures really held something. (Their own
+    // byte counts: the heap delta can be lowered by garbage a previous suite in this jest worker
+    // left behind and the forced gc reclaims.)
+    expect(windows.bytes + frames.size.bytes).toBeGreaterThan(95 * MIB);
 
     clock.ms += 61_000; // every stream ended a minute ago
     windows.purgeNowAndThen();
