@@ -160,6 +160,6 @@ afterAll(() => {
   figures.set('failovers', watcher.failovers);
   figures.set('violations', watcher.violations.length);
   figures.set('publisher sessions', publisher?.sessions ?? 0);
-  if (publisher && publisher.exits.length > 0) figures.set('last publisher exit', publisher.exits.at(-1)!.slice(0, 160));
+  if (publisher && publisher.exits.length > 0) figures.set('last publisher exit', publisher.exits.at(-1)!.replace(/\/live\/[^\s/:]+/g, '/live/<key>').slice(0, 160));
   recordRow({ suite: SUITE, scenario: 'whole run (HLS client)', outcome: watcher.violations.length === 0 ? 'survived' : 'FAILED', figures: figures.toString(), note: watcher.violations.slice(0, 2).join('; ') || undefined });
 });
