@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { partitionForKey } from '@tributary/kafka';
 import { Topics } from '@tributary/contracts';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
@@ -38,7 +39,6 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly cache: LRUCache<string, FetchedSegment>;
   private readonly topic: string;
   private readonly prefix: string;
-  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -63,21 +63,13 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
     await this.reader?.stop();
   }
 
-  /** The partition a stream's segments are on (the producers' murmur2 key partitioner). */
+  /** The partition a stream's segments are on (libs/kafka's one stream → partition lookup). */
   private async partitionOf(streamId: string): Promise<number> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const metadata = await retryKafka(() => admin.fetchTopicMetadata({ topics: [this.topic] }));
-      const partitionMetadata = metadata.topics[0].partitions.map((p) => ({
-        partitionId: p.partitionId,
-        leader: p.leader,
-      }));
-      return this.partitioner({
-        topic: this.topic,
-        partitionMetadata: partitionMetadata as never,
-        message: { key: streamId, value: null },
-      });
+      return partitionForKey(this.topic, streamId, metadata.topics[0].partitions.length);
     } finally {
       await admin.disconnect();
     }
