@@ -174,6 +174,24 @@ describe(StreamPipeline.name, () => {
     expect(engine.runs).toHaveLength(0);
   });
 
+  it('finishes and releases its input when stream.status cannot be written (Kafka refusing)', async () => {
+    const engine = new FakeEngine();
+    const sink = new RecordingSink();
+    sink.status = (status) => {
+      sink.statuses.push(status);
+      return Promise.reject(new Error('broker gone'));
+    };
+    const subject = pipeline(engine, sink);
+    await subject.feed(chunk(0));
+    await engine.runs[0].segment();
+    await subject.endAfter(1, 'publisher ended');
+    await subject.feed(chunk(1));
+    engine.runs[0].finish({ code: 0, signal: null, stderrTail: '' });
+    await subject.finished;
+    expect(sink.statuses.map((s) => s.state)).toEqual(['live', 'ended']);
+    expect(sink.done).toEqual(['0', '1']);
+  });
+
   it('stops without output or status when abandoned', async () => {
     const engine = new FakeEngine();
     const sink = new RecordingSink();

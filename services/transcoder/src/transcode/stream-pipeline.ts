@@ -238,20 +238,23 @@ export class StreamPipeline {
       { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.numbering.toJSON() },
       'source probed; starting ffmpeg',
     );
-    await this.options.sink.status({
-      stream_id: this.streamId,
-      state: 'live',
-      publish_session_id: this.publishSessionId,
-      renditions: this.renditions.map((rendition) => ({
-        name: rendition.name,
-        width: rendition.width,
-        height: rendition.height,
-        video_bitrate_kbps: rendition.video_bitrate_kbps,
-        audio_bitrate_kbps: rendition.audio_bitrate_kbps,
-        bandwidth_bps: rendition.bandwidth_bps,
-        codecs: rendition.codecs,
-      })),
-    });
+    // Informational (viewers follow segments): a failed report is logged, the stream goes on.
+    await this.options.sink
+      .status({
+        stream_id: this.streamId,
+        state: 'live',
+        publish_session_id: this.publishSessionId,
+        renditions: this.renditions.map((rendition) => ({
+          name: rendition.name,
+          width: rendition.width,
+          height: rendition.height,
+          video_bitrate_kbps: rendition.video_bitrate_kbps,
+          audio_bitrate_kbps: rendition.audio_bitrate_kbps,
+          bandwidth_bps: rendition.bandwidth_bps,
+          codecs: rendition.codecs,
+        })),
+      })
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not report stream live'));
     this.state = 'running';
     await this.startRun();
   }
@@ -346,7 +349,10 @@ export class StreamPipeline {
     if (this.state === 'ending' && code === 0) {
       this.releaseAll();
       this.state = 'done';
-      await this.options.sink.status({ stream_id: this.streamId, state: 'ended', publish_session_id: this.publishSessionId });
+      // A failed report must not leave the partition waiting on a pipeline that never finishes.
+      await this.options.sink
+        .status({ stream_id: this.streamId, state: 'ended', publish_session_id: this.publishSessionId })
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not report stream ended'));
       this.options.logger.info({ sequences: this.numbering.toJSON() }, 'stream transcoded to the end');
       await this.workDir.remove();
       this.resolveFinished();
