@@ -1,6 +1,6 @@
+import { segmentMeta } from './testing/segment-meta.fixture';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SegmentMeta } from './hls/segment-message';
 import { SegmentWindowStore } from './hls/segment-window';
 import { FrameHub } from './preview/frame-hub';
 import { ReplayIndex } from './replay/replay-index';
@@ -22,23 +22,7 @@ function usedBytes(): number {
   return usage.heapUsed + usage.arrayBuffers;
 }
 
-function meta(streamId: string, sequence: number): SegmentMeta {
-  return {
-    streamId,
-    rendition: '360p',
-    kind: 'media',
-    sequence,
-    durationSeconds: 2,
-    programTime: null,
-    discontinuity: false,
-    transcodeSession: 't1',
-    contentType: 'video/mp2t',
-    partition: 0,
-    offset: String(sequence),
-    timestampMs: sequence,
-    traceparent: null,
-  };
-}
+const meta = (streamId: string, sequence: number) => segmentMeta(streamId, sequence, { timestampMs: sequence });
 
 const STREAMS = 10_000;
 const MIB = 1024 * 1024;

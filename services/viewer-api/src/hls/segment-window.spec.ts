@@ -1,24 +1,7 @@
-import type { SegmentMeta } from './segment-message';
+import { segmentMeta } from '../testing/segment-meta.fixture';
 import { SegmentWindowStore } from './segment-window';
 
-function meta(streamId: string, sequence: number, extra: Partial<SegmentMeta> = {}): SegmentMeta {
-  return {
-    streamId,
-    rendition: '360p',
-    kind: 'media',
-    sequence,
-    durationSeconds: 2,
-    programTime: null,
-    discontinuity: false,
-    transcodeSession: 't1',
-    contentType: 'video/mp2t',
-    partition: 0,
-    offset: String(sequence),
-    timestampMs: 0,
-    traceparent: null,
-    ...extra,
-  };
-}
+const meta = segmentMeta;
 
 const bytes = (n: number) => Buffer.alloc(n, 1);
 

@@ -1,24 +1,8 @@
-import type { SegmentMeta } from '../hls/segment-message';
+import { segmentMeta } from '../testing/segment-meta.fixture';
 import { ReplayIndex } from './replay-index';
 import { ReplayIndexCache } from './replay-index-cache';
 
-function meta(streamId: string, sequence: number): SegmentMeta {
-  return {
-    streamId,
-    rendition: '360p',
-    kind: 'media',
-    sequence,
-    durationSeconds: 2,
-    programTime: null,
-    discontinuity: false,
-    transcodeSession: 't1',
-    contentType: 'video/mp2t',
-    partition: 0,
-    offset: String(sequence),
-    timestampMs: 1_000 + sequence,
-    traceparent: null,
-  };
-}
+const meta = (streamId: string, sequence: number) => segmentMeta(streamId, sequence, { timestampMs: 1_000 + sequence });
 
 function indexWith(streamId: string, segments: number): ReplayIndex {
   const index = new ReplayIndex(streamId, 0, 0n);
