@@ -33,6 +33,7 @@ export default tseslint.config(
             { sourceTag: 'scope:transcoder', onlyDependOnLibsWithTags: ['scope:transcoder', 'scope:shared'] },
             { sourceTag: 'scope:viewer-api', onlyDependOnLibsWithTags: ['scope:viewer-api', 'scope:shared'] },
             { sourceTag: 'scope:event-gateway', onlyDependOnLibsWithTags: ['scope:event-gateway', 'scope:shared'] },
+            { sourceTag: 'scope:operator', onlyDependOnLibsWithTags: ['scope:operator', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:tooling', onlyDependOnLibsWithTags: ['scope:tooling', 'scope:shared'] },
           ],
