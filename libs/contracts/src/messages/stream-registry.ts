@@ -37,6 +37,19 @@ export type PlaybackMode = (typeof PLAYBACK_MODES)[number];
 /** The stream's playback mode; records without the field are public. */
 export const playbackModeOf = (record: { playback?: PlaybackMode }): PlaybackMode => record.playback ?? 'public';
 
+export const LATENCY_MODES = ['standard', 'low'] as const;
+export type LatencyMode = (typeof LATENCY_MODES)[number];
+export const LatencyModeSchema = Type.Union(LATENCY_MODES.map((mode) => Type.Literal(mode)), {
+  description: 'standard (default) or low: the stream asks for the shortest segments and playlist window the services offer',
+});
+
+/** Retention bounds (seconds): how long a stream's segments stay replayable. */
+export const RETENTION_SECONDS_MIN = 60;
+export const RETENTION_SECONDS_MAX = 365 * 24 * 3600;
+
+/** `managed_by` of records the operator writes: `livestream/<namespace>/<name>`. */
+export const MANAGED_BY_PATTERN = '^livestream/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+
 export const StreamRecordSchema = Type.Object(
   {
     id: Type.String({ pattern: STREAM_ID_PATTERN, maxLength: 63 }),
@@ -51,8 +64,28 @@ export const StreamRecordSchema = Type.Object(
      * a playback token (see playback-token.ts). Absent = `public` (records written before it existed).
      */
     playback: Type.Optional(PlaybackModeSchema),
+    /*
+     * The fields below were added later and are optional, so records written before them stay
+     * valid (same schema version): absent = the default named on each.
+     */
+    /** Absent = `standard`. */
+    latency_mode: Type.Optional(LatencyModeSchema),
+    /** How long segments stay replayable, in seconds; absent = the platform's topic retention. */
+    retention_seconds: Type.Optional(Type.Integer({ minimum: RETENTION_SECONDS_MIN, maximum: RETENTION_SECONDS_MAX })),
+    /** `false`: ingest refuses publishes to this stream (403); absent = `true`. */
+    publishing_enabled: Type.Optional(Type.Boolean()),
+    /**
+     * Which declaration owns the record: absent = the ingest admin API; `livestream/<ns>/<name>` =
+     * a LiveStream resource reconciled by the operator (docs/operator.md: which writer wins).
+     */
+    managed_by: Type.Optional(Type.String({ pattern: MANAGED_BY_PATTERN, maxLength: 140 })),
   },
   { $id: STREAM_RECORD_SCHEMA_ID, additionalProperties: false },
 );
 export type StreamRecord = Static<typeof StreamRecordSchema>;
 export const streamRecordValidator = createValidator(StreamRecordSchema);
+
+/** Whether publishers may publish to the stream; records without the field allow it. */
+export const publishingEnabledOf = (record: { publishing_enabled?: boolean }): boolean => record.publishing_enabled !== false;
+/** The stream's latency mode; records without the field are `standard`. */
+export const latencyModeOf = (record: { latency_mode?: LatencyMode }): LatencyMode => record.latency_mode ?? 'standard';

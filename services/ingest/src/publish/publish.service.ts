@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ConflictException, ForbiddenException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { Topics } from '@tributary/contracts';
+import { publishingEnabledOf, Topics } from '@tributary/contracts';
 import { KafkaProducer } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { TopicNames } from '@tributary/nest-kafka';
@@ -42,10 +42,13 @@ export class PublishService {
     this.topic = topics.resolve(Topics.videoIngest);
   }
 
-  /** The stream a key publishes to; 403 (nothing written) when no stream has this key. */
+  /** The stream a key publishes to; 403 (nothing written) when no stream has this key or publishing to it is disabled. */
   authorize(streamKey: string): string {
     const record = this.registry.findByStreamKey(streamKey);
     if (!record) throw new ForbiddenException('unknown stream key');
+    if (!publishingEnabledOf(record)) {
+      throw new ForbiddenException(`publishing to stream ${record.id} is disabled (publishing_enabled: false in its registry entry; for a LiveStream, spec.publishing.enabled)`);
+    }
     return record.id;
   }
 
