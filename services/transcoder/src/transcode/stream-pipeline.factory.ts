@@ -5,7 +5,8 @@ import type { StreamRecord } from '@tributary/contracts';
 import { type MediaTools, resolveMediaTools } from '@tributary/media';
 import type { Logger } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
-import { type PipelineSink, StreamPipeline } from './stream-pipeline';
+import type { PipelineSink } from './pipeline-sink';
+import { StreamPipeline } from './stream-pipeline';
 
 /** What TranscoderService uses of a pipeline (StreamPipeline, or a fake in unit tests). */
 export type TranscodePipeline = Pick<

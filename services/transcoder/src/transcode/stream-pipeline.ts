@@ -1,37 +1,19 @@
-import { DEFAULT_LADDER, type StreamRecord, type StreamStatus } from '@tributary/contracts';
+import { DEFAULT_LADDER, type StreamRecord } from '@tributary/contracts';
 import { type FinishedSegment, maxPts, type MediaTools, type PlannedRendition, selectLadder } from '@tributary/media';
-import { type Logger, publishSegmentTraced, SegmentLinkTracker, traceHeaders, transcodeMetrics } from '@tributary/telemetry';
+import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
+import { InputEnd } from './input-end';
+import type { PipelineSink } from './pipeline-sink';
+import { PipelineStatus } from './pipeline-status';
+import { ProbeSchedule } from './probe-schedule';
 import { RestartBudget } from './restart-budget';
-import { SequenceNumbering } from './sequence-numbering';
+import { SegmentPublisher } from './segment-publisher';
 import { SerialQueue } from './serial-queue';
 import { FfmpegEngine, type TranscodeEngine, type TranscodeRun } from './transcode-engine';
 import { StreamWorkDir } from './work-dir';
 
 export type { InputChunk } from './chunk-coverage';
-
-export interface OutgoingSegment {
-  streamId: string;
-  publishSessionId: string;
-  rendition: string;
-  sequence: number;
-  durationSeconds: number;
-  programTime: string;
-  discontinuity: boolean;
-  transcodeSession: string;
-  traceparent?: string;
-  data: Buffer;
-}
-
-/** Where a pipeline's output goes (Kafka in the service, fakes in unit tests). */
-export interface PipelineSink {
-  /** Resolves once Kafka acknowledged the segment; false if it was dropped (partition lost). */
-  segment(segment: OutgoingSegment): Promise<boolean>;
-  thumbnail(streamId: string, data: Buffer, traceparent?: string): Promise<void>;
-  status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void>;
-  /** The chunk at this offset needs nothing more (its output is durable, or it was skipped). */
-  chunkDone(partition: number, offset: string): void;
-}
+export type { OutgoingSegment, PipelineSink } from './pipeline-sink';
 
 export interface PipelineSettings {
   tools: MediaTools;
@@ -72,8 +54,10 @@ type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
  * chunks whose output was not yet durable; input ffprobe cannot read marks the stream `error`.
  *
  * This class is the lifecycle (probing → running → ending → done/error/abandoned); the parts
- * with one job each live beside it: ChunkCoverage (which offsets are covered by durable output),
- * SequenceNumbering, RestartBudget, StreamWorkDir, SerialQueue and the TranscodeEngine (ffmpeg).
+ * with one job each live beside it: ProbeSchedule (when to probe), ChunkCoverage (which offsets
+ * are covered by durable output), SegmentPublisher (numbering and publishing output), InputEnd
+ * (where the input ends), PipelineStatus (stream.status reports), RestartBudget, StreamWorkDir,
+ * SerialQueue and the TranscodeEngine (ffmpeg).
  */
 export class StreamPipeline {
   readonly streamId: string;
@@ -81,26 +65,20 @@ export class StreamPipeline {
   readonly publishSessionId: string;
   private state: State = 'probing';
   private readonly coverage = new ChunkCoverage();
-  private readonly numbering = new SequenceNumbering();
+  private readonly output: SegmentPublisher;
+  private readonly probes: ProbeSchedule;
+  private readonly input = new InputEnd();
+  private readonly reports: PipelineStatus;
   private readonly restarts: RestartBudget;
   private readonly workDir: StreamWorkDir;
   private readonly queue = new SerialQueue();
   private readonly engine: TranscodeEngine;
-  private probeBytes = 0;
-  private probingSince?: number;
-  private lastProbeAt = 0;
-  private nextProbeAt: number;
   private renditions: PlannedRendition[] = [];
   private run?: TranscodeRun;
   private stdinClosed = false;
   private runs = 0;
-  /** The `ingest chunk` spans fed to ffmpeg since each rendition's last segment (segment spans link to them). */
-  private readonly chunkLinks = new SegmentLinkTracker();
   private hasAudio = false;
   private frameRate?: number;
-  private lastTraceparent?: string;
-  private endAfterSequence?: number;
-  private lastFedSequence = -1;
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
   lastChunkAt = Date.now();
@@ -109,7 +87,9 @@ export class StreamPipeline {
     this.streamId = options.streamId;
     this.partition = options.partition;
     this.publishSessionId = options.publishSessionId;
-    this.nextProbeAt = options.settings.probeInitialBytes ?? 128 * 1024;
+    this.probes = new ProbeSchedule(options.settings.probeInitialBytes ?? 128 * 1024, options.settings.probeMaxBytes);
+    this.output = new SegmentPublisher({ ...options, coverage: this.coverage });
+    this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
     this.restarts = new RestartBudget(options.settings.maxRestarts);
     this.workDir = new StreamWorkDir(options.settings.workDir, options.streamId);
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
@@ -131,31 +111,26 @@ export class StreamPipeline {
 
   /** The last media sequence per rendition (to continue numbering in this process). */
   sequencesAfter(): Map<string, number> {
-    return this.numbering.lastSequences();
+    return this.output.numbering.lastSequences();
   }
 
   feed(chunk: InputChunk): Promise<void> {
     this.lastChunkAt = Date.now();
     return this.queue.run(async () => {
-      if (chunk.traceparent) this.lastTraceparent = chunk.traceparent;
+      if (chunk.traceparent) this.output.lastTraceparent = chunk.traceparent;
       if (this.state !== 'probing' && this.state !== 'running') {
         this.options.sink.chunkDone(this.partition, chunk.offset);
         return;
       }
       const entry = this.coverage.add(chunk);
-      this.lastFedSequence = Math.max(this.lastFedSequence, chunk.sequence);
+      this.input.fed(chunk.sequence);
       if (this.state === 'probing') {
-        this.probeBytes += chunk.data.length;
-        this.probingSince ??= Date.now();
-        // By size (doubling per failed attempt), or every 2 s for low-bitrate sources that would
-        // otherwise take long to fill the first probe window.
-        const dueByTime = Date.now() - this.probingSince >= 2000 && Date.now() - this.lastProbeAt >= 2000 && this.probeBytes >= 16 * 1024;
-        if (this.probeBytes >= this.nextProbeAt || dueByTime) await this.tryProbe(false);
+        if (this.probes.added(chunk.data.length, Date.now())) await this.tryProbe(false);
       } else {
         await this.write(entry);
       }
       this.lastChunkAt = Date.now();
-      if (this.endAfterSequence !== undefined && this.lastFedSequence >= this.endAfterSequence) await this.closeInput('publisher ended');
+      if (this.input.reached) await this.closeInput('publisher ended');
     });
   }
 
@@ -165,11 +140,7 @@ export class StreamPipeline {
    */
   endAfter(lastSequence: number | undefined, reason: string): Promise<void> {
     return this.queue.run(async () => {
-      if (lastSequence !== undefined && lastSequence > this.lastFedSequence) {
-        this.endAfterSequence = lastSequence;
-        return;
-      }
-      await this.closeInput(reason);
+      if (this.input.endAfterSequence(lastSequence)) await this.closeInput(reason);
     });
   }
 
@@ -203,18 +174,18 @@ export class StreamPipeline {
   }
 
   private async tryProbe(final: boolean): Promise<void> {
-    this.lastProbeAt = Date.now();
+    this.probes.attempted(Date.now());
     const data = Buffer.concat(this.coverage.chunks.map((entry) => entry.data));
     let info;
     try {
       info = await this.engine.probe(data);
     } catch (error) {
       const message = (error as Error).message;
-      if (final || this.probeBytes >= this.options.settings.probeMaxBytes) {
+      if (final || this.probes.exhausted) {
         await this.fail(`input is not decodable video: ${message}`);
       } else {
-        this.nextProbeAt = Math.min(this.nextProbeAt * 2, this.options.settings.probeMaxBytes);
-        this.options.logger.debug({ bytes: this.probeBytes, error: message }, 'probe failed; waiting for more input');
+        this.probes.failed();
+        this.options.logger.debug({ bytes: this.probes.buffered, error: message }, 'probe failed; waiting for more input');
       }
       return;
     }
@@ -230,31 +201,15 @@ export class StreamPipeline {
       const floor = Math.floor(Date.now() / 1000);
       return new Map(this.renditions.map((rendition) => [rendition.name, floor] as const));
     });
-    this.numbering.start(
+    this.output.numbering.start(
       this.renditions.map((rendition) => rendition.name),
       last,
     );
     this.options.logger.info(
-      { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.numbering.toJSON() },
+      { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.output.numbering.toJSON() },
       'source probed; starting ffmpeg',
     );
-    // Informational (viewers follow segments): a failed report is logged, the stream goes on.
-    await this.options.sink
-      .status({
-        stream_id: this.streamId,
-        state: 'live',
-        publish_session_id: this.publishSessionId,
-        renditions: this.renditions.map((rendition) => ({
-          name: rendition.name,
-          width: rendition.width,
-          height: rendition.height,
-          video_bitrate_kbps: rendition.video_bitrate_kbps,
-          audio_bitrate_kbps: rendition.audio_bitrate_kbps,
-          bandwidth_bps: rendition.bandwidth_bps,
-          codecs: rendition.codecs,
-        })),
-      })
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not report stream live'));
+    await this.reports.live(this.renditions);
     this.state = 'running';
     await this.startRun();
   }
@@ -281,7 +236,7 @@ export class StreamPipeline {
       onSegment: (segment) => this.publishSegment(run, segment),
       onThumbnail: (image) => {
         this.options.sink
-          .thumbnail(this.streamId, image, this.lastTraceparent)
+          .thumbnail(this.streamId, image, this.output.lastTraceparent)
           .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
       },
       onOutputError: (error) => this.options.logger.warn({ err: error }, 'segment watcher error'),
@@ -297,46 +252,15 @@ export class StreamPipeline {
     const run = this.run;
     if (!run || this.stdinClosed) return;
     this.coverage.written(entry, maxPts(entry.data));
-    this.chunkLinks.chunkWritten(entry.traceparent ? { traceparent: entry.traceparent } : undefined);
+    this.output.chunkWritten(entry.traceparent);
     await run.write(entry.data);
   }
 
   private async publishSegment(run: TranscodeRun, segment: FinishedSegment): Promise<void> {
     if (this.state === 'abandoned') return;
-    const { sequence, discontinuity } = this.numbering.peek(segment.rendition);
-    const programTime = segment.programTime ? new Date(segment.programTime) : new Date();
-    // `transcode segment` (linked to the chunks that fed it) → `segment published` → send; the
-    // segment's traceparent is the publishing span's, so viewer-api's `segment served` links here.
-    const delivered = await publishSegmentTraced(
-      {
-        streamId: this.streamId,
-        rendition: segment.rendition,
-        sequence,
-        durationSeconds: segment.durationSeconds,
-        chunks: this.chunkLinks.segmentDone(segment.rendition),
-      },
-      () => {
-        const traceparent = traceHeaders().traceparent ?? this.lastTraceparent;
-        return this.options.sink.segment({
-          streamId: this.streamId,
-          publishSessionId: this.publishSessionId,
-          rendition: segment.rendition,
-          sequence,
-          durationSeconds: segment.durationSeconds,
-          programTime: (Number.isNaN(programTime.getTime()) ? new Date() : programTime).toISOString(),
-          discontinuity,
-          transcodeSession: run.session,
-          ...(traceparent ? { traceparent } : {}),
-          data: segment.data,
-        });
-      },
-    );
-    if (!delivered) return;
-    this.numbering.acknowledge(segment.rendition, sequence);
-    const released = this.coverage.segmentDurable(
-      run.id,
-      segment.rendition,
-      segment.durationSeconds,
+    const released = await this.output.publish(
+      run,
+      segment,
       this.renditions.map((rendition) => rendition.name),
     );
     for (const offset of released) this.options.sink.chunkDone(this.partition, offset);
@@ -349,11 +273,8 @@ export class StreamPipeline {
     if (this.state === 'ending' && code === 0) {
       this.releaseAll();
       this.state = 'done';
-      // A failed report must not leave the partition waiting on a pipeline that never finishes.
-      await this.options.sink
-        .status({ stream_id: this.streamId, state: 'ended', publish_session_id: this.publishSessionId })
-        .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not report stream ended'));
-      this.options.logger.info({ sequences: this.numbering.toJSON() }, 'stream transcoded to the end');
+      await this.reports.ended();
+      this.options.logger.info({ sequences: this.output.numbering.toJSON() }, 'stream transcoded to the end');
       await this.workDir.remove();
       this.resolveFinished();
       return;
@@ -365,7 +286,7 @@ export class StreamPipeline {
       this.options.logger.warn({ restart: this.restarts.count, delayMs: delay, reason }, 'ffmpeg crashed; restarting');
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.isFinished) return;
-      this.numbering.breakAll();
+      this.output.numbering.breakAll();
       const ending = this.state === 'ending';
       this.state = 'running';
       await this.startRun();
@@ -385,9 +306,7 @@ export class StreamPipeline {
     this.run?.kill();
     await this.run?.stopOutput();
     this.releaseAll();
-    await this.options.sink
-      .status({ stream_id: this.streamId, state: 'error', publish_session_id: this.publishSessionId, reason: reason.slice(0, 2000) })
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not report stream error'));
+    await this.reports.error(reason);
     await this.workDir.remove();
     this.resolveFinished();
   }

@@ -10,7 +10,7 @@ import { type IngestChunk, parseIngestChunk } from './ingest-chunk';
 import { LastSequenceStore } from './last-sequences';
 import { PartitionCommits } from './partition-commits';
 import { PublishSessionGate } from './publish-sessions';
-import type { OutgoingSegment, PipelineSink } from './stream-pipeline';
+import type { OutgoingSegment, PipelineSink } from './pipeline-sink';
 import { type PipelineFactory, StreamPipelineFactory, type TranscodePipeline } from './stream-pipeline.factory';
 import { type StatusChannel, StreamStatusRepository } from './stream-status.repository';
 import { type TranscodeOutput, TranscodeOutputRepository } from './transcode-output.repository';

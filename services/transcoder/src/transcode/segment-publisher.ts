@@ -1,0 +1,71 @@
+import type { FinishedSegment } from '@tributary/media';
+import { publishSegmentTraced, SegmentLinkTracker, traceHeaders } from '@tributary/telemetry';
+import type { ChunkCoverage } from './chunk-coverage';
+import type { PipelineSink } from './pipeline-sink';
+import { SequenceNumbering } from './sequence-numbering';
+
+export interface SegmentPublisherOptions {
+  streamId: string;
+  publishSessionId: string;
+  partition: number;
+  sink: PipelineSink;
+  coverage: ChunkCoverage;
+}
+
+/**
+ * Turns ffmpeg's finished segments into numbered, traced video.segments messages. A segment's
+ * sequence advances only once Kafka acknowledged it, and only then are the input chunks it covers
+ * (in every rendition) released for commit; a dropped segment (partition lost) releases nothing.
+ */
+export class SegmentPublisher {
+  readonly numbering = new SequenceNumbering();
+  /** The `ingest chunk` spans fed to ffmpeg since each rendition's last segment (segment spans link to them). */
+  private readonly chunkLinks = new SegmentLinkTracker();
+  /** The newest chunk's trace context (for output made when no span is active). */
+  lastTraceparent?: string;
+
+  constructor(private readonly options: SegmentPublisherOptions) {}
+
+  /** A chunk went to ffmpeg: the next segment of each rendition links to its span. */
+  chunkWritten(traceparent: string | undefined): void {
+    this.chunkLinks.chunkWritten(traceparent ? { traceparent } : undefined);
+  }
+
+  /**
+   * Publishes `segment` of run `run` (whose renditions are `renditions`); returns the offsets of
+   * input chunks now covered by durable output.
+   */
+  async publish(run: { id: number; session: string }, segment: FinishedSegment, renditions: readonly string[]): Promise<string[]> {
+    const { sequence, discontinuity } = this.numbering.peek(segment.rendition);
+    const programTime = segment.programTime ? new Date(segment.programTime) : new Date();
+    // `transcode segment` (linked to the chunks that fed it) → `segment published` → send; the
+    // segment's traceparent is the publishing span's, so viewer-api's `segment served` links here.
+    const delivered = await publishSegmentTraced(
+      {
+        streamId: this.options.streamId,
+        rendition: segment.rendition,
+        sequence,
+        durationSeconds: segment.durationSeconds,
+        chunks: this.chunkLinks.segmentDone(segment.rendition),
+      },
+      () => {
+        const traceparent = traceHeaders().traceparent ?? this.lastTraceparent;
+        return this.options.sink.segment({
+          streamId: this.options.streamId,
+          publishSessionId: this.options.publishSessionId,
+          rendition: segment.rendition,
+          sequence,
+          durationSeconds: segment.durationSeconds,
+          programTime: (Number.isNaN(programTime.getTime()) ? new Date() : programTime).toISOString(),
+          discontinuity,
+          transcodeSession: run.session,
+          ...(traceparent ? { traceparent } : {}),
+          data: segment.data,
+        });
+      },
+    );
+    if (!delivered) return [];
+    this.numbering.acknowledge(segment.rendition, sequence);
+    return this.options.coverage.segmentDurable(run.id, segment.rendition, segment.durationSeconds, renditions);
+  }
+}
