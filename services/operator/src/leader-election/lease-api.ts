@@ -31,7 +31,8 @@ export interface LeaseApi {
 
 function toDate(value: unknown): Date | undefined {
   if (value === undefined || value === null) return undefined;
-  const date = value instanceof Date ? value : new Date(String(value));
+  // Read back as an ISO string (the generated client leaves V1MicroTime undeserialised) or a Date.
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
