@@ -302,6 +302,114 @@ export const gatewayMetrics = {
     ),
 };
 
+let queueDepthReader: (() => number) | undefined;
+let leaderReader: (() => boolean) | undefined;
+
+/** The LiveStream operator (services/operator). Labels never carry a LiveStream's name or namespace. */
+export const operatorMetrics = {
+  /** One count per finished reconcile, by result (`success`, `error`: threw and was retried with backoff, `requeue`: asked to run again later). */
+  reconciles: () =>
+    once(
+      'tributary_operator_reconciles_total',
+      () =>
+        new Counter({
+          name: 'tributary_operator_reconciles_total',
+          help: 'LiveStream reconciles, by result (success, error, requeue).',
+          labelNames: ['result'] as const,
+          registers: [registry],
+        }),
+    ),
+  reconcileDuration: () =>
+    once(
+      'tributary_operator_reconcile_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_operator_reconcile_duration_seconds',
+          help: 'Wall time of one LiveStream reconcile, by result.',
+          labelNames: ['result'] as const,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          registers: [registry],
+        }),
+    ),
+  /** Keys waiting in the work queue; `read` is evaluated at scrape time (e.g. `() => queue.depth`). */
+  queueDepth: (read?: () => number) => {
+    if (read) queueDepthReader = read;
+    return once(
+      'tributary_operator_queue_depth',
+      () =>
+        new Gauge({
+          name: 'tributary_operator_queue_depth',
+          help: 'LiveStream keys waiting in the work queue (not counting delayed retries or keys being handled).',
+          registers: [registry],
+          collect() {
+            if (queueDepthReader) this.set(queueDepthReader());
+          },
+        }),
+    );
+  },
+  /** 1 while this replica holds the leader Lease, else 0; `read` is evaluated at scrape time. */
+  leader: (read?: () => boolean) => {
+    if (read) leaderReader = read;
+    return once(
+      'tributary_operator_leader',
+      () =>
+        new Gauge({
+          name: 'tributary_operator_leader',
+          help: '1 while this replica holds the leader Lease (and acts), 0 otherwise.',
+          registers: [registry],
+          collect() {
+            if (leaderReader) this.set(leaderReader() ? 1 : 0);
+          },
+        }),
+    );
+  },
+  leadershipChanges: () =>
+    once(
+      'tributary_operator_leadership_changes_total',
+      () =>
+        new Counter({
+          name: 'tributary_operator_leadership_changes_total',
+          help: 'Times this replica started or stopped leading, by change (started, stopped).',
+          labelNames: ['change'] as const,
+          registers: [registry],
+        }),
+    ),
+  /** The lag fallback's last computation (only with the lag autoscaler on). */
+  autoscalerLag: () =>
+    once(
+      'tributary_operator_autoscaler_lag_messages',
+      () =>
+        new Gauge({
+          name: 'tributary_operator_autoscaler_lag_messages',
+          help: 'Total lag of the scaled consumer group on its topic, as the lag autoscaler last read it (KEDA rules for uncommitted partitions).',
+          labelNames: ['group', 'topic'] as const,
+          registers: [registry],
+        }),
+    ),
+  autoscalerDesiredReplicas: () =>
+    once(
+      'tributary_operator_autoscaler_desired_replicas',
+      () =>
+        new Gauge({
+          name: 'tributary_operator_autoscaler_desired_replicas',
+          help: 'Replicas the lag autoscaler last decided for its Deployment (after the stabilisation window).',
+          labelNames: ['deployment'] as const,
+          registers: [registry],
+        }),
+    ),
+  autoscalerScales: () =>
+    once(
+      'tributary_operator_autoscaler_scales_total',
+      () =>
+        new Counter({
+          name: 'tributary_operator_autoscaler_scales_total',
+          help: 'Scale subresource writes by the lag autoscaler, by direction (up, down) and result (ok, error).',
+          labelNames: ['deployment', 'direction', 'result'] as const,
+          registers: [registry],
+        }),
+    ),
+};
+
 /** The registry as Prometheus text exposition format. */
 export async function metricsText(): Promise<{ contentType: string; body: string }> {
   return { contentType: registry.contentType, body: await registry.metrics() };

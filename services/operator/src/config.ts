@@ -1,7 +1,9 @@
 import { type ConfigOf, type Env, int, optionalPort, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
+import { leaderElectionEnvSpec } from './leader-election/leader-election.config';
 
 const operatorEnvSpec = {
+  ...leaderElectionEnvSpec,
   port: port('OPERATOR_PORT', 8084),
   /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
   metricsPort: optionalPort('METRICS_PORT'),

@@ -34,6 +34,18 @@ export type StartedLeading = (signal: AbortSignal) => void;
 export type StoppedLeading = (reason: string) => void;
 export type NewLeader = (identity: string | undefined) => void;
 
+/** What the controller and the lag autoscaler see of leader election. */
+export interface Leadership {
+  readonly identity: string;
+  isLeader(): boolean;
+  currentLeader(): string | undefined;
+  signal(): AbortSignal;
+  onStartedLeading(callback: StartedLeading): () => void;
+  onStoppedLeading(callback: StoppedLeading): () => void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
 const JITTER_FACTOR = 1.2;
 
 /**
@@ -49,7 +61,7 @@ const JITTER_FACTOR = 1.2;
  * The work it gates checks `isLeader()` before acting, or runs under the AbortSignal given to
  * onStartedLeading (aborted the moment leadership ends).
  */
-export class LeaderElector {
+export class LeaderElector implements Leadership {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly logger: Logger;
