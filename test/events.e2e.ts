@@ -1,5 +1,5 @@
 import { connect as connectTcp } from 'node:net';
-import { Headers as KafkaHeaders, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, topicName, Topics } from '@tributary/contracts';
+import { ConsumerGroups, groupName, Headers as KafkaHeaders, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, topicName, Topics } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
 import {
@@ -81,6 +81,46 @@ describe('playback events end to end', () => {
       expect(message.position.partition).toEqual(expect.any(Number));
       expect(message.position.offset).toMatch(/^\d+$/);
     }
+  });
+
+  it('coalesces events into playback.events packets (fewer packets than events), concurrent POSTs included, keeping per-stream order', async () => {
+    const batched = client({ streamId: ['batch-a', 'batch-b'] });
+    const single = client({ streamId: ['batch-a', 'batch-b'], format: 'single' });
+    await Promise.all([batched.subscribed, single.subscribed]);
+    const requests = Array.from({ length: 4 }, (_, r) => Array.from({ length: 50 }, (_, i) => makeEvent(i % 2 === 0 ? 'batch-a' : 'batch-b', { session_id: `r${r}` })));
+    // Concurrent requests: viewer-api may carry them in one produce; each still gets its 202.
+    const responses = await Promise.all(requests.map((events) => postEvents(viewerApi.url, events)));
+    expect(responses.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+    const posted = requests.flat();
+    await waitFor('every event at both clients', () => batched.messages.length >= posted.length && single.messages.length >= posted.length);
+    await new Promise((settle) => setTimeout(settle, 300));
+    for (const recording of [batched, single]) {
+      expect(recording.messages).toHaveLength(posted.length);
+      for (const stream of ['batch-a', 'batch-b']) {
+        // Per stream: each request's events in request order (requests may interleave).
+        for (const events of requests) {
+          const ids = new Set(events.filter((e) => e.stream_id === stream).map((e) => e.event_id));
+          expect(recording.ids(stream).filter((id) => ids.has(id))).toEqual([...ids]);
+        }
+      }
+    }
+    expect(batched.packets['playback.event']).toBe(0);
+    expect(batched.packets['playback.events']).toBeLessThan(posted.length / 4);
+    // The simple client: one playback.event per event, the same messages.
+    expect(single.packets['playback.events']).toBe(0);
+    expect(single.packets['playback.event']).toBe(posted.length);
+    expect(single.messages).toEqual(expect.arrayContaining(batched.messages));
+  });
+
+  it('refuses an unknown delivery format at the handshake with an error, and sends batches', async () => {
+    const odd = client({ streamId: 'format-x', format: 'xml' });
+    await odd.subscribed;
+    await waitFor('the error', () => odd.errors.length > 0);
+    expect(odd.errors[0]).toMatchObject({ code: 'invalid_request', during: 'handshake', message: expect.stringMatching(/format must be one of batch, single/) });
+    const event = makeEvent('format-x');
+    expect((await postEvents(viewerApi.url, event)).status).toBe(202);
+    await waitFor('the event', () => odd.ids('format-x').includes(event.event_id));
+    expect(odd.packets['playback.events']).toBe(1);
   });
 
   it('writes each accepted event keyed by stream id with schema, content type and W3C trace context headers', async () => {
@@ -256,7 +296,7 @@ describe('playback events end to end', () => {
     // under their own group; the live gateway's copies name its group.
     const gatewayCopies = async () =>
       (await readTopic(kafka, `${eventsTopic}.dlq`)).filter((record) =>
-        record.headers[KafkaHeaders.deadLetterConsumerGroup]?.startsWith('event-gateway.'),
+        record.headers[KafkaHeaders.deadLetterConsumerGroup]?.startsWith(groupName(ConsumerGroups.eventGatewayFanout, prefix)),
       );
     // The gateway dead-letters before it handles the next message, so both are there by now.
     let dead = await gatewayCopies();

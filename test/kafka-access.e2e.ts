@@ -4,28 +4,23 @@
  * topics it writes, and every consumer group id it builds, inline or through its functions.
  */
 import {
+  type ConsumerGroupKey,
+  ConsumerGroups,
   groupName,
-  type GroupAccess,
+  kafkaAclsOf,
   KafkaServices,
   type KafkaService,
   ScaledConsumerGroups,
   ServiceKafkaAccess,
+  topicName,
 } from '@tributary/contracts';
+import { consumerGroupId } from '@tributary/kafka';
 import { loadTranscoderConfig } from '../services/transcoder/src/config';
-import { replicaGroupId } from '../services/viewer-api/src/streams/replica-group';
 import { loadStatsConfig, statsConsumerGroup } from '../services/event-gateway/src/stats/stats.config';
 import { playbackConsumerGroup } from '../services/event-gateway/src/playback/playback.tokens';
-import { groupLiterals, publishesDeadLetters, topicsReferenced, transactionalIdUse } from './support/kafka-access-scan';
+import { consumerGroupsReferenced, groupLiterals, publishesDeadLetters, topicsReferenced, transactionalIdUse } from './support/kafka-access-scan';
 
 const PREFIXES = ['', 'acme', 'acme.'];
-
-/** The declared group (of the service) an actual group id falls under, if any. */
-function coveringGroup(service: KafkaService, id: string, prefix: string): GroupAccess | undefined {
-  return ServiceKafkaAccess[service].groups.find((group) => {
-    const name = groupName(group, prefix);
-    return group.match === 'literal' ? id === name : id.startsWith(name);
-  });
-}
 
 describe('Kafka access declared in libs/contracts vs the services code', () => {
   it.each(KafkaServices)('%s: the topics it names are exactly the ones it is declared to read or write', (service) => {
@@ -36,35 +31,34 @@ describe('Kafka access declared in libs/contracts vs the services code', () => {
     expect(access.deadLetters.length > 0).toBe(publishesDeadLetters(service));
   });
 
-  it.each(KafkaServices)('%s: every group id written in its code falls under exactly its declared groups, and every declared group is used', (service) => {
-    const literals = groupLiterals(service);
-    const used = new Set<GroupAccess>();
-    for (const literal of literals) {
-      const match = ServiceKafkaAccess[service].groups.find(
-        (group) =>
-          group.underTopicPrefix === literal.underTopicPrefix &&
-          (group.match === 'prefix' ? literal.head.startsWith(group.name) : literal.head === group.name && !literal.variableTail),
-      );
-      if (!match) throw new Error(`${literal.file}: group id "${literal.underTopicPrefix ? '<prefix>.' : ''}${literal.head}…" is not in ServiceKafkaAccess['${service}'].groups`);
-      used.add(match);
+  it.each(KafkaServices)('%s: builds its group ids only from its declared ConsumerGroups, and uses every one of them', (service) => {
+    // No group id spelled out in the code: libs/kafka consumerGroupId() is the one way to name one.
+    expect(groupLiterals(service)).toEqual([]);
+    const referenced = consumerGroupsReferenced(service);
+    for (const [key, files] of referenced) {
+      if (ConsumerGroups[key].service !== service) throw new Error(`${files.join(', ')}: ${service} joins ConsumerGroups.${key}, declared for ${ConsumerGroups[key].service}`);
     }
-    // Ids built by functions and config: call the real code.
+    const declared = (Object.keys(ConsumerGroups) as ConsumerGroupKey[]).filter((key) => ConsumerGroups[key].service === service);
+    expect([...referenced.keys()].sort()).toEqual(declared.sort());
+    expect(new Set(ServiceKafkaAccess[service].groups)).toEqual(new Set(declared.map((key) => ConsumerGroups[key])));
+  });
+
+  it('every group id the services build falls under the ACL the chart grants for it', () => {
     for (const prefix of PREFIXES) {
-      const ids: string[] = [];
-      if (service === 'transcoder') ids.push(loadTranscoderConfig({ TOPIC_PREFIX: prefix, KAFKA_COMPRESSION: 'none' }).groupId);
-      if (service === 'viewer-api') ids.push(...['catalog', 'segments', 'frames', 'replay'].map((purpose) => replicaGroupId(purpose, prefix)));
-      if (service === 'event-gateway') {
-        ids.push(statsConsumerGroup(loadStatsConfig({}), prefix || undefined));
-        ids.push(playbackConsumerGroup('tv-event-gateway-fanout-7d9f-abcde-1a2b3c4d'));
-      }
-      for (const id of ids) {
-        const group = coveringGroup(service, id, prefix);
-        if (!group) throw new Error(`${service} joins group "${id}" (TOPIC_PREFIX="${prefix}"), which none of its declared groups covers`);
-        used.add(group);
+      const built: [KafkaService, string][] = [
+        ['transcoder', loadTranscoderConfig({ TOPIC_PREFIX: prefix, KAFKA_COMPRESSION: 'none' }).groupId],
+        ['event-gateway', statsConsumerGroup(loadStatsConfig({}), prefix || undefined)],
+        ['event-gateway', playbackConsumerGroup({ instanceId: 'tv-event-gateway-fanout-7d9f-abcde-1a2b3c4d', kafka: { topicPrefix: prefix } })],
+        ...Object.values(ConsumerGroups).map((group): [KafkaService, string] => [group.service, consumerGroupId(group, prefix)]),
+      ];
+      for (const [service, id] of built) {
+        const rules = kafkaAclsOf(service, prefix).filter((rule) => rule.resource.type === 'group');
+        const covered = rules.some(({ resource }) => (resource.patternType === 'literal' ? id === resource.name : id.startsWith(resource.name)));
+        if (!covered) throw new Error(`${service} joins group "${id}" (TOPIC_PREFIX="${prefix}"), which no group ACL of its KafkaUser covers`);
+        // Under TOPIC_PREFIX like the topics: one tenant's groups never collide with another's.
+        if (prefix) expect(id.startsWith(topicName('', prefix))).toBe(true);
       }
     }
-    const unused = ServiceKafkaAccess[service].groups.filter((group) => !used.has(group));
-    expect(unused).toEqual([]);
   });
 
   it.each(KafkaServices)('%s: is declared transactional ids exactly when it uses Kafka transactions, covering the ids it builds', (service) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { topicName, Topics } from '@tributary/contracts';
+import { ConsumerGroups, topicName, Topics } from '@tributary/contracts';
 import { freePort, type ServiceProcess, SERVICE_NAMES, type ServiceName, startService } from '@tributary/devkit';
-import { createKafkaClient, KafkaConsumerRunner, KafkaProducer, silentLogger } from '@tributary/kafka';
+import { consumerGroupId, createKafkaClient, KafkaConsumerRunner, KafkaProducer, silentLogger } from '@tributary/kafka';
 import { consumerLag, registry } from '@tributary/telemetry';
 import type { Kafka } from 'kafkajs';
 import { type MetricFamily, parsePrometheusText, sampleValue } from './support/prometheus-text';
@@ -104,7 +104,7 @@ describe('Prometheus metrics on every service', () => {
     expect(sampleValue(viewer, 'tributary_kafka_produced_messages_total', { topic: eventsTopic })).toBeGreaterThanOrEqual(events.length + 1);
     expect(sampleValue(viewer, 'tributary_kafka_produced_bytes_total', { topic: eventsTopic })).toBeGreaterThan(0);
 
-    const group = `event-gateway.${instanceId}`;
+    const group = consumerGroupId(ConsumerGroups.eventGatewayFanout, prefix, instanceId);
     const gatewayCount = async () => (await scrape(gateway.url)).families;
     let gatewayFamilies = await gatewayCount();
     expect(sampleValue(gatewayFamilies, 'tributary_kafka_consumed_messages_total', { group, topic: eventsTopic })).toBeGreaterThanOrEqual(events.length + 1);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { topicName, Topics } from '@tributary/contracts';
+import { ConsumerGroups, topicName, Topics } from '@tributary/contracts';
+import { consumerGroupId } from '@tributary/kafka';
 import { freePort, type LocalKafka, type ServiceName, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import {
   connectClient,
@@ -80,7 +81,7 @@ describe('playback event services on SIGTERM', () => {
   it('event-gateway: exits cleanly, disconnects its clients and leaves its consumer group', async () => {
     const prefix = uniquePrefix('shutdown-gw');
     const instanceId = `shutdown-${randomUUID().slice(0, 8)}`;
-    const groupId = `event-gateway.${instanceId}`;
+    const groupId = consumerGroupId(ConsumerGroups.eventGatewayFanout, prefix, instanceId);
     const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
     const apiPort = await freePort();
     const viewerApi = await startService('viewer-api', { port: apiPort, env: { ...env, VIEWER_API_PORT: String(apiPort) } });

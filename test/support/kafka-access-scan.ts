@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type KafkaService, Topics } from '@tributary/contracts';
+import { type ConsumerGroupKey, ConsumerGroups, type KafkaService, Topics } from '@tributary/contracts';
 import { REPO_ROOT } from '@tributary/devkit';
 
 function sourceFiles(dir: string): string[] {
@@ -15,14 +15,9 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** A service's own sources plus the lib helpers it calls that build consumer groups themselves. */
+/** A service's own sources (libs build no group ids of their own: callers pass them in). */
 export function serviceSources(service: KafkaService): { path: string; text: string }[] {
-  const own = sourceFiles(join(REPO_ROOT, 'services', service, 'src')).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
-  const all = own.map((file) => file.text).join('\n');
-  const helpers: string[] = [];
-  // libs/kafka readSegmentTail joins a group of its own (`transcoder-tail-…`) on the caller's behalf.
-  if (/\breadSegmentTail\(/.test(all)) helpers.push(join(REPO_ROOT, 'libs', 'kafka', 'src', 'segment-tail.ts'));
-  return [...own, ...helpers.map((path) => ({ path, text: readFileSync(path, 'utf8') }))];
+  return sourceFiles(join(REPO_ROOT, 'services', service, 'src')).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
 }
 
 /** Base topics the service names through `Topics.<key>`. */
@@ -43,46 +38,26 @@ export function publishesDeadLetters(service: KafkaService): boolean {
   return serviceSources(service).some(({ text }) => /\bdeadLetters\.publish\(/.test(text));
 }
 
-/**
- * A consumer group id written as a literal in the code: its fixed leading part, whether it starts
- * with the TOPIC_PREFIX-derived variable, and whether a variable part (a random id) follows.
- */
-export interface GroupLiteral {
-  file: string;
-  head: string;
-  underTopicPrefix: boolean;
-  variableTail: boolean;
-}
-
-/**
- * Group ids built inline: `groupId: \`…\``, `groupId = \`…\``, and `groupIdPrefix: '…'` (libs/media
- * StreamRegistryView appends `-<uuid>`). Ids from functions (replicaGroupId, statsConsumerGroup,
- * playbackConsumerGroup) and from config are checked by calling the real code instead.
- */
-export function groupLiterals(service: KafkaService): GroupLiteral[] {
-  const literals: GroupLiteral[] = [];
+/** A consumer group id written as a string literal (`groupId: \`…\``, `groupId = '…'`): none may exist. */
+export function groupLiterals(service: KafkaService): { file: string; literal: string }[] {
+  const literals: { file: string; literal: string }[] = [];
   for (const { path, text } of serviceSources(service)) {
-    const file = relative(REPO_ROOT, path);
-    for (const match of text.matchAll(/\bgroupId(Prefix)?\s*[:=]\s*(`[^`]*`|'[^']*')/g)) {
-      const isPrefixOption = match[1] === 'Prefix';
-      let body = match[2].slice(1, -1);
-      let underTopicPrefix = false;
-      const leading = /^\$\{([^}]*)\}/.exec(body);
-      if (leading && /prefix/i.test(leading[1])) {
-        underTopicPrefix = true;
-        body = body.slice(leading[0].length);
-      }
-      const variableAt = body.indexOf('${');
-      const head = variableAt === -1 ? body : body.slice(0, variableAt);
-      literals.push({
-        file,
-        head: isPrefixOption ? `${head}-` : head,
-        underTopicPrefix,
-        variableTail: isPrefixOption || variableAt !== -1,
-      });
-    }
+    for (const match of text.matchAll(/\bgroupId(?:Prefix)?\s*[:=]\s*(`[^`]*`|'[^']*')/g)) literals.push({ file: relative(REPO_ROOT, path), literal: match[1] });
   }
   return literals;
+}
+
+/** The declared consumer groups (`ConsumerGroups.<key>`) the service's code names. */
+export function consumerGroupsReferenced(service: KafkaService): Map<ConsumerGroupKey, string[]> {
+  const found = new Map<ConsumerGroupKey, string[]>();
+  for (const { path, text } of serviceSources(service)) {
+    for (const match of text.matchAll(/\bConsumerGroups\.(\w+)/g)) {
+      if (!(match[1] in ConsumerGroups)) throw new Error(`${relative(REPO_ROOT, path)}: ConsumerGroups.${match[1]} is not a declared group`);
+      const key = match[1] as ConsumerGroupKey;
+      found.set(key, [...(found.get(key) ?? []), relative(REPO_ROOT, path)]);
+    }
+  }
+  return found;
 }
 
 /** Kafka transactions: whether the service makes transactional producers, and the id templates it returns. */

@@ -50,7 +50,7 @@ export function chartKafkaAccess() {
           consumes: [...access.consumes],
           produces: [...access.produces],
           deadLetters: access.deadLetters.map((topic) => deadLetterTopicOf(topic)),
-          groups: access.groups.map((group) => ({ ...group })),
+          groups: access.groups.map(({ name, match, underTopicPrefix, deletes }) => ({ name, match, underTopicPrefix, deletes })),
           transactionalIds: (access.transactionalIds ?? []).map((id) => ({ ...id })),
         },
       ];

@@ -1,4 +1,4 @@
-import { kafkaAclsOf, ServiceKafkaAccess } from './access';
+import { ConsumerGroups, kafkaAclsOf, ServiceKafkaAccess } from './access';
 import { topicSpecs } from './topics';
 
 describe('kafkaAclsOf', () => {
@@ -6,21 +6,35 @@ describe('kafkaAclsOf', () => {
     const acls = kafkaAclsOf('ingest', 'acme');
     expect(acls).toContainEqual({ resource: { type: 'topic', name: 'acme.stream.registry', patternType: 'literal' }, operations: ['Read', 'Write', 'Describe'] });
     expect(acls).toContainEqual({ resource: { type: 'topic', name: 'acme.video.ingest', patternType: 'literal' }, operations: ['Write', 'Describe'] });
-    expect(acls).toContainEqual({ resource: { type: 'group', name: 'ingest-registry-', patternType: 'prefix' }, operations: ['Read', 'Describe', 'Delete'] });
+    expect(acls).toContainEqual({ resource: { type: 'group', name: 'acme.ingest.registry.', patternType: 'prefix' }, operations: ['Read', 'Describe', 'Delete'] });
     expect(kafkaAclsOf('viewer-api', 'acme.')).toContainEqual({
       resource: { type: 'topic', name: 'acme.video.frames.dlq', patternType: 'literal' },
       operations: ['Write', 'Describe'],
     });
   });
 
-  it('merges groups that resolve to the same name without a prefix', () => {
-    const groups = kafkaAclsOf('event-gateway').filter((rule) => rule.resource.type === 'group');
-    expect(groups.map((rule) => rule.resource.name)).toEqual(['event-gateway.', 'stats-processor']);
-    expect(kafkaAclsOf('event-gateway', 'acme').filter((rule) => rule.resource.type === 'group').map((rule) => rule.resource.name)).toEqual([
-      'event-gateway.',
-      'acme.event-gateway.',
-      'acme.stats-processor',
+  it('grants each declared group family, under TOPIC_PREFIX, shared groups literally and per-replica groups by prefix', () => {
+    const groups = (prefix?: string) =>
+      kafkaAclsOf('event-gateway', prefix)
+        .filter((rule) => rule.resource.type === 'group')
+        .map((rule) => `${rule.resource.patternType}:${rule.resource.name}`);
+    expect(groups()).toEqual([
+      'prefix:event-gateway.fanout.',
+      'prefix:event-gateway.registry.',
+      'prefix:event-gateway.resume.',
+      'prefix:event-gateway.stats-feed.',
+      'literal:stats-processor',
     ]);
+    expect(groups('acme')).toEqual(groups('acme.'));
+    expect(groups('acme').every((group) => group.split(':')[1].startsWith('acme.'))).toBe(true);
+  });
+
+  it('declares every consumer group once, for one service', () => {
+    const names = Object.values(ConsumerGroups).map((group) => group.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const service of Object.keys(ServiceKafkaAccess) as (keyof typeof ServiceKafkaAccess)[]) {
+      expect(ServiceKafkaAccess[service].groups.every((group) => Object.values(ConsumerGroups).includes(group as (typeof ConsumerGroups)[keyof typeof ConsumerGroups]))).toBe(true);
+    }
   });
 
   it('only names topics of the contract', () => {

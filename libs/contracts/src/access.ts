@@ -31,35 +31,70 @@ export interface ServiceKafkaAccess {
   readonly transactionalIds?: readonly GroupAccess[];
 }
 
-const perReplica = (name: string, underTopicPrefix: boolean, deletes = false): GroupAccess => ({
-  name,
-  match: 'prefix',
-  underTopicPrefix,
-  deletes,
-});
-
 /** The transcoder's shared group on video.ingest (TRANSCODER_GROUP_ID); replicas split the partitions. */
 export const TRANSCODER_GROUP = 'transcoder';
 /** The stats processor's shared group on playback.events (event-gateway `stats` role). */
 export const STATS_PROCESSOR_GROUP = 'stats-processor';
+
+/** A consumer group a service joins: its id is built by libs/kafka `consumerGroupId()`, nowhere else. */
+export interface ConsumerGroup extends GroupAccess {
+  readonly service: KafkaService;
+}
+
+/** A group the replicas share (they split its partitions): `<prefix>.<name>`. */
+const shared = (service: KafkaService, name: string): ConsumerGroup => ({ service, name, match: 'literal', underTopicPrefix: true, deletes: false });
+
+/**
+ * A group per replica (or per reader), `<prefix>.<service>.<purpose>.<member>`: every replica must
+ * see every message (or reads on its own). `deletes`: the code deletes the group when done.
+ */
+const perReplica = (service: KafkaService, purpose: string, deletes = false): ConsumerGroup => ({
+  service,
+  name: `${service}.${purpose}.`,
+  match: 'prefix',
+  underTopicPrefix: true,
+  deletes,
+});
+
+/**
+ * Every consumer group of the platform, under TOPIC_PREFIX like the topics (so one prefixed ACL
+ * pattern per group family covers a tenant on a shared cluster). test/kafka-access.e2e.ts checks
+ * that the services build group ids only from these.
+ */
+export const ConsumerGroups = {
+  ingestRegistry: perReplica('ingest', 'registry', true),
+  ingestClaims: perReplica('ingest', 'claims'),
+  transcoder: shared('transcoder', TRANSCODER_GROUP),
+  transcoderStatus: perReplica('transcoder', 'status'),
+  transcoderRegistry: perReplica('transcoder', 'registry', true),
+  transcoderSegmentTail: perReplica('transcoder', 'tail', true),
+  viewerApiCatalog: perReplica('viewer-api', 'catalog'),
+  viewerApiSegments: perReplica('viewer-api', 'segments'),
+  viewerApiFrames: perReplica('viewer-api', 'frames'),
+  viewerApiReplay: perReplica('viewer-api', 'replay'),
+  viewerApiStats: perReplica('viewer-api', 'stats'),
+  eventGatewayFanout: perReplica('event-gateway', 'fanout'),
+  eventGatewayRegistry: perReplica('event-gateway', 'registry', true),
+  eventGatewayResume: perReplica('event-gateway', 'resume'),
+  eventGatewayStatsFeed: perReplica('event-gateway', 'stats-feed'),
+  statsProcessor: shared('event-gateway', STATS_PROCESSOR_GROUP),
+} as const satisfies Record<string, ConsumerGroup>;
+export type ConsumerGroupKey = keyof typeof ConsumerGroups;
+
+const groupsOf = (service: KafkaService): ConsumerGroup[] => Object.values(ConsumerGroups).filter((group) => group.service === service);
 
 export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAccess>> = {
   ingest: {
     consumes: [Topics.streamRegistry, Topics.streamClaims],
     produces: [Topics.videoIngest, Topics.videoFrames, Topics.streamStatus, Topics.streamRegistry, Topics.streamClaims],
     deadLetters: [],
-    groups: [perReplica('ingest-registry-', false, true), perReplica('ingest-claims-', false)],
+    groups: groupsOf('ingest'),
   },
   transcoder: {
     consumes: [Topics.videoIngest, Topics.streamStatus, Topics.streamRegistry, Topics.videoSegments],
     produces: [Topics.videoSegments, Topics.videoFrames, Topics.streamStatus],
     deadLetters: [Topics.videoIngest],
-    groups: [
-      { name: TRANSCODER_GROUP, match: 'literal', underTopicPrefix: true, deletes: false },
-      perReplica('transcoder-status-', false),
-      perReplica('transcoder-registry-', false, true),
-      perReplica('transcoder-tail-', false, true),
-    ],
+    groups: groupsOf('transcoder'),
     // Output transactions per input partition: `<transcoder group>-<video.ingest topic>-<partition>`.
     transactionalIds: [{ name: `${TRANSCODER_GROUP}-`, match: 'prefix', underTopicPrefix: true, deletes: false }],
   },
@@ -67,20 +102,14 @@ export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAcces
     consumes: [Topics.streamRegistry, Topics.streamStatus, Topics.videoSegments, Topics.videoFrames, Topics.playbackStats],
     produces: [Topics.playbackEvents],
     deadLetters: [Topics.streamRegistry, Topics.streamStatus, Topics.videoSegments, Topics.videoFrames, Topics.playbackStats],
-    groups: [perReplica('viewer-api.', true)],
+    groups: groupsOf('viewer-api'),
   },
   'event-gateway': {
     // stream.registry: which streams are signed (their events need a playback token).
     consumes: [Topics.playbackEvents, Topics.playbackStats, Topics.streamRegistry],
     produces: [Topics.playbackStats],
     deadLetters: [Topics.playbackEvents, Topics.playbackStats],
-    groups: [
-      // Fan-out: a group per replica (`event-gateway.<instance id>`), not under TOPIC_PREFIX.
-      perReplica('event-gateway.', false),
-      // Dashboard resume readers and the stats feed: `<prefix>.event-gateway.resume.<uuid>`, `….stats-feed.…`.
-      perReplica('event-gateway.', true),
-      { name: STATS_PROCESSOR_GROUP, match: 'literal', underTopicPrefix: true, deletes: false },
-    ],
+    groups: groupsOf('event-gateway'),
   },
 };
 

@@ -12,6 +12,7 @@ export * from './json-message';
 export * from './rewind';
 export * from './retry';
 export * from './partitioner';
+export * from './group-ids';
 export * from './stream-status';
 export * from './kafka-offsets';
 export * from './registry-view';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { type StreamRecord, streamRecordValidator } from '@tributary/contracts';
 import type { KafkaLogger } from './logger';
@@ -7,8 +6,8 @@ import { fetchTopicOffsetsWithRetry } from './kafka-offsets';
 export interface StreamRegistryViewOptions {
   /** The physical `stream.registry` topic. */
   topic: string;
-  /** A per-process group id is derived from it (`<prefix>-<uuid>`). */
-  groupIdPrefix: string;
+  /** This process's own throw-away group (libs/kafka consumerGroupId of a per-replica group). */
+  groupId: string;
   logger: KafkaLogger;
   catchUpTimeoutMs?: number;
 }
@@ -18,7 +17,7 @@ export interface StreamRegistryViewOptions {
  *
  * Every replica needs the *whole* registry, so this is a full read of every partition, not a
  * share of a consumer group. kafkajs has no group-less `assign()`, so each process uses its own
- * throw-away group (`<prefix>-<uuid>`), never commits, reads from the beginning and deletes the
+ * throw-away group, never commits, reads from the beginning and deletes the
  * group when it stops. `caughtUp` turns true once it has read up to the end offsets that existed
  * at start-up (readiness waits for it); `apply()` lets the writing replica see its own write
  * immediately, before the record comes back from Kafka.
@@ -37,7 +36,7 @@ export class StreamRegistryView {
     private readonly kafka: Kafka,
     private readonly options: StreamRegistryViewOptions,
   ) {
-    this.groupId = `${options.groupIdPrefix}-${randomUUID()}`;
+    this.groupId = options.groupId;
   }
 
   get caughtUp(): boolean {

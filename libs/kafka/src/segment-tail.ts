@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { VideoHeaders } from '@tributary/contracts';
 import type { KafkaLogger } from './logger';
@@ -21,7 +20,15 @@ export interface SegmentTail {
  */
 export async function readSegmentTail(
   kafka: Kafka,
-  options: { topic: string; streamId: string; lookback?: number; timeoutMs?: number; logger: KafkaLogger },
+  options: {
+    topic: string;
+    streamId: string;
+    /** A throw-away group of the caller's (consumerGroupId of a per-replica group); deleted after. */
+    groupId: string;
+    lookback?: number;
+    timeoutMs?: number;
+    logger: KafkaLogger;
+  },
 ): Promise<SegmentTail> {
   const lastSequence = new Map<string, number>();
   const admin = kafka.admin();
@@ -43,7 +50,7 @@ export async function readSegmentTail(
   }
   if (end <= start) return { lastSequence, scanned: 0 };
 
-  const groupId = `transcoder-tail-${randomUUID()}`;
+  const { groupId } = options;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 16 * 1024 * 1024 });
   let scanned = 0;
   try {

@@ -27,8 +27,9 @@ export class AppModule {
     ];
     if (hasRole(config, 'fanout')) {
       const playback = PlaybackModule.register({
-        consumerGroup: playbackConsumerGroup(config.instanceId),
+        consumerGroup: playbackConsumerGroup(config),
         access: { signingKey: config.playbackSigningKey, firehoseToken: config.firehoseToken },
+        fanout: config.fanout,
       });
       imports.push(playback, LivePageModule, DashboardModule.register(config.dashboard, playback));
     }

@@ -1,6 +1,6 @@
 import { type ConfigOf, type Env, int, num, optionalPort, optionalStr, parseEnv, port, str } from '@tributary/config';
-import { topicName, TRANSCODER_GROUP } from '@tributary/contracts';
-import { parseKafkaConfig } from '@tributary/kafka';
+import { ConsumerGroups } from '@tributary/contracts';
+import { consumerGroupId, parseKafkaConfig } from '@tributary/kafka';
 
 const transcoderEnvSpec = {
   port: port('TRANSCODER_PORT', 8083),
@@ -35,12 +35,12 @@ export type TranscoderConfig = Omit<ConfigOf<typeof transcoderEnvSpec>, 'groupId
   kafka: ReturnType<typeof parseKafkaConfig>;
 };
 
-/** Consumes raw video per stream and runs ffmpeg into an ABR HLS ladder Configuration, validated at start-up. */
+/** The transcoder's configuration, validated at start-up. */
 export function loadTranscoderConfig(env: Env): TranscoderConfig {
   const parsed = parseEnv(transcoderEnvSpec, env);
   const kafka = parseKafkaConfig(env);
   // The same id as the chart's KafkaUser ACL and KEDA trigger (ScaledConsumerGroups in contracts).
-  return { ...parsed, groupId: parsed.groupId ?? topicName(TRANSCODER_GROUP, kafka.topicPrefix), kafka };
+  return { ...parsed, groupId: parsed.groupId ?? consumerGroupId(ConsumerGroups.transcoder, kafka.topicPrefix), kafka };
 }
 
 /** Injection token for the parsed TranscoderConfig. */

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { type KafkaPosition, type PlaybackEventMessage, type ResumeRequest } from '@tributary/contracts';
+import { ConsumerGroups, type KafkaPosition, type PlaybackEventMessage, type ResumeRequest } from '@tributary/contracts';
 import type { Kafka } from 'kafkajs';
-import { traceIdFromHeaders } from '@tributary/kafka';
+import { consumerGroupId, traceIdFromHeaders } from '@tributary/kafka';
 import { checkEventMessage } from '../stats/stats-processor';
 
 export interface ReplayOptions {
@@ -54,7 +53,7 @@ export async function planReplay(kafka: Kafka, topic: string, request: ResumeReq
 export async function replay(options: ReplayOptions, plan: ReplayPlan): Promise<number> {
   if (plan.ranges.size === 0) return 0;
   const consumer = options.kafka.consumer({
-    groupId: `${options.groupPrefix}event-gateway.resume.${randomUUID()}`,
+    groupId: consumerGroupId(ConsumerGroups.eventGatewayResume, options.groupPrefix),
     allowAutoTopicCreation: false,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,

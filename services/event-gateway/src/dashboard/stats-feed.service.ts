@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DashboardSocketEvents, type PlaybackStats, playbackStatsMessage, Topics } from '@tributary/contracts';
-import { checkJsonMessage, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
+import { ConsumerGroups, DashboardSocketEvents, type PlaybackStats, playbackStatsMessage, Topics } from '@tributary/contracts';
+import { checkJsonMessage, consumerGroupId, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -40,9 +38,7 @@ export class StatsFeedService implements PlaybackGatewayExtension, OnApplication
     this.logger = rootLogger.child({ component: 'dashboard.stats' });
     this.history = new StatsHistory({ historyMs: options.statsHistoryMs, maxStreams: options.statsStreams });
     this.topic = topics.resolve(Topics.playbackStats);
-    const prefix = kafkaConfig.topicPrefix ? `${kafkaConfig.topicPrefix.replace(/\.$/, '')}.` : '';
-    const host = hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 40) || 'host';
-    this.groupId = `${prefix}event-gateway.stats-feed.${host}.${randomUUID().slice(0, 8)}`;
+    this.groupId = consumerGroupId(ConsumerGroups.eventGatewayStatsFeed, kafkaConfig.topicPrefix);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -12,7 +12,7 @@ import { playbackConsumerGroup } from './playback.tokens';
  */
 export async function connectPlaybackConsumer(app: NestExpressApplication, config: EventGatewayConfig, logger: Logger): Promise<void> {
   await app.init();
-  const groupId = playbackConsumerGroup(config.instanceId);
+  const groupId = playbackConsumerGroup(config);
   const server = new TributaryKafkaServer({
     kafka: config.kafka,
     clientId: `event-gateway.${config.instanceId}`,

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { type PlaybackSocketError, playbackModeOf, Topics, verifyPlaybackToken } from '@tributary/contracts';
-import { type KafkaConfig, StreamRegistryView } from '@tributary/kafka';
+import { ConsumerGroups, type PlaybackSocketError, playbackModeOf, Topics, verifyPlaybackToken } from '@tributary/contracts';
+import { consumerGroupId, type KafkaConfig, StreamRegistryView } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -39,10 +39,9 @@ export class StreamAccessService implements OnApplicationBootstrap, OnApplicatio
     @Inject(ROOT_LOGGER) rootLogger: Logger,
   ) {
     this.logger = rootLogger.child({ component: 'stream-access' });
-    const groupPrefix = kafkaConfig.topicPrefix ? `${kafkaConfig.topicPrefix.replace(/\.$/, '')}.` : '';
     this.registry = new StreamRegistryView(kafka, {
       topic: topics.resolve(Topics.streamRegistry),
-      groupIdPrefix: `${groupPrefix}event-gateway.registry`,
+      groupId: consumerGroupId(ConsumerGroups.eventGatewayRegistry, kafkaConfig.topicPrefix),
       logger: this.logger,
     });
     readiness.register('stream-registry', () => this.registry.caughtUp);

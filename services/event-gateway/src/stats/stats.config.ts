@@ -1,4 +1,6 @@
 import { type ConfigOf, type Env, int, optionalStr, parseEnv } from '@tributary/config';
+import { ConsumerGroups } from '@tributary/contracts';
+import { consumerGroupId } from '@tributary/kafka';
 
 /** The stats processor's settings (part of event-gateway's configuration). */
 export const statsEnvSpec = {
@@ -25,6 +27,5 @@ export function loadStatsConfig(env: Env): StatsConfig {
 
 /** The group id: one group for all stats replicas, so partitions (and streams) are split between them. */
 export function statsConsumerGroup(config: StatsConfig, topicPrefix: string | undefined): string {
-  if (config.consumerGroup) return config.consumerGroup;
-  return topicPrefix ? `${topicPrefix.replace(/\.$/, '')}.stats-processor` : 'stats-processor';
+  return config.consumerGroup ?? consumerGroupId(ConsumerGroups.statsProcessor, topicPrefix);
 }

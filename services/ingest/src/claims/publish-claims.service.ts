@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import {
   ConflictException,
   Inject,
@@ -9,8 +7,8 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { type StreamClaim, type StreamClaimKind, Topics } from '@tributary/contracts';
-import { KafkaProducer } from '@tributary/kafka';
+import { ConsumerGroups, type StreamClaim, type StreamClaimKind, Topics } from '@tributary/contracts';
+import { consumerGroupId, KafkaProducer, memberId } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -74,15 +72,14 @@ export class PublishClaimsService implements OnApplicationBootstrap, OnApplicati
       throw new Error(`CLAIM_HEARTBEAT_MS (${config.claimHeartbeatMs}) must be at most half of CLAIM_LEASE_MS (${config.claimLeaseMs})`);
     }
     this.logger = rootLogger.child({ component: 'publish-claims' });
-    const host = hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 40) || 'host';
-    this.replicaId = `${host}-${randomUUID().slice(0, 8)}`;
+    this.replicaId = memberId();
     this.ledger = new ClaimLedger(config.claimLeaseMs);
     this.log = new ClaimLog(
       kafka,
       producer,
       {
         topic: topics.resolve(Topics.streamClaims),
-        groupId: `ingest-claims-${this.replicaId}`,
+        groupId: consumerGroupId(ConsumerGroups.ingestClaims, topics.prefix, this.replicaId),
         historyMs: 3 * config.claimLeaseMs,
         logger: this.logger,
       },

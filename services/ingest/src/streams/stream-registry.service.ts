@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { Headers, STREAM_RECORD_SCHEMA_ID, type StreamRecord, Topics } from '@tributary/contracts';
-import { KafkaProducer, StreamRegistryView } from '@tributary/kafka';
+import { ConsumerGroups, Headers, STREAM_RECORD_SCHEMA_ID, type StreamRecord, Topics } from '@tributary/contracts';
+import { consumerGroupId, KafkaProducer, StreamRegistryView } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -31,7 +31,11 @@ export class StreamRegistryService implements OnApplicationBootstrap, OnApplicat
   ) {
     this.logger = rootLogger.child({ component: 'stream-registry' });
     this.topic = topics.resolve(Topics.streamRegistry);
-    this.view = new StreamRegistryView(kafka, { topic: this.topic, groupIdPrefix: 'ingest-registry', logger: this.logger });
+    this.view = new StreamRegistryView(kafka, {
+      topic: this.topic,
+      groupId: consumerGroupId(ConsumerGroups.ingestRegistry, topics.prefix),
+      logger: this.logger,
+    });
     readiness.register('stream-registry', () => this.view.caughtUp);
   }
 

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { KafkaConsumerRunner, KafkaProducer, StreamStatusProducer, type StreamStatusReport } from '@tributary/kafka';
+import { ConsumerGroups } from '@tributary/contracts';
+import { consumerGroupId, KafkaConsumerRunner, KafkaProducer, StreamStatusProducer, type StreamStatusReport } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -28,6 +28,7 @@ export interface StatusChannel {
 export class StreamStatusRepository implements StatusChannel {
   private readonly topic: string;
   private readonly reports: StreamStatusProducer;
+  private readonly prefix: string;
   private runner?: KafkaConsumerRunner;
 
   constructor(
@@ -37,6 +38,7 @@ export class StreamStatusRepository implements StatusChannel {
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {
     this.topic = transcoderTopics(topicNames).status;
+    this.prefix = topicNames.prefix;
     this.reports = new StreamStatusProducer(producer, this.topic, 'transcoder');
   }
 
@@ -46,7 +48,7 @@ export class StreamStatusRepository implements StatusChannel {
 
   async start(onMessage: (message: KafkaMessage) => void): Promise<void> {
     this.runner = new KafkaConsumerRunner(this.kafka, {
-      groupId: `transcoder-status-${randomUUID()}`,
+      groupId: consumerGroupId(ConsumerGroups.transcoderStatus, this.prefix),
       topics: [this.topic],
       fromBeginning: true,
       eachMessage: ({ message }) => Promise.resolve(onMessage(message)),

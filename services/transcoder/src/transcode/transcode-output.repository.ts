@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { buildVideoSegmentHeaders, Headers, VideoHeaders } from '@tributary/contracts';
-import { injectTraceContext, KafkaProducer, readSegmentTail, TransactionalProducer } from '@tributary/kafka';
+import { buildVideoSegmentHeaders, ConsumerGroups, Headers, VideoHeaders } from '@tributary/contracts';
+import { consumerGroupId, injectTraceContext, KafkaProducer, readSegmentTail, TransactionalProducer } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -59,6 +59,7 @@ export function segmentHeaders(segment: OutgoingSegment): Record<string, string>
 @Injectable()
 export class TranscodeOutputRepository implements TranscodeOutput, OnApplicationShutdown {
   private readonly topics;
+  private readonly prefix: string;
   private readonly producers = new Map<number, TransactionalProducer>();
 
   constructor(
@@ -69,6 +70,7 @@ export class TranscodeOutputRepository implements TranscodeOutput, OnApplication
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {
     this.topics = transcoderTopics(topicNames);
+    this.prefix = topicNames.prefix;
   }
 
   transactionalId(partition: number): string {
@@ -143,6 +145,7 @@ export class TranscodeOutputRepository implements TranscodeOutput, OnApplication
     const tail = await readSegmentTail(this.kafka, {
       topic: this.topics.segments,
       streamId,
+      groupId: consumerGroupId(ConsumerGroups.transcoderSegmentTail, this.prefix),
       lookback: this.config.segmentTailLookback,
       logger: this.logger,
     });

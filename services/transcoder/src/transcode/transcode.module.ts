@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { StreamRegistryView } from '@tributary/kafka';
+import { ConsumerGroups } from '@tributary/contracts';
+import { consumerGroupId, StreamRegistryView } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -24,7 +25,7 @@ import { VideoIngestRepository } from './video-ingest.repository';
       useFactory: (kafka: Kafka, topicNames: TopicNames, logger: Logger) =>
         new StreamRegistryView(kafka, {
           topic: transcoderTopics(topicNames).registry,
-          groupIdPrefix: 'transcoder-registry',
+          groupId: consumerGroupId(ConsumerGroups.transcoderRegistry, topicNames.prefix),
           logger: logger.child({ component: 'transcoder' }),
         }),
     },

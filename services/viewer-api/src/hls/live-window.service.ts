@@ -1,13 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
-import { Topics } from '@tributary/contracts';
-import { DeadLetterPublisher, type KafkaConsumerRunner } from '@tributary/kafka';
+import { ConsumerGroups, Topics } from '@tributary/contracts';
+import { consumerGroupId, DeadLetterPublisher, type KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from '../config';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
-import { replicaGroupId } from '../streams/replica-group';
 import { rewoundConsumer, startRewound } from './rewind';
 import { parseSegmentMeta } from './segment-message';
 import { type RenditionWindow, SegmentWindowStore } from './segment-window';
@@ -39,7 +38,7 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
     readiness: ReadinessRegistry,
   ) {
     this.logger = rootLogger.child({ component: 'hls-window' });
-    this.groupId = replicaGroupId('segments', topics.prefix);
+    this.groupId = consumerGroupId(ConsumerGroups.viewerApiSegments, topics.prefix);
     this.store = new SegmentWindowStore(config.hlsWindowSegments, config.windowMaxBytes);
     readiness.register('hls-window', () => this.rebuilt && (this.runner?.isJoined ?? false));
     catalog.onChange((id) => {

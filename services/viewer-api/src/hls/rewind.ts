@@ -3,7 +3,7 @@ import { KafkaConsumerRunner, type KafkaLogger } from '@tributary/kafka';
 import { retryKafka } from '../streams/retry';
 
 export interface RewoundConsumerOptions {
-  /** This replica's own group (`replicaGroupId`). */
+  /** This replica's own group (libs/kafka `consumerGroupId`). */
   groupId: string;
   topic: string;
   logger: KafkaLogger;

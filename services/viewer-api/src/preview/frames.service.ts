@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
-import { Topics, VideoHeaders, isStreamId } from '@tributary/contracts';
-import { contextFromHeaders, DeadLetterPublisher, type KafkaConsumerRunner } from '@tributary/kafka';
+import { ConsumerGroups, isStreamId, Topics, VideoHeaders } from '@tributary/contracts';
+import { consumerGroupId, contextFromHeaders, DeadLetterPublisher, type KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
-import { replicaGroupId } from '../streams/replica-group';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
 import { rewoundConsumer, startRewound } from '../hls/rewind';
 import { FrameHub } from './frame-hub';
@@ -39,7 +38,7 @@ export class FramesService implements OnApplicationBootstrap, OnApplicationShutd
     catalog.onChange((id) => {
       if (!catalog.get(id)) this.hub.forget(id);
     });
-    this.groupId = replicaGroupId('frames', topics.prefix);
+    this.groupId = consumerGroupId(ConsumerGroups.viewerApiFrames, topics.prefix);
     readiness.register('frames', () => this.runner?.isJoined ?? false);
   }
 

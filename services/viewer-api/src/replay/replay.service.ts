@@ -1,14 +1,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { partitionForKey } from '@tributary/kafka';
-import { Topics } from '@tributary/contracts';
+import { consumerGroupId, partitionForKey } from '@tributary/kafka';
+import { ConsumerGroups, Topics } from '@tributary/contracts';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from '../config';
 import { VIEWER_CONFIG } from '../hls/tokens';
 import { parseSegmentMeta, type SegmentMeta } from '../hls/segment-message';
-import { replicaGroupId } from '../streams/replica-group';
 import { retryKafka } from '../streams/retry';
 import { ArchiveReader } from './archive-reader';
 import { LRUCache } from 'lru-cache';
@@ -55,7 +54,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.reader = new ArchiveReader(this.kafka, this.topic, replicaGroupId('replay', this.prefix), this.logger);
+    this.reader = new ArchiveReader(this.kafka, this.topic, consumerGroupId(ConsumerGroups.viewerApiReplay, this.prefix), this.logger);
     await this.reader.start();
   }
 

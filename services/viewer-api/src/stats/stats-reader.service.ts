@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { type PlaybackStats, playbackStatsMessage, Topics } from '@tributary/contracts';
-import { type CheckedMessage, checkJsonMessage, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
+import { ConsumerGroups, type PlaybackStats, playbackStatsMessage, Topics } from '@tributary/contracts';
+import { type CheckedMessage, checkJsonMessage, consumerGroupId, DeadLetterPublisher, KafkaConsumerRunner, type KafkaConfig, rewindOnAssignment } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -40,9 +38,7 @@ export class StatsReaderService implements OnApplicationBootstrap, BeforeApplica
     topics: TopicNames,
   ) {
     this.logger = rootLogger.child({ component: 'stats.reader' });
-    const host = hostname().replace(/[^a-zA-Z0-9-]/g, '').slice(0, 40) || 'host';
-    const prefix = kafkaConfig.topicPrefix ? `${kafkaConfig.topicPrefix.replace(/\.$/, '')}.` : '';
-    this.groupId = `${prefix}viewer-api.stats.${host}.${randomUUID().slice(0, 8)}`;
+    this.groupId = consumerGroupId(ConsumerGroups.viewerApiStats, kafkaConfig.topicPrefix);
     this.topic = topics.resolve(Topics.playbackStats);
   }
 

@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EachMessagePayload, Kafka } from 'kafkajs';
-import { streamRecordValidator, streamStatusValidator, Topics, isStreamId } from '@tributary/contracts';
-import { DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
+import { ConsumerGroups, isStreamId, streamRecordValidator, streamStatusValidator, Topics } from '@tributary/contracts';
+import { consumerGroupId, DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
-import { replicaGroupId } from './replica-group';
 import { retryKafka } from './retry';
 import { StreamCatalog, type StreamView } from './stream-catalog';
 
@@ -34,7 +33,7 @@ export class StreamCatalogService implements OnApplicationBootstrap, OnApplicati
     readiness: ReadinessRegistry,
   ) {
     this.logger = rootLogger.child({ component: 'stream-catalog' });
-    this.groupId = replicaGroupId('catalog', topics.prefix);
+    this.groupId = consumerGroupId(ConsumerGroups.viewerApiCatalog, topics.prefix);
     readiness.register('stream-catalog', () => this.caughtUp && (this.runner?.isJoined ?? false));
   }
 
