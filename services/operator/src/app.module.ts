@@ -6,6 +6,7 @@ import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
 import { OPERATOR_CONFIG, type OperatorConfig } from './config';
 import { KUBE_CONFIG } from './kube/kube-config';
+import { LagAutoscalerModule } from './lag-autoscaler/lag-autoscaler.module';
 import { LeaderElectionModule } from './leader-election/leader-election.module';
 
 /** Holds the parsed config and the cluster connection for injection (OPERATOR_CONFIG, KUBE_CONFIG). */
@@ -35,6 +36,7 @@ export class AppModule {
           exports: [OPERATOR_CONFIG, KUBE_CONFIG],
         },
         LeaderElectionModule,
+        LagAutoscalerModule.register(config.lagAutoscaler),
       ],
     };
   }

@@ -1,9 +1,11 @@
 import { type ConfigOf, type Env, int, optionalPort, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { parseKafkaConfig } from '@tributary/kafka';
+import { lagAutoscalerEnvSpec } from './lag-autoscaler/lag-autoscaler.config';
 import { leaderElectionEnvSpec } from './leader-election/leader-election.config';
 
 const operatorEnvSpec = {
   ...leaderElectionEnvSpec,
+  ...lagAutoscalerEnvSpec,
   port: port('OPERATOR_PORT', 8084),
   /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
   metricsPort: optionalPort('METRICS_PORT'),

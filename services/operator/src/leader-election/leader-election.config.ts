@@ -32,17 +32,23 @@ export interface LeaseSettings {
   retryPeriodMs: number;
 }
 
+type NamespaceSource = Pick<KubeConfig, 'getContextObject' | 'getCurrentContext'>;
+
+/** The operator's own namespace: POD_NAMESPACE, else the kubeconfig context's, else `default`. */
+export function operatorNamespace(config: Pick<LeaderElectionConfig, 'podNamespace'>, kubeConfig: NamespaceSource): string {
+  return config.podNamespace || kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || 'default';
+}
+
 /** The Lease to use and this replica's identity; a ConfigError names the variables when the timings cannot be safe. */
-export function leaseSettings(config: LeaderElectionConfig, kubeConfig: Pick<KubeConfig, 'getContextObject' | 'getCurrentContext'>): LeaseSettings {
+export function leaseSettings(config: LeaderElectionConfig, kubeConfig: NamespaceSource): LeaseSettings {
   const leaseDurationMs = config.leaseDurationSeconds * 1000;
   if (!(config.retryPeriodMs < config.renewDeadlineMs && config.renewDeadlineMs < leaseDurationMs)) {
     throw new ConfigError([
       `OPERATOR_LEASE_RETRY_PERIOD_MS (${config.retryPeriodMs}) < OPERATOR_LEASE_RENEW_DEADLINE_MS (${config.renewDeadlineMs}) < OPERATOR_LEASE_DURATION_SECONDS (${config.leaseDurationSeconds} s) must hold: a leader has to stop acting before its lease may be taken over`,
     ]);
   }
-  const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
   return {
-    namespace: config.leaseNamespace || config.podNamespace || contextNamespace || 'default',
+    namespace: config.leaseNamespace || operatorNamespace(config, kubeConfig),
     name: config.leaseName,
     identity: config.podName || `${hostname()}-${randomUUID().slice(0, 8)}`,
     leaseDurationMs,
