@@ -77,6 +77,8 @@ export interface RecordingClient {
   readonly errors: PlaybackSocketError[];
   /** Resolves with the subscription the server confirmed after the handshake. */
   readonly subscribed: Promise<SubscriptionState>;
+  /** Socket.IO packets that carried events, per server event name. */
+  readonly packets: { 'playback.events': number; 'playback.event': number };
   ids(streamId?: string): string[];
 }
 
@@ -90,7 +92,16 @@ export function connectClient(gatewayUrl: string, auth?: Record<string, unknown>
   });
   const messages: PlaybackEventMessage[] = [];
   const errors: PlaybackSocketError[] = [];
-  socket.on('playback.event', (message) => messages.push(message));
+  // Protocol 2: batches by default; `auth: { format: 'single' }` clients get one playback.event each.
+  const packets = { 'playback.events': 0, 'playback.event': 0 };
+  socket.on('playback.events', (batch) => {
+    packets['playback.events'] += 1;
+    messages.push(...batch);
+  });
+  socket.on('playback.event', (message) => {
+    packets['playback.event'] += 1;
+    messages.push(message);
+  });
   socket.on('error', (error) => errors.push(error));
   const subscribed = new Promise<SubscriptionState>((resolve, reject) => {
     socket.once('subscriptions', resolve);
@@ -101,6 +112,7 @@ export function connectClient(gatewayUrl: string, auth?: Record<string, unknown>
     messages,
     errors,
     subscribed,
+    packets,
     ids: (streamId) => messages.filter((m) => streamId === undefined || m.event.stream_id === streamId).map((m) => m.event.event_id),
   };
 }

@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   say(`  admin API (create streams): http://localhost:${env.ingestPort}/v1/streams  with  Authorization: Bearer ${adminToken}`);
   if (!env.adminToken) say('                             (a token generated for this run; set ADMIN_TOKEN to choose your own)');
   say(`  dashboard (live events):   http://localhost:${env.eventGatewayPort}/`);
-  say(`  Socket.IO namespace:       http://localhost:${env.eventGatewayPort}/playback  (server event "playback.event")`);
+  say(`  Socket.IO namespace:       http://localhost:${env.eventGatewayPort}/playback  (server event "playback.events": arrays of events)`);
   say(`  playback events endpoint:  POST http://localhost:${env.viewerApiPort}/v1/events`);
   say(`  Kafka:                     ${brokers}`);
   say(`  service logs:              ${logDir}/<service>.log`);

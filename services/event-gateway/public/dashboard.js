@@ -159,7 +159,8 @@
   socket.io.on('reconnect_attempt', () => setStatus('connecting', 'reconnecting…'));
   socket.on('connect_error', (error) => setStatus('disconnected', 'cannot connect: ' + error.message));
   socket.on('error', (error) => ($('notice').textContent = error.message));
-  socket.on('playback.event', onEvent);
+  // Protocol 2: one 'playback.events' packet per flush with the events in order.
+  socket.on('playback.events', (batch) => batch.forEach(onEvent));
   socket.on('playback.stats', onStats);
   socket.on('playback.stats.history', onHistory);
   socket.on('notice', (notice) => {

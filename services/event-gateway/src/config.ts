@@ -5,6 +5,7 @@ import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
 import { type DashboardOptions, loadDashboardOptions } from './dashboard/dashboard.options';
+import { type FanoutOptions, loadFanoutOptions } from './playback/fanout.options';
 
 /**
  * What one event-gateway process runs: `fanout` = the Socket.IO `/playback` namespace, the dashboard
@@ -32,6 +33,7 @@ export type EventGatewayConfig = Omit<ConfigOf<typeof event_gatewayEnvSpec>, 'in
   kafka: ReturnType<typeof parseKafkaConfig>;
   stats: StatsConfig;
   dashboard: DashboardOptions;
+  fanout: FanoutOptions;
 };
 
 const INSTANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -67,5 +69,5 @@ export function hasRole(config: Pick<EventGatewayConfig, 'roles'>, role: EventGa
 export function loadEventGatewayConfig(env: Env): EventGatewayConfig {
   refuseStatsEnabled(env);
   const parsed = parseEnv(event_gatewayEnvSpec, env);
-  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env), stats: loadStatsConfig(env), dashboard: loadDashboardOptions(env) };
+  return { ...parsed, instanceId: resolveInstanceId(parsed.instanceId), kafka: parseKafkaConfig(env), stats: loadStatsConfig(env), dashboard: loadDashboardOptions(env), fanout: loadFanoutOptions(env) };
 }

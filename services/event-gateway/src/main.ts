@@ -3,8 +3,7 @@ import { processEnv } from '@tributary/config';
 import { bootstrapService, exitOnStartupFailure } from '@tributary/nest-common';
 import { createLogger } from '@tributary/telemetry';
 import { AppModule } from './app.module';
-import { hasRole, loadEventGatewayConfig } from './config';
-import { connectPlaybackConsumer } from './playback/playback-consumer.bootstrap';
+import { loadEventGatewayConfig } from './config';
 
 const logger = createLogger('event-gateway', processEnv());
 
@@ -15,8 +14,6 @@ async function main(): Promise<void> {
     module: AppModule.register(config, logger),
     port: config.port,
     logger,
-    // The Nest Kafka transport feeds the Socket.IO fan-out only; the stats processor runs its own consumer.
-    configure: hasRole(config, 'fanout') ? (app) => connectPlaybackConsumer(app, config, logger) : undefined,
   });
 }
 

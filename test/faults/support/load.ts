@@ -149,11 +149,8 @@ export class ResumingClient {
       auth: positions.length > 0 ? { streamId: this.streamId, resume: { positions } } : { streamId: this.streamId },
     });
     this.socket = socket;
-    socket.on('playback.event', (message: PlaybackEventMessage) => {
-      if (message.event.stream_id !== this.streamId) return;
-      this.counts.set(message.event.event_id, (this.counts.get(message.event.event_id) ?? 0) + 1);
-      const seen = this.positions.get(message.position.partition);
-      if (seen === undefined || BigInt(message.position.offset) > BigInt(seen)) this.positions.set(message.position.partition, message.position.offset);
+    socket.on('playback.events', (batch) => {
+      for (const message of batch) this.record(message);
     });
     socket.on('notice', (notice) => this.notices.push(notice));
     const retry = () => {
@@ -170,6 +167,13 @@ export class ResumingClient {
       socket.once('subscriptions', () => resolve());
       setTimeout(resolve, 10_000);
     });
+  }
+
+  private record(message: PlaybackEventMessage): void {
+    if (message.event.stream_id !== this.streamId) return;
+    this.counts.set(message.event.event_id, (this.counts.get(message.event.event_id) ?? 0) + 1);
+    const seen = this.positions.get(message.position.partition);
+    if (seen === undefined || BigInt(message.position.offset) > BigInt(seen)) this.positions.set(message.position.partition, message.position.offset);
   }
 
   close(): void {

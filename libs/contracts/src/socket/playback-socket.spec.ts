@@ -1,4 +1,4 @@
-import { MAX_STREAMS_PER_REQUEST, parseStreamIds } from './playback-socket';
+import { MAX_STREAMS_PER_REQUEST, parseDeliveryFormat, parseStreamIds } from './playback-socket';
 
 describe(parseStreamIds.name, () => {
   it('reads one id or a list, without duplicates', () => {
@@ -18,5 +18,19 @@ describe(parseStreamIds.name, () => {
     const result = parseStreamIds(value);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toMatch(message);
+  });
+});
+
+describe(parseDeliveryFormat.name, () => {
+  it('defaults to batches and takes single from auth or the query', () => {
+    expect(parseDeliveryFormat(undefined)).toEqual({ ok: true, format: 'batch' });
+    expect(parseDeliveryFormat({ streamId: 'a' }, {})).toEqual({ ok: true, format: 'batch' });
+    expect(parseDeliveryFormat({ format: 'single' })).toEqual({ ok: true, format: 'single' });
+    expect(parseDeliveryFormat({}, { format: 'single' })).toEqual({ ok: true, format: 'single' });
+    expect(parseDeliveryFormat({ format: 'batch' }, { format: 'single' })).toEqual({ ok: true, format: 'batch' });
+  });
+
+  it('refuses an unknown format', () => {
+    expect(parseDeliveryFormat({ format: 'xml' })).toMatchObject({ ok: false, message: expect.stringMatching(/format must be one of batch, single/) });
   });
 });

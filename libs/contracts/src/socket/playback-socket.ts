@@ -6,6 +6,11 @@ import type { DashboardServerToClientEvents } from './dashboard-socket';
  * The Socket.IO API of event-gateway: live playback events, as they are consumed from
  * `playback.events`. Namespace `/playback` on event-gateway's HTTP port.
  *
+ * Protocol version 2 (PLAYBACK_SOCKET_PROTOCOL): events arrive in batches, one `playback.events`
+ * packet per flush (every few ms) carrying an array of PlaybackEventMessage, oldest first. A simple
+ * client that wants one packet per event connects with `auth: { format: 'single' }` (or the query
+ * `?format=single`) and gets `playback.event` with one message each (protocol 1's event, kept).
+ *
  * - Connect without options: every stream's events.
  * - Connect with `auth: { streamId }` (one id or an array), or send `subscribe { streamId }`:
  *   only the subscribed streams' events. `unsubscribe { streamId }` stops one stream; a client
@@ -17,8 +22,13 @@ import type { DashboardServerToClientEvents } from './dashboard-socket';
  */
 export const PLAYBACK_SOCKET_NAMESPACE = '/playback';
 
+/** 2 = batched `playback.events` by default; 1 (single `playback.event`) is `format: 'single'`. */
+export const PLAYBACK_SOCKET_PROTOCOL = 2;
+
 export const PlaybackSocketEvents = {
-  /** Server → client: one playback event. */
+  /** Server → client: a batch of playback events (default format), oldest first. */
+  events: 'playback.events',
+  /** Server → client: one playback event (`format: 'single'` clients only). */
   event: 'playback.event',
   /** Server → client: the subscription changed (answer to auth, subscribe, unsubscribe). */
   subscriptions: 'subscriptions',
@@ -48,11 +58,32 @@ export interface PlaybackEventMessage {
   readonly trace_id?: string;
 }
 
+/** Payload of `playback.events`: at least one message; per stream in Kafka order. */
+export type PlaybackEventBatch = readonly PlaybackEventMessage[];
+
+/** How a client gets events: `batch` (default, `playback.events`) or `single` (`playback.event`). */
+export const PLAYBACK_DELIVERY_FORMATS = ['batch', 'single'] as const;
+export type PlaybackDeliveryFormat = (typeof PLAYBACK_DELIVERY_FORMATS)[number];
+
+/**
+ * The delivery format a handshake asks for: `auth.format`, else the query `format`; default
+ * `batch`. Anything else is refused with a message (untrusted input, never throws).
+ */
+export function parseDeliveryFormat(auth: unknown, query?: Record<string, unknown>): { ok: true; format: PlaybackDeliveryFormat } | { ok: false; message: string } {
+  const fromAuth = typeof auth === 'object' && auth !== null ? (auth as { format?: unknown }).format : undefined;
+  const raw = fromAuth ?? query?.format;
+  if (raw === undefined || raw === null) return { ok: true, format: 'batch' };
+  if (raw === 'batch' || raw === 'single') return { ok: true, format: raw };
+  return { ok: false, message: `format must be one of ${PLAYBACK_DELIVERY_FORMATS.join(', ')} (got ${(JSON.stringify(raw) ?? typeof raw).slice(0, 40)})` };
+}
+
 /** Payload of `subscribe` / `unsubscribe`, and the shape of the handshake `auth`. */
 export interface StreamSubscriptionRequest {
   readonly streamId: string | readonly string[];
   /** A signed stream's playback token (minted by ingest); in the handshake `auth` without streamId: FIREHOSE_TOKEN. */
   readonly token?: string;
+  /** Handshake only: `single` = one `playback.event` per event instead of `playback.events` batches. */
+  readonly format?: PlaybackDeliveryFormat;
 }
 
 /** Payload of `subscriptions`: `all` = every stream, otherwise exactly `streamIds`. */
@@ -82,6 +113,7 @@ export type SubscriptionAck = (result: { ok: true; subscriptions: SubscriptionSt
 
 /** Typed server → client events (`Socket<PlaybackServerToClientEvents, …>` on either side). */
 export interface PlaybackServerToClientEvents extends DashboardServerToClientEvents {
+  'playback.events': (batch: PlaybackEventBatch) => void;
   'playback.event': (message: PlaybackEventMessage) => void;
   subscriptions: (state: SubscriptionState) => void;
   error: (error: PlaybackSocketError) => void;

@@ -10,12 +10,6 @@ export const dashboardEnvSpec = {
   maxConcurrentReplays: int('DASHBOARD_MAX_CONCURRENT_RESUMES', { default: 16, min: 0, max: 1_000 }),
   replayTimeoutMs: int('DASHBOARD_RESUME_TIMEOUT_MS', { default: 30_000, min: 1_000, max: 600_000 }),
   maxResumeBuffer: int('DASHBOARD_RESUME_MAX_BUFFERED', { default: 50_000, min: 100, max: 10_000_000 }),
-  /** Slow clients, in Engine.IO packets waiting to be written to the socket. */
-  slowHighWater: int('SLOW_CLIENT_HIGH_WATER', { default: 256, min: 1, max: 1_000_000 }),
-  slowLowWater: int('SLOW_CLIENT_LOW_WATER', { default: 16, min: 0, max: 1_000_000 }),
-  slowDisconnectWater: int('SLOW_CLIENT_DISCONNECT_WATER', { default: 10_000, min: 1, max: 10_000_000 }),
-  slowMaxMs: int('SLOW_CLIENT_MAX_MS', { default: 60_000, min: 1_000, max: 3_600_000 }),
-  slowCheckIntervalMs: int('SLOW_CLIENT_CHECK_INTERVAL_MS', { default: 250, min: 10, max: 10_000 }),
   /** How much statistics history (chart points) the gateway keeps and re-reads on start. */
   statsHistoryMs: int('DASHBOARD_STATS_HISTORY_MS', { default: 10 * 60_000, min: 10_000, max: 3_600_000 }),
   /** Streams whose statistics the gateway keeps at most (a stream without snapshots for the history span is dropped anyway). */

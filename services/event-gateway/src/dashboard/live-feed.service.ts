@@ -1,21 +1,14 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  DashboardSocketEvents,
-  parseResumeRequest,
-  type PlaybackEventMessage,
-  type PlaybackNotice,
-  PlaybackSocketEvents,
-  type ResumeRequest,
-  Topics,
-} from '@tributary/contracts';
+import { parseResumeRequest, type PlaybackNotice, type ResumeRequest, Topics } from '@tributary/contracts';
 import type { KafkaConfig } from '@tributary/kafka';
 import { ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
-import { gatewayMetrics, type Logger } from '@tributary/telemetry';
+import type { Logger } from '@tributary/telemetry';
 import type { Kafka } from 'kafkajs';
 import type { Socket } from 'socket.io';
 import { ALL_STREAMS_ROOM, streamRoom } from '../playback/playback-subscriptions';
-import { DIRECT_DELIVERY_ROOM, PlaybackGateway, type PlaybackGatewayExtension, SLOW_CLIENTS_ROOM } from '../playback/playback.gateway';
+import { DIRECT_DELIVERY_ROOM, PlaybackGateway, type PlaybackGatewayExtension } from '../playback/playback.gateway';
+import type { FanoutItem } from '../playback/room-fanout';
 import { planReplay, replay } from './resume-reader';
 import { DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard.options';
 
@@ -23,16 +16,14 @@ interface DirectClient {
   socket: Socket;
   phase: 'replaying' | 'live';
   /** Live events that arrived while replaying, delivered after the replay. */
-  buffer: PlaybackEventMessage[];
+  buffer: FanoutItem[];
   /** Partition → next offset this client may receive (exactly-once across replay and live). */
   floor: Map<number, bigint>;
   cancelled: boolean;
 }
 
-interface SlowClient {
-  since: number;
-  dropped: number;
-}
+/** Replayed events go out in packets of at most this many. */
+const REPLAY_PACKET_EVENTS = 500;
 
 /** Keeps the last `capacity` items (oldest first). */
 class Ring<T> {
@@ -65,22 +56,17 @@ function replayAllowed(socket: Socket): boolean {
  * - resume: a client that reconnects with the last position it saw per partition gets what it
  *   missed (a short-lived consumer reads those offsets), then live events, with a per-partition
  *   offset floor so nothing is sent twice or skipped;
- * - slow clients: a client whose Engine.IO write buffer grows past a threshold stops getting live
- *   events (counted as dropped) and is told so; it is told again when it has drained (and can
- *   resume the gap), and disconnected if it stays behind. Room broadcasts never wait for anyone,
- *   so one slow client never delays others or the Kafka consumer.
+ * Slow clients are held back by the gateway (SlowClients), for direct deliveries too.
  */
 @Injectable()
 export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger: Logger;
-  private readonly allRing: Ring<PlaybackEventMessage>;
-  private readonly streamRings = new Map<string, Ring<PlaybackEventMessage>>();
+  private readonly allRing: Ring<FanoutItem>;
+  private readonly streamRings = new Map<string, Ring<FanoutItem>>();
   private readonly direct = new Map<string, DirectClient>();
-  private readonly slow = new Map<string, SlowClient>();
   private readonly topic: string;
   private readonly groupPrefix: string;
   private replays = 0;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly gateway: PlaybackGateway,
@@ -98,12 +84,9 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
 
   onApplicationBootstrap(): void {
     this.gateway.extend(this);
-    this.timer = setInterval(() => this.checkSlowClients(), this.options.slowCheckIntervalMs);
-    this.timer.unref();
   }
 
   beforeApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
     for (const client of this.direct.values()) client.cancelled = true;
   }
 
@@ -118,7 +101,6 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
       const client = this.direct.get(socket.id);
       if (client) client.cancelled = true;
       this.direct.delete(socket.id);
-      this.slow.delete(socket.id);
     });
     if ((parsed.ok ? parsed.resume : undefined) || wantsHistory(socket.handshake.auth)) {
       if (!replayAllowed(socket)) {
@@ -135,9 +117,26 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
     else if (wantsHistory(socket.handshake.auth)) this.sendHistory(socket);
   }
 
-  onBroadcast(message: PlaybackEventMessage): void {
-    this.allRing.push(message);
-    const streamId = message.event.stream_id;
+  onBroadcast(items: readonly FanoutItem[]): void {
+    for (const item of items) this.remember(item);
+    for (const client of this.direct.values()) {
+      const wanted = items.filter((item) => this.wants(client.socket, item.message.event.stream_id));
+      if (wanted.length === 0) continue;
+      if (client.phase === 'replaying') {
+        client.buffer.push(...wanted);
+        if (client.buffer.length > this.options.maxResumeBuffer) {
+          this.notice(client.socket, { code: 'disconnected_slow', message: 'too many live events arrived while replaying' });
+          client.socket.disconnect(true);
+        }
+      } else {
+        this.deliver(client, wanted);
+      }
+    }
+  }
+
+  private remember(item: FanoutItem): void {
+    this.allRing.push(item);
+    const streamId = item.message.event.stream_id;
     let ring = this.streamRings.get(streamId);
     if (!ring) {
       ring = new Ring(this.options.historyEventsPerStream);
@@ -151,59 +150,40 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
       this.streamRings.delete(streamId);
       this.streamRings.set(streamId, ring);
     }
-    ring.push(message);
-
-    for (const client of this.direct.values()) {
-      if (!this.wants(client.socket, streamId)) continue;
-      if (client.phase === 'replaying') {
-        client.buffer.push(message);
-        if (client.buffer.length > this.options.maxResumeBuffer) {
-          this.notice(client.socket, { code: 'disconnected_slow', message: 'too many live events arrived while replaying' });
-          client.socket.disconnect(true);
-        }
-      } else if (this.slow.has(client.socket.id)) {
-        this.countDropped(client.socket.id);
-      } else {
-        this.deliver(client, message);
-      }
-    }
-    for (const [socketId] of this.slow) {
-      if (this.direct.has(socketId)) continue; // counted above
-      const socket = this.gateway.namespace?.sockets.get(socketId);
-      if (socket && this.wants(socket, streamId)) this.countDropped(socketId);
-    }
-  }
-
-  private countDropped(socketId: string): void {
-    const slow = this.slow.get(socketId);
-    if (slow) slow.dropped += 1;
-    gatewayMetrics.dropped().inc({ reason: 'backpressure' });
+    ring.push(item);
   }
 
   /** The last events of the client's streams, oldest first. */
   private sendHistory(socket: Socket): void {
-    let history: readonly PlaybackEventMessage[];
+    let history: readonly FanoutItem[];
     if (socket.rooms.has(ALL_STREAMS_ROOM)) {
-      history = this.allRing.values.filter((message) => this.gateway.access.inFirehose(message.event.stream_id));
+      history = this.allRing.values.filter((item) => this.gateway.access.inFirehose(item.message.event.stream_id));
     } else {
-      const merged: PlaybackEventMessage[] = [];
+      const merged: FanoutItem[] = [];
       for (const room of socket.rooms) {
         if (!room.startsWith('stream:')) continue;
         merged.push(...(this.streamRings.get(room.slice('stream:'.length))?.values ?? []));
       }
       // Arrival order across streams is not kept per stream ring; event time is close enough for history.
-      merged.sort((a, b) => a.event.ts.localeCompare(b.event.ts));
+      merged.sort((a, b) => a.message.event.ts.localeCompare(b.message.event.ts));
       history = merged.slice(-this.options.historyEvents);
     }
-    for (const message of history) socket.emit(PlaybackSocketEvents.event, message);
+    this.gateway.sendTo(socket, history);
   }
 
-  private deliver(client: DirectClient, message: PlaybackEventMessage): void {
-    const offset = BigInt(message.position.offset);
-    const floor = client.floor.get(message.position.partition);
-    if (floor !== undefined && offset < floor) return;
-    client.floor.set(message.position.partition, offset + 1n);
-    client.socket.emit(PlaybackSocketEvents.event, message);
+  /** Sends what is above the client's per-partition floor (in one packet); returns how many. */
+  private deliver(client: DirectClient, items: readonly FanoutItem[]): number {
+    const out: FanoutItem[] = [];
+    for (const item of items) {
+      const { partition, offset } = item.message.position;
+      const value = BigInt(offset);
+      const floor = client.floor.get(partition);
+      if (floor !== undefined && value < floor) continue;
+      client.floor.set(partition, value + 1n);
+      out.push(item);
+    }
+    this.gateway.sendTo(client.socket, out);
+    return out.length;
   }
 
   private resume(socket: Socket, request: ResumeRequest): void {
@@ -221,6 +201,7 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
     void (async () => {
       try {
         const plan = await planReplay(this.kafka, this.topic, request);
+        let replayed: FanoutItem[] = [];
         const count = await replay(
           {
             kafka: this.kafka,
@@ -230,11 +211,15 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
             timeoutMs: this.options.replayTimeoutMs,
             isCancelled: () => client.cancelled,
             onMessage: (message) => {
-              if (this.wants(socket, message.event.stream_id)) this.deliver(client, message);
+              if (!this.wants(socket, message.event.stream_id)) return;
+              replayed.push({ message, json: JSON.stringify(message) });
+              if (replayed.length >= REPLAY_PACKET_EVENTS) this.deliver(client, replayed.splice(0));
             },
           },
           plan,
         );
+        this.deliver(client, replayed);
+        replayed = [];
         this.logger.debug({ socketId: socket.id, replayed: count, ms: Date.now() - started }, 'client resumed');
         this.finishResume(client, count);
       } catch (error) {
@@ -248,14 +233,10 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
 
   private finishResume(client: DirectClient, replayed: number | undefined, failure?: string): void {
     if (client.cancelled) return;
-    let count = 0;
-    for (const message of client.buffer) {
-      if (this.wants(client.socket, message.event.stream_id)) {
-        const before = client.floor.get(message.position.partition);
-        this.deliver(client, message);
-        if (client.floor.get(message.position.partition) !== before) count += 1;
-      }
-    }
+    const count = this.deliver(
+      client,
+      client.buffer.filter((item) => this.wants(client.socket, item.message.event.stream_id)),
+    );
     client.buffer = [];
     client.phase = 'live';
     if (failure) this.notice(client.socket, { code: 'resume_failed', message: failure });
@@ -263,35 +244,6 @@ export class LiveFeedService implements PlaybackGatewayExtension, OnApplicationB
   }
 
   private notice(socket: Socket, notice: PlaybackNotice): void {
-    socket.emit(DashboardSocketEvents.notice, notice);
-  }
-
-  /** Moves clients in and out of the slow room by their Engine.IO write buffer (packets not yet written). */
-  checkSlowClients(now = Date.now()): void {
-    const namespace = this.gateway.namespace;
-    if (!namespace) return;
-    for (const socket of namespace.sockets.values()) {
-      const buffered = (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
-      const slow = this.slow.get(socket.id);
-      if (!slow) {
-        if (buffered >= this.options.slowHighWater) {
-          this.slow.set(socket.id, { since: now, dropped: 0 });
-          void socket.join(SLOW_CLIENTS_ROOM);
-          this.notice(socket, { code: 'lagging', message: `this connection cannot keep up (${buffered} messages waiting): live events are paused until it drains` });
-          this.logger.info({ socketId: socket.id, buffered }, 'slow client: live events paused');
-        }
-        continue;
-      }
-      if (buffered <= this.options.slowLowWater) {
-        this.slow.delete(socket.id);
-        void socket.leave(SLOW_CLIENTS_ROOM);
-        this.notice(socket, { code: 'recovered', message: 'caught up with the backlog: live events resume (resume from your last position to fill the gap)', count: slow.dropped });
-        this.logger.info({ socketId: socket.id, dropped: slow.dropped }, 'slow client recovered');
-      } else if (buffered >= this.options.slowDisconnectWater || now - slow.since > this.options.slowMaxMs) {
-        this.notice(socket, { code: 'disconnected_slow', message: 'disconnected: this connection stayed too far behind' });
-        this.logger.info({ socketId: socket.id, buffered, dropped: slow.dropped }, 'slow client disconnected');
-        socket.disconnect(true);
-      }
-    }
+    this.gateway.notice(socket, notice);
   }
 }

@@ -1,5 +1,5 @@
 import { Headers, PLAYBACK_EVENT_SCHEMA_ID, testing } from '@tributary/contracts';
-import { checkPlaybackMessage, originalValue } from './playback-message';
+import { checkPlaybackMessage, originalValue, readPlaybackValue } from './playback-message';
 
 const event = testing.validPlaybackEvent();
 
@@ -34,5 +34,24 @@ describe(originalValue.name, () => {
     expect(originalValue('{"broken')?.toString()).toBe('{"broken');
     expect(originalValue({ a: 1 })?.toString()).toBe('{"a":1}');
     expect(originalValue(null)).toBeNull();
+  });
+});
+
+describe(readPlaybackValue.name, () => {
+  it('keeps the JSON text of a valid value as it came from Kafka', () => {
+    const json = ` ${JSON.stringify(event)}`;
+    expect(readPlaybackValue(Buffer.from(json), {})).toEqual({ ok: true, event, json });
+  });
+
+  it.each([
+    ['broken JSON', Buffer.from('{"broken'), /not valid JSON/],
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x00]), /binary/],
+    ['no value', null, /no value/],
+    ['an array', Buffer.from(JSON.stringify([event])), /one message carries one event/],
+    ['a JSON string', Buffer.from('"x"'), /not valid JSON/],
+  ])('rejects %s with the same reasons as before', (_what, value, reason) => {
+    const result = readPlaybackValue(value, {});
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(reason);
   });
 });

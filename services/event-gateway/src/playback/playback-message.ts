@@ -3,6 +3,28 @@ import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventRea
 export type ConsumedPlaybackEvent = { ok: true; event: PlaybackEvent } | { ok: false; reason: string };
 
 /**
+ * Checks one raw `playback.events` value (eachBatch hands over the bytes) and keeps its JSON text:
+ * the validator never changes the event, so that text IS the event, and the socket payload is
+ * built around it instead of re-serialising the parsed object.
+ */
+export function readPlaybackValue(
+  value: Buffer | null,
+  headers: Record<string, unknown> | undefined,
+): { ok: true; event: PlaybackEvent; json: string } | { ok: false; reason: string } {
+  if (value === null) return checkPlaybackMessage(null, headers) as { ok: false; reason: string };
+  const json = value.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    // Not JSON: bytes that are not UTF-8 text are binary; otherwise broken text.
+    parsed = Buffer.from(json, 'utf8').equals(value) ? json : value;
+  }
+  const checked = checkPlaybackMessage(parsed, headers);
+  return checked.ok ? { ...checked, json } : checked;
+}
+
+/**
  * Checks one consumed `playback.events` value, as Nest's Kafka transport hands it over: parsed
  * JSON for an object or array, a string when the value is not JSON, a Buffer for binary values.
  * The reason of a rejection goes to the dead-letter header, so it says what to fix.
