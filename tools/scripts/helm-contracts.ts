@@ -52,6 +52,11 @@ export function chartKafkaAccess() {
           deadLetters: access.deadLetters.map((topic) => deadLetterTopicOf(topic)),
           groups: access.groups.map(({ name, match, underTopicPrefix, deletes }) => ({ name, match, underTopicPrefix, deletes })),
           transactionalIds: (access.transactionalIds ?? []).map((id) => ({ ...id })),
+          // Describe only (the operator's per-stream lag): topics by base name, groups like `groups`.
+          observes: {
+            topics: [...(access.observes?.topics ?? [])],
+            groups: (access.observes?.groups ?? []).map(({ name, match, underTopicPrefix, deletes }) => ({ name, match, underTopicPrefix, deletes })),
+          },
         },
       ];
     }),

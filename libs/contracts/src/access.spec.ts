@@ -29,6 +29,14 @@ describe('kafkaAclsOf', () => {
     expect(groups('acme').every((group) => group.split(':')[1].startsWith('acme.'))).toBe(true);
   });
 
+  it('grants the operator Describe only on what it observes (video.ingest offsets, the transcoder group), never Read', () => {
+    const acls = kafkaAclsOf('operator', 'acme');
+    expect(acls).toContainEqual({ resource: { type: 'topic', name: 'acme.video.ingest', patternType: 'literal' }, operations: ['Describe'] });
+    expect(acls).toContainEqual({ resource: { type: 'group', name: 'acme.transcoder', patternType: 'literal' }, operations: ['Describe'] });
+    expect(acls).toContainEqual({ resource: { type: 'topic', name: 'acme.stream.registry', patternType: 'literal' }, operations: ['Read', 'Write', 'Describe'] });
+    expect(acls).toContainEqual({ resource: { type: 'group', name: 'acme.operator.status.', patternType: 'prefix' }, operations: ['Read', 'Describe', 'Delete'] });
+  });
+
   it('declares every consumer group once, for one service', () => {
     const names = Object.values(ConsumerGroups).map((group) => group.name);
     expect(new Set(names).size).toBe(names.length);

@@ -7,7 +7,7 @@
  */
 import { type BaseTopic, deadLetterTopicOf, Topics, topicName } from './topics';
 
-export const KafkaServices = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
+export const KafkaServices = ['ingest', 'transcoder', 'viewer-api', 'event-gateway', 'operator'] as const;
 export type KafkaService = (typeof KafkaServices)[number];
 
 /** A consumer group (or family of groups sharing a name prefix) a service joins. */
@@ -27,6 +27,11 @@ export interface ServiceKafkaAccess {
   /** Consumed topics whose invalid messages this service moves to `<topic>.dlq`. */
   readonly deadLetters: readonly BaseTopic[];
   readonly groups: readonly GroupAccess[];
+  /**
+   * Read without consuming: topics whose offsets and groups whose committed offsets the service
+   * looks at (the operator's lag per stream). Granted Describe only.
+   */
+  readonly observes?: { readonly topics: readonly BaseTopic[]; readonly groups: readonly GroupAccess[] };
   /** Transactional producer ids (Kafka transactions), by prefix; `deletes` is unused for these. */
   readonly transactionalIds?: readonly GroupAccess[];
 }
@@ -78,6 +83,9 @@ export const ConsumerGroups = {
   eventGatewayResume: perReplica('event-gateway', 'resume'),
   eventGatewayStatsFeed: perReplica('event-gateway', 'stats-feed'),
   statsProcessor: shared('event-gateway', STATS_PROCESSOR_GROUP),
+  operatorRegistry: perReplica('operator', 'registry', true),
+  operatorStatus: perReplica('operator', 'status', true),
+  operatorStats: perReplica('operator', 'stats', true),
 } as const satisfies Record<string, ConsumerGroup>;
 export type ConsumerGroupKey = keyof typeof ConsumerGroups;
 
@@ -110,6 +118,16 @@ export const ServiceKafkaAccess: Readonly<Record<KafkaService, ServiceKafkaAcces
     produces: [Topics.playbackStats],
     deadLetters: [Topics.playbackEvents, Topics.playbackStats],
     groups: groupsOf('event-gateway'),
+  },
+  operator: {
+    // stream.registry: LiveStreams are written there (like ingest's admin API); stream.status and
+    // playback.stats feed each LiveStream's status.
+    consumes: [Topics.streamRegistry, Topics.streamStatus, Topics.playbackStats],
+    produces: [Topics.streamRegistry],
+    deadLetters: [],
+    groups: groupsOf('operator'),
+    // The lag of each stream's video.ingest partition in the transcoder group.
+    observes: { topics: [Topics.videoIngest], groups: [ConsumerGroups.transcoder] },
   },
 };
 
@@ -145,6 +163,7 @@ export function kafkaAclsOf(service: KafkaService, prefix = ''): KafkaAclRule[] 
   access.consumes.forEach((topic) => grant(topic, 'Read', 'Describe'));
   access.produces.forEach((topic) => grant(topic, 'Write', 'Describe'));
   access.deadLetters.forEach((topic) => grant(deadLetterTopicOf(topic), 'Write', 'Describe'));
+  for (const topic of access.observes?.topics ?? []) if (!operations.has(topic)) grant(topic, 'Describe');
   const order: AclOperation[] = ['Read', 'Write', 'Describe', 'Delete'];
   const topicRules: KafkaAclRule[] = [...operations].map(([topic, ops]) => ({
     resource: { type: 'topic', name: topicName(topic, prefix), patternType: 'literal' },
@@ -159,9 +178,13 @@ export function kafkaAclsOf(service: KafkaService, prefix = ''): KafkaAclRule[] 
     const merged = order.filter((op) => ops.includes(op) || (previous?.operations.includes(op) ?? false));
     groupRules.set(key, { resource: { type: 'group', name, patternType: group.match }, operations: merged });
   }
+  const observedGroupRules: KafkaAclRule[] = (access.observes?.groups ?? []).map((group) => ({
+    resource: { type: 'group', name: groupName(group, prefix), patternType: group.match },
+    operations: ['Describe'],
+  }));
   const transactionalRules: KafkaAclRule[] = (access.transactionalIds ?? []).map((id) => ({
     resource: { type: 'transactionalId', name: groupName(id, prefix), patternType: id.match },
     operations: ['Write', 'Describe'],
   }));
-  return [...topicRules, ...groupRules.values(), ...transactionalRules];
+  return [...topicRules, ...groupRules.values(), ...observedGroupRules, ...transactionalRules];
 }

@@ -16,4 +16,5 @@ export * from './group-ids';
 export * from './stream-status';
 export * from './kafka-offsets';
 export * from './registry-view';
+export * from './registry-writer';
 export * from './segment-tail';

@@ -8,6 +8,7 @@ import { OPERATOR_CONFIG, type OperatorConfig } from './config';
 import { KUBE_CONFIG } from './kube/kube-config';
 import { LagAutoscalerModule } from './lag-autoscaler/lag-autoscaler.module';
 import { LeaderElectionModule } from './leader-election/leader-election.module';
+import { LiveStreamModule } from './livestream/livestream.module';
 
 /** Holds the parsed config and the cluster connection for injection (OPERATOR_CONFIG, KUBE_CONFIG). */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         },
         LeaderElectionModule,
         LagAutoscalerModule.register(config.lagAutoscaler),
+        LiveStreamModule,
       ],
     };
   }

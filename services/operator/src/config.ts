@@ -13,9 +13,10 @@ const operatorEnvSpec = {
   kubeconfig: optionalStr('KUBECONFIG'),
   /** Watch LiveStreams in this namespace only; unset or empty = every namespace. */
   namespace: optionalStr('OPERATOR_NAMESPACE'),
-  /** Informers re-list this often even without watch events (a missed event is healed by then). */
-  resyncSeconds: int('OPERATOR_RESYNC_SECONDS', { default: 300, min: 5, max: 86_400 }),
-  /** How often the status of each LiveStream is refreshed from Kafka (phase, viewers, lag). */
+  /**
+   * The resync: every LiveStream is reconciled again this often (status from Kafka: phase, viewers,
+   * lag; a missed watch event is healed by then).
+   */
   statusIntervalMs: int('OPERATOR_STATUS_INTERVAL_MS', { default: 5_000, min: 200, max: 600_000 }),
   /** Failed reconciles are retried after base·2^n ms, capped at OPERATOR_RETRY_MAX_MS. */
   retryBaseMs: int('OPERATOR_RETRY_BASE_MS', { default: 500, min: 10, max: 60_000 }),

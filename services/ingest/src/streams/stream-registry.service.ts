@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { ConsumerGroups, Headers, STREAM_RECORD_SCHEMA_ID, type StreamRecord, Topics } from '@tributary/contracts';
-import { consumerGroupId, KafkaProducer, StreamRegistryView } from '@tributary/kafka';
+import { ConsumerGroups, type StreamRecord, Topics } from '@tributary/contracts';
+import { consumerGroupId, KafkaProducer, StreamRegistryView, streamRecordMessage, streamTombstoneMessage } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
@@ -70,19 +70,13 @@ export class StreamRegistryService implements OnApplicationBootstrap, OnApplicat
   }
 
   async put(record: StreamRecord): Promise<void> {
-    await this.producer.send(this.topic, [
-      {
-        key: record.id,
-        value: JSON.stringify(record),
-        headers: { [Headers.schema]: STREAM_RECORD_SCHEMA_ID, [Headers.contentType]: 'application/json' },
-      },
-    ]);
+    await this.producer.send(this.topic, [streamRecordMessage(record)]);
     this.view.apply(record.id, record);
     this.logger.info({ streamId: record.id }, 'stream registered');
   }
 
   async remove(id: string): Promise<void> {
-    await this.producer.send(this.topic, [{ key: id, value: null }]);
+    await this.producer.send(this.topic, [streamTombstoneMessage(id)]);
     this.view.apply(id, null);
     this.logger.info({ streamId: id }, 'stream deleted');
   }
