@@ -276,7 +276,8 @@ export class LeaderElector implements Leadership {
     if (!leading) return;
     this.leading = undefined;
     this.clock.clearTimeout(this.deadlineTimer);
-    this.logger.warn({ reason, lastRenewalSentAgoMs: this.clock.now() - this.lastRenewSentAt }, 'stopped leading');
+    // Stopping on purpose is routine; anything else means this replica lost the Lease.
+    this.logger[reason === 'stopping' ? 'info' : 'warn']({ reason, lastRenewalSentAgoMs: this.clock.now() - this.lastRenewSentAt }, 'stopped leading');
     leading.abort(new Error(`leadership lost: ${reason}`));
     for (const callback of this.stopped) this.safely(() => callback(reason));
   }
