@@ -12,7 +12,7 @@ import {
   trace,
   type Tracer,
 } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { getRPCMetadata, RPCType, suppressTracing } from '@opentelemetry/core';
 
 /**
  * Span helpers for the hops auto-instrumentation cannot see: Kafka `eachBatch` handlers,
@@ -166,6 +166,45 @@ export function startLinkedSpan(
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: kept },
     options.parent ?? context.active(),
   );
+}
+
+/**
+ * `send <topic>` PRODUCER spans for messages that will go out in a send shared with other
+ * callers (viewer-api batches concurrent requests into one produce): started now, in the caller's
+ * context, one per message, with the W3C context injected into each message's headers — what
+ * kafkajs instrumentation does at send time. Send the batch with `runUntraced`, so the
+ * instrumentation neither makes its own spans nor overwrites these `traceparent`s; call `end` when
+ * the send settles.
+ */
+export function startSendSpans(topic: string, messages: readonly { key?: unknown; headers?: Record<string, unknown> }[]): (error?: unknown) => void {
+  const spans: Span[] = [];
+  for (const message of messages) {
+    const span = tracer().startSpan(`send ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.operation.name': 'send',
+        'messaging.operation.type': 'send',
+        ...(typeof message.key === 'string' ? { 'messaging.kafka.message.key': message.key } : {}),
+      },
+    });
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), carrier);
+    if (message.headers) Object.assign(message.headers, carrier);
+    spans.push(span);
+  }
+  return (error?: unknown) => {
+    for (const span of spans) {
+      if (error !== undefined) fail(span, error);
+      span.end();
+    }
+  };
+}
+
+/** Runs `fn` with tracing suppressed: auto-instrumentation inside it makes no spans and injects nothing. */
+export function runUntraced<T>(fn: () => T): T {
+  return context.with(suppressTracing(context.active()), fn);
 }
 
 /** Runs `fn` with `span` active (so Kafka sends inside become its children). */

@@ -28,6 +28,7 @@ export class AppModule {
           maxBatch: config.eventsMaxBatch,
           maxBodyBytes: config.eventsMaxBodyBytes,
           produceTimeoutMs: config.eventsProduceTimeoutMs,
+          lingerMs: config.eventsLingerMs,
           maxInFlightBytes: config.eventsMaxInFlightBytes,
         }),
         StreamsModule,

@@ -14,6 +14,8 @@ const viewer_apiEnvSpec = {
   eventsMaxBatch: int('EVENTS_MAX_BATCH', { default: 500, min: 1, max: 10_000 }),
   eventsMaxBodyBytes: int('EVENTS_MAX_BODY_BYTES', { default: 1024 * 1024, min: 1024, max: 64 * 1024 * 1024 }),
   eventsProduceTimeoutMs: int('EVENTS_PRODUCE_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
+  /** Concurrent requests' events queued within this many ms go to Kafka in one produce. */
+  eventsLingerMs: int('EVENTS_LINGER_MS', { default: 2, min: 0, max: 100 }),
   /** Admission control: event bytes in flight to Kafka per replica; beyond it 503 + Retry-After. */
   eventsMaxInFlightBytes: int('EVENTS_MAX_IN_FLIGHT_BYTES', { default: 32 * MIB, min: 1024, max: 4096 * MIB }),
   /** Segments per rendition kept in the live sliding window (and listed in live media playlists). */

@@ -2,11 +2,12 @@ import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventKey, Topics } from '@tributary/contracts';
 import { injectTraceContext, KafkaProducer } from '@tributary/kafka';
 import { TopicNames } from '@tributary/nest-kafka';
-import { viewerMetrics } from '@tributary/telemetry';
+import { runUntraced, startSendSpans, viewerMetrics } from '@tributary/telemetry';
 import type { Message } from 'kafkajs';
 import { parseEventBatch } from './event-batch';
 import { EventsUnavailableError } from './events.errors';
 import { EVENTS_OPTIONS, type EventsOptions } from './events.options';
+import { ProduceBatcher } from './produce-batcher';
 
 /**
  * Kafka rejects a record batch larger than the topic's max.message.bytes (1 MiB for
@@ -20,13 +21,20 @@ export const MAX_SEND_BYTES = 512 * 1024;
 export class EventsService {
   private readonly topic: string;
   private inFlightBytes = 0;
+  private readonly batcher: ProduceBatcher;
 
   constructor(
-    private readonly producer: KafkaProducer,
+    producer: KafkaProducer,
     topics: TopicNames,
     @Inject(EVENTS_OPTIONS) private readonly options: EventsOptions,
   ) {
     this.topic = topics.resolve(Topics.playbackEvents);
+    // The send spans were made per message in each request's context (startSendSpans): the shared
+    // send itself must not make others or overwrite their traceparent headers.
+    this.batcher = new ProduceBatcher((messages) => runUntraced(() => producer.send(this.topic, messages)), {
+      lingerMs: options.lingerMs,
+      maxSendBytes: MAX_SEND_BYTES,
+    });
   }
 
   /** The valid events of a parsed body, or the 400/413 that says what is wrong with it. */
@@ -55,7 +63,7 @@ export class EventsService {
     }
     this.inFlightBytes += bytes;
     // Released when Kafka settles the sends, not when this request gives up waiting.
-    const sending = this.send(chunks);
+    const sending = this.send(chunks, bytes);
     const release = (): void => {
       this.inFlightBytes -= bytes;
     };
@@ -78,9 +86,20 @@ export class EventsService {
     return events.length;
   }
 
-  private async send(chunks: Message[][]): Promise<void> {
-    // In order: one stream's events keep the order they had in the request.
-    for (const messages of chunks) await this.producer.send(this.topic, messages);
+  /**
+   * Queues the chunks (in order: one stream's events keep the order they had in the request) for
+   * the batcher, which sends them with other requests' events; resolves when all are acknowledged.
+   */
+  private async send(chunks: Message[][], bytes: number): Promise<void> {
+    const end = startSendSpans(this.topic, chunks.flat());
+    const perChunk = bytes / chunks.length;
+    try {
+      await Promise.all(chunks.map((messages) => this.batcher.send(messages, perChunk)));
+      end();
+    } catch (error) {
+      end(error);
+      throw error;
+    }
   }
 }
 
