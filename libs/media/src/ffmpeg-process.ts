@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface FfmpegExit {
   code: number | null;
@@ -14,7 +15,14 @@ export interface FfmpegProcessOptions {
   /** Each complete stderr line. */
   onStderrLine?: (line: string) => void;
   stderrTailBytes?: number;
+  /**
+   * Run at this nice value (1–19, lower CPU priority) for work that must never compete with
+   * live streams. Through `nice(1)` when present, so every thread ffmpeg starts inherits it.
+   */
+  niceness?: number;
 }
+
+const NICE = ['/usr/bin/nice', '/bin/nice'].find((path) => existsSync(path));
 
 /**
  * One ffmpeg child process fed through stdin with backpressure: `write()` resolves when the
@@ -28,7 +36,10 @@ export class FfmpegProcess {
   readonly exited: Promise<FfmpegExit>;
 
   constructor(options: FfmpegProcessOptions) {
-    this.child = spawn(options.ffmpegPath, options.args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const niced = options.niceness !== undefined && options.niceness > 0 && NICE !== undefined;
+    this.child = niced
+      ? spawn(NICE, ['-n', String(options.niceness), options.ffmpegPath, ...options.args], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(options.ffmpegPath, options.args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
     const tailBytes = options.stderrTailBytes ?? 8192;
     this.child.stdout.on('data', (data: Buffer) => options.onStdout?.(data));
     this.child.stderr.on('data', (data: Buffer) => {

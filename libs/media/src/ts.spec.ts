@@ -1,5 +1,5 @@
 import { TS_PACKET_SIZE } from '@tributary/contracts';
-import { looksLikeTransportStream, maxPts, TsChunker } from './ts';
+import { hasRandomAccessPoint, looksLikeTransportStream, maxPts, TsChunker } from './ts';
 
 function packets(count: number, fill = 0): Buffer {
   const buffer = Buffer.alloc(count * TS_PACKET_SIZE, fill);
@@ -66,5 +66,24 @@ describe('maxPts', () => {
 
   it('is undefined when no PES starts in the chunk', () => {
     expect(maxPts(packets(3))).toBeUndefined();
+  });
+});
+
+describe('hasRandomAccessPoint', () => {
+  function packet(flags: number, adaptation = true): Buffer {
+    const p = Buffer.alloc(TS_PACKET_SIZE, 0xff);
+    p[0] = 0x47;
+    p[1] = 0x40 | 0x01; // payload unit start, PID 0x100
+    p[2] = 0x00;
+    p[3] = adaptation ? 0x30 : 0x10;
+    p[4] = 7;
+    p[5] = flags;
+    return p;
+  }
+
+  it('finds a PES start flagged random access (a keyframe) and nothing else', () => {
+    expect(hasRandomAccessPoint(Buffer.concat([packets(2), packet(0x40)]))).toBe(true);
+    expect(hasRandomAccessPoint(Buffer.concat([packets(2), packet(0x10)]))).toBe(false);
+    expect(hasRandomAccessPoint(packet(0x40, false))).toBe(false);
   });
 });

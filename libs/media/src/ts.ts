@@ -122,3 +122,17 @@ export function maxPts(chunk: Buffer): number | undefined {
   }
   return max;
 }
+
+/**
+ * Whether a packet of the chunk starts a PES with the adaptation field's random_access_indicator
+ * set (muxers such as ffmpeg's set it on video keyframes): a decoder can start there.
+ */
+export function hasRandomAccessPoint(chunk: Buffer): boolean {
+  for (let offset = 0; offset + TS_PACKET_SIZE <= chunk.length; offset += TS_PACKET_SIZE) {
+    if (chunk[offset] !== SYNC_BYTE || (chunk[offset + 1] & 0x40) === 0) continue;
+    const adaptation = (chunk[offset + 3] >> 4) & 0x3;
+    if ((adaptation & 0x2) === 0 || chunk[offset + 4] === 0) continue;
+    if ((chunk[offset + 5] & 0x40) !== 0) return true;
+  }
+  return false;
+}
