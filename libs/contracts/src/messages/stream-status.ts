@@ -15,6 +15,47 @@ export const STREAM_STATUS_SCHEMA_ID = `stream-status/${STREAM_STATUS_SCHEMA_VER
 export const STREAM_STATES = ['idle', 'live', 'ended', 'error'] as const;
 export type StreamState = (typeof STREAM_STATES)[number];
 
+/** How the transcoder handles a publish session: `live` (publisher there) or `backlog` (publisher gone: catch-up work). */
+export const TRANSCODE_MODES = ['live', 'backlog'] as const;
+export type TranscodeMode = (typeof TRANSCODE_MODES)[number];
+
+/** What the transcoder did to keep a live stream live, or with a session's backlog. */
+export const TRANSCODE_ACTIONS = [
+  'drop_rendition',
+  'faster_preset',
+  'skip_to_live',
+  'restore_preset',
+  'restore_rendition',
+  'backlog_deferred',
+  'backlog_skipped',
+  'backlog_cut',
+] as const;
+export type TranscodeAction = (typeof TRANSCODE_ACTIONS)[number];
+
+/**
+ * The transcoder's view of a stream's latency (optional; added after version 1 without a version
+ * change: readers that do not know it ignore it).
+ */
+export const TranscodeDetailSchema = Type.Object(
+  {
+    mode: StringEnum(TRANSCODE_MODES),
+    /** How long the oldest input not yet covered by published output has been waiting since ingest (ms). */
+    edge_delay_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Media seconds published per wall second over the last seconds (1 = real time). */
+    speed: Type.Optional(Type.Number({ minimum: 0 })),
+    /** 0 = full ladder and preset; 1 = top rendition dropped; 2 = and a faster preset. */
+    shed_level: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 })),
+    dropped_renditions: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 })),
+    preset: Type.Optional(Type.String({ maxLength: 16 })),
+    /** The action this report is about. */
+    action: Type.Optional(StringEnum(TRANSCODE_ACTIONS)),
+    /** Input chunks skipped, not transcoded, in this session so far (a recorded gap). */
+    skipped_chunks: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type TranscodeDetail = Static<typeof TranscodeDetailSchema>;
+
 export const StreamStatusSchema = Type.Object(
   {
     stream_id: Type.String({ pattern: STREAM_ID_PATTERN, maxLength: 63 }),
@@ -44,6 +85,8 @@ export const StreamStatusSchema = Type.Object(
         ),
       ),
     ),
+    /** The transcoder's latency detail (backlog, shedding); optional. */
+    detail: Type.Optional(TranscodeDetailSchema),
     ts: Type.String({ format: 'date-time' }),
   },
   { $id: STREAM_STATUS_SCHEMA_ID },
