@@ -212,6 +212,72 @@ export const transcodeMetrics = {
           registers: [registry],
         }),
     ),
+  /** Edge delay of live streams, sampled once a second per stream (no stream label). */
+  edgeDelay: () =>
+    once(
+      'tributary_transcode_edge_delay_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_transcode_edge_delay_seconds',
+          help: 'How long the oldest input of a live stream not yet covered by published output has waited since ingest, sampled every second per live stream.',
+          buckets: [0.5, 1, 2, 3, 4, 6, 8, 12, 20, 30, 60, 120],
+          registers: [registry],
+        }),
+    ),
+  shedding: () =>
+    once(
+      'tributary_transcode_shedding_streams',
+      () =>
+        new Gauge({
+          name: 'tributary_transcode_shedding_streams',
+          help: 'Live streams transcoded with shed work, by level (1 = top rendition dropped, 2 = and a faster preset).',
+          labelNames: ['level'] as const,
+          registers: [registry],
+        }),
+    ),
+  sheds: () =>
+    once(
+      'tributary_transcode_shed_actions_total',
+      () =>
+        new Counter({
+          name: 'tributary_transcode_shed_actions_total',
+          help: 'Work shed or restored to keep live streams within their latency bound, by action.',
+          labelNames: ['action'] as const,
+          registers: [registry],
+        }),
+    ),
+  backlogSessions: () =>
+    once(
+      'tributary_transcode_backlog_streams',
+      () =>
+        new Gauge({
+          name: 'tributary_transcode_backlog_streams',
+          help: 'Publish sessions whose publisher is gone, held as backlog, by state (running = being transcoded, waiting).',
+          labelNames: ['state'] as const,
+          registers: [registry],
+        }),
+    ),
+  backlogAge: () =>
+    once(
+      'tributary_transcode_backlog_oldest_seconds',
+      () =>
+        new Gauge({
+          name: 'tributary_transcode_backlog_oldest_seconds',
+          help: 'Age (since ingest) of the oldest backlog input not yet transcoded; 0 without backlog.',
+          registers: [registry],
+        }),
+    ),
+  skippedChunks: () =>
+    once(
+      'tributary_transcode_skipped_chunks_total',
+      () =>
+        new Counter({
+          name: 'tributary_transcode_skipped_chunks_total',
+          help: 'Input chunks never transcoded (a recorded gap), by reason (backlog_skipped, backlog_cut, skip_to_live).',
+          labelNames: ['reason'] as const,
+          registers: [registry],
+        }),
+    ),
   ffmpegRestarts: () =>
     once(
       'tributary_ffmpeg_restarts_total',
