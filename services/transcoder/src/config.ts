@@ -1,4 +1,4 @@
-import { type ConfigOf, type Env, int, num, optionalPort, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { type ConfigOf, type Env, int, num, oneOf, optionalPort, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { ConsumerGroups } from '@tributary/contracts';
 import { consumerGroupId, parseKafkaConfig } from '@tributary/kafka';
 
@@ -28,6 +28,25 @@ const transcoderEnvSpec = {
   /** Consumer group session timeout: how long a crashed replica holds its partitions. */
   sessionTimeoutMs: int('TRANSCODER_SESSION_TIMEOUT_MS', { default: 30_000, min: 6_000, max: 300_000 }),
   segmentTailLookback: int('TRANSCODER_SEGMENT_TAIL_LOOKBACK', { default: 2000, min: 10, max: 1_000_000 }),
+  /**
+   * A publish session whose first chunk read here reached ingest longer ago than this (or whose
+   * publisher ingest reported gone) is backlog, not live: catch-up work that never competes with live.
+   */
+  backlogAfterMs: int('TRANSCODER_BACKLOG_AFTER_MS', { default: 15_000, min: 1_000, max: 3_600_000 }),
+  /** `replay`: transcode backlog at low priority (for replay); `skip`: commit past it and record the gap. */
+  backlogPolicy: oneOf('TRANSCODER_BACKLOG_POLICY', ['replay', 'skip'] as const, { default: 'replay' }),
+  /** Backlog sessions transcoded at once (each only while no live stream trails its bound). */
+  backlogConcurrency: int('TRANSCODER_BACKLOG_CONCURRENCY', { default: 1, min: 1, max: 64 }),
+  /** nice(1) value of backlog ffmpeg processes (0 = same priority as live). */
+  backlogNice: int('TRANSCODER_BACKLOG_NICE', { default: 15, min: 0, max: 19 }),
+  /** Input read from Kafka and not yet written to ffmpeg, across streams, before reading waits. */
+  inputBufferBytes: int('TRANSCODER_INPUT_BUFFER_BYTES', { default: 256 * 1024 * 1024, min: 4 * 1024 * 1024, max: 16 * 1024 * 1024 * 1024 }),
+  /** A live stream's bound: its output may trail its input by this many segment durations before it sheds work. */
+  liveMaxTrailSegments: num('TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS', { default: 3, min: 1, max: 100 }),
+  /** Shed work comes back one step after the edge delay stayed under half the bound this long. */
+  shedRestoreMs: int('TRANSCODER_SHED_RESTORE_MS', { default: 30_000, min: 1_000, max: 3_600_000 }),
+  /** The preset a shedding stream switches to (its second step). */
+  shedPreset: str('TRANSCODER_SHED_PRESET', { default: 'ultrafast', pattern: /^(ultrafast|superfast|veryfast|faster|fast)$/ }),
 };
 
 export type TranscoderConfig = Omit<ConfigOf<typeof transcoderEnvSpec>, 'groupId'> & {

@@ -4,6 +4,8 @@ export interface InputChunk {
   sequence: number;
   data: Buffer;
   traceparent?: string;
+  /** When the chunk's first byte reached ingest (ms since epoch), if the header said so. */
+  ingestTimeMs?: number;
 }
 
 interface PendingChunk extends InputChunk {
@@ -76,6 +78,13 @@ export class ChunkCoverage {
       this.pending.shift();
       released.push(head.offset);
     }
+    return released;
+  }
+
+  /** Releases the pending chunks before chunk `sequence` (skipped: a newer keyframe is where ffmpeg restarts). */
+  releaseBefore(sequence: number): string[] {
+    const released: string[] = [];
+    while (this.pending.length > 0 && this.pending[0].sequence < sequence) released.push(this.pending.shift()!.offset);
     return released;
   }
 

@@ -25,6 +25,7 @@ export function parseIngestChunk(message: KafkaMessage): { chunk: IngestChunk } 
           : undefined;
   if (problem || !session || !message.value) return { problem: problem ?? 'invalid message' };
   const traceparent = headerString(message.headers, Headers.traceparent);
+  const ingestTimeMs = Number(headerString(message.headers, VideoHeaders.ingestTimeMs));
   return {
     chunk: {
       streamId,
@@ -33,6 +34,7 @@ export function parseIngestChunk(message: KafkaMessage): { chunk: IngestChunk } 
       sequence,
       data: message.value,
       ...(traceparent ? { traceparent } : {}),
+      ...(Number.isFinite(ingestTimeMs) && ingestTimeMs > 0 ? { ingestTimeMs } : {}),
     },
   };
 }

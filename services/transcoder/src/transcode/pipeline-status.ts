@@ -1,4 +1,4 @@
-import type { StreamStatus } from '@tributary/contracts';
+import type { StreamStatus, TranscodeDetail } from '@tributary/contracts';
 import type { PlannedRendition } from '@tributary/media';
 import type { Logger } from '@tributary/telemetry';
 import type { PipelineSink } from './pipeline-sink';
@@ -18,8 +18,10 @@ export class PipelineStatus {
     private readonly logger: Logger,
   ) {}
 
-  live(renditions: readonly PlannedRendition[]): Promise<void> {
+  /** `detail`: the stream's latency (shedding), if this report is about it. */
+  live(renditions: readonly PlannedRendition[], detail?: TranscodeDetail): Promise<void> {
     return this.report('live', {
+      ...(detail ? { detail } : {}),
       renditions: renditions.map((rendition) => ({
         name: rendition.name,
         width: rendition.width,
@@ -32,8 +34,8 @@ export class PipelineStatus {
     });
   }
 
-  ended(): Promise<void> {
-    return this.report('ended', {});
+  ended(detail?: TranscodeDetail, reason?: string): Promise<void> {
+    return this.report('ended', { ...(detail ? { detail } : {}), ...(reason ? { reason } : {}) });
   }
 
   error(reason: string): Promise<void> {

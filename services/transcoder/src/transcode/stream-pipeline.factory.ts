@@ -1,10 +1,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import type { StreamRecord } from '@tributary/contracts';
+import type { StreamRecord, TranscodeMode } from '@tributary/contracts';
 import { type MediaTools, resolveMediaTools } from '@tributary/media';
 import type { Logger } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
+import type { BacklogGate } from './backlog-scheduler';
 import type { PipelineSink } from './pipeline-sink';
 import { StreamPipeline } from './stream-pipeline';
 
@@ -22,6 +23,13 @@ export type TranscodePipeline = Pick<
   | 'endAfter'
   | 'abandon'
   | 'sequencesAfter'
+  | 'transcodeMode'
+  | 'goLive'
+  | 'cut'
+  | 'checkLatency'
+  | 'latencyBoundMs'
+  | 'shedLevel'
+  | 'oldestPendingMs'
 >;
 
 export interface PipelineRequest {
@@ -32,6 +40,9 @@ export interface PipelineRequest {
   lastSequences: Promise<Map<string, number>>;
   sink: PipelineSink;
   logger: Logger;
+  /** `backlog`: the publisher is gone (transcoded only with a turn from `backlog`). */
+  mode: TranscodeMode;
+  backlog: BacklogGate;
 }
 
 export interface PipelineFactory {
@@ -68,6 +79,10 @@ export class StreamPipelineFactory implements PipelineFactory {
         thumbnailIntervalSeconds: this.config.thumbnailIntervalSeconds,
         maxRestarts: this.config.maxRestarts,
         probeMaxBytes: this.config.probeMaxBytes,
+        liveMaxTrailSegments: this.config.liveMaxTrailSegments,
+        shedRestoreMs: this.config.shedRestoreMs,
+        shedPreset: this.config.shedPreset,
+        backlogNice: this.config.backlogNice,
       },
     });
   }

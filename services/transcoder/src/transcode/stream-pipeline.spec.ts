@@ -94,8 +94,15 @@ afterEach(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-function pipeline(engine: FakeEngine, sink: RecordingSink, last = new Map<string, number>(), maxRestarts = 1) {
+function pipeline(
+  engine: FakeEngine,
+  sink: RecordingSink,
+  last = new Map<string, number>(),
+  maxRestarts = 1,
+  extra: Partial<ConstructorParameters<typeof StreamPipeline>[0]> = {},
+) {
   return new StreamPipeline({
+    ...extra,
     streamId: 'cam',
     partition: 3,
     publishSessionId: 'pub-1',
@@ -112,8 +119,27 @@ function pipeline(engine: FakeEngine, sink: RecordingSink, last = new Map<string
       maxRestarts,
       probeMaxBytes: 64 * 1024,
       probeInitialBytes: 1024,
+      liveMaxTrailSegments: 3,
+      shedRestoreMs: 20_000,
+      shedPreset: 'superfast',
+      backlogNice: 15,
     },
   });
+}
+
+/** A TS packet starting a PES with random_access_indicator set (a keyframe). */
+function keyframeData(): Buffer {
+  const packet = Buffer.alloc(1024, 0xff);
+  packet.set([0x47, 0x41, 0x00, 0x30, 7, 0x40], 0);
+  return packet;
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const chunk = (offset: number) => ({ offset: String(offset), sequence: offset, data: Buffer.alloc(1024) });
@@ -202,5 +228,105 @@ describe(StreamPipeline.name, () => {
     expect(sink.segments).toEqual([]);
     expect(sink.statuses.map((s) => s.state)).toEqual(['live']);
     expect(subject.currentState).toBe('abandoned');
+  });
+
+  it('sheds work in order when a live stream trails its bound (fake clock): top rendition, faster preset, then skips to the newest keyframe', async () => {
+    const engine = new FakeEngine();
+    engine.source = { width: 1280, height: 720, hasVideo: true, hasAudio: true, frameRate: 30 };
+    const sink = new RecordingSink();
+    const subject = pipeline(engine, sink);
+    const t0 = Date.now();
+    let t = t0;
+    /** One check per second of fake time until ffmpeg was (re)started `runs` times. */
+    const tickUntilRuns = async (runs: number) => {
+      for (let i = 0; i < 60 && engine.runs.length < runs; i += 1) {
+        t += 1_000;
+        subject.checkLatency(t);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await until(() => engine.runs.length === runs);
+    };
+    await subject.feed({ ...chunk(0), ingestTimeMs: t0 });
+    const full = engine.runs[0].options.renditions.map((r) => r.name);
+    expect(full.length).toBeGreaterThan(1);
+    // Before its first segment, a run's start-up is not judged.
+    for (let i = 1; i <= 20; i += 1) subject.checkLatency(t0 + i * 1_000);
+    expect(engine.runs).toHaveLength(1);
+    await engine.runs[0].segment();
+    await subject.feed({ ...chunk(1), ingestTimeMs: t0 + 20_000 });
+    t = t0 + 20_000;
+    for (let i = 0; i < 6; i += 1) subject.checkLatency((t += 1_000)); // 1–6 s behind: within 3 × 2 s
+    expect(engine.runs).toHaveLength(1);
+
+    await tickUntilRuns(2);
+    expect(engine.runs[1].options.renditions.map((r) => r.name)).toEqual(full.slice(1));
+    expect(engine.runs[1].written).toHaveLength(1); // chunk 1 re-fed (not yet covered)
+    await until(() => sink.statuses.length === 2);
+    expect(sink.statuses[1]).toMatchObject({
+      state: 'live',
+      renditions: full.slice(1).map((name): unknown => expect.objectContaining({ name })),
+      detail: { mode: 'live', action: 'drop_rendition', shed_level: 1, dropped_renditions: [full[0]] },
+    });
+    expect(sink.statuses[1].detail?.edge_delay_ms).toBeGreaterThan(6_000);
+    expect(subject.shedLevel).toBe(1);
+
+    // The new run is judged once it produces; new input waits behind it.
+    await engine.runs[1].segment();
+    await subject.feed({ ...chunk(2), ingestTimeMs: t });
+    await tickUntilRuns(3);
+    expect(engine.runs[2].options.preset).toBe('superfast');
+    expect(subject.shedLevel).toBe(2);
+
+    // Still behind: what is not yet covered is skipped up to the newest keyframe.
+    await engine.runs[2].segment();
+    await subject.feed({ ...chunk(3), ingestTimeMs: t });
+    await subject.feed({ offset: '4', sequence: 4, data: keyframeData(), ingestTimeMs: t });
+    await subject.feed({ ...chunk(5), ingestTimeMs: t });
+    const doneBefore = sink.done.length;
+    await tickUntilRuns(4);
+    expect(sink.done.slice(doneBefore)).toEqual(['3']); // skipped: a recorded gap
+    expect(engine.runs[3].written.map((data) => data.equals(keyframeData()))).toEqual([true, false]);
+    await engine.runs[3].segment();
+    expect(sink.segments.at(-1)).toMatchObject({ discontinuity: true, transcodeSession: 'run-4' });
+    await until(() => sink.statuses.at(-1)?.detail?.action === 'skip_to_live');
+    expect(sink.statuses.at(-1)?.detail).toMatchObject({ skipped_chunks: 1, shed_level: 2 });
+  });
+
+  it('restores shed work in reverse order once the edge delay stays under half the bound', async () => {
+    const engine = new FakeEngine();
+    engine.source = { width: 1280, height: 720, hasVideo: true, hasAudio: true, frameRate: 30 };
+    const sink = new RecordingSink();
+    const subject = pipeline(engine, sink);
+    const t0 = Date.now();
+    await subject.feed({ ...chunk(0), ingestTimeMs: t0 });
+    await engine.runs[0].segment();
+    await subject.feed({ ...chunk(1), ingestTimeMs: t0 });
+    for (let t = 7_000; t <= 13_000; t += 1_000) subject.checkLatency(t0 + t);
+    await until(() => engine.runs.length === 2);
+    await engine.runs[1].segment(); // chunk 1 covered: nothing pending, delay 0
+    for (let t = 14_000; t <= 40_000; t += 1_000) subject.checkLatency(t0 + t);
+    await until(() => engine.runs.length === 3);
+    expect(engine.runs[2].options.renditions).toHaveLength(engine.runs[0].options.renditions.length);
+    await until(() => sink.statuses.at(-1)?.detail?.action === 'restore_rendition');
+    expect(subject.shedLevel).toBe(0);
+  });
+
+  it('runs a backlog session only with a turn, at low priority, and reports ended (not live) with its mode', async () => {
+    const engine = new FakeEngine();
+    const sink = new RecordingSink();
+    let grant!: (ok: boolean) => void;
+    const gate = { turn: () => new Promise<boolean>((resolve) => (grant = resolve)), permit: () => Promise.resolve(), end: jest.fn() };
+    const subject = pipeline(engine, sink, new Map(), 1, { mode: 'backlog', backlog: gate });
+    const fed = subject.feed(chunk(0));
+    await until(() => grant !== undefined);
+    expect(engine.runs).toHaveLength(0);
+    grant(true);
+    await fed;
+    expect(engine.runs[0].options.niceness).toBe(15);
+    await subject.endAfter(undefined, 'input idle');
+    engine.runs[0].finish({ code: 0, signal: null, stderrTail: '' });
+    await subject.finished;
+    expect(sink.statuses).toEqual([expect.objectContaining({ state: 'ended', detail: { mode: 'backlog' } })]);
+    expect(gate.end).toHaveBeenCalled();
   });
 });

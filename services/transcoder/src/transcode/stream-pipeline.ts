@@ -1,8 +1,19 @@
-import { DEFAULT_LADDER, type StreamRecord } from '@tributary/contracts';
-import { type FinishedSegment, maxPts, type MediaTools, type PlannedRendition, selectLadder } from '@tributary/media';
+import { DEFAULT_LADDER, type StreamRecord, type TranscodeDetail, type TranscodeMode } from '@tributary/contracts';
+import {
+  type FinishedSegment,
+  hasRandomAccessPoint,
+  maxPts,
+  type MediaTools,
+  type PlannedRendition,
+  selectLadder,
+  type SourceInfo,
+} from '@tributary/media';
 import { type Logger, transcodeMetrics } from '@tributary/telemetry';
+import type { BacklogGate } from './backlog-scheduler';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
+import { EdgeDelay } from './edge-delay';
 import { InputEnd } from './input-end';
+import { LatencyGovernor, type ShedAction } from './latency-governor';
 import type { PipelineSink } from './pipeline-sink';
 import { PipelineStatus } from './pipeline-status';
 import { ProbeSchedule } from './probe-schedule';
@@ -25,6 +36,14 @@ export interface PipelineSettings {
   probeMaxBytes: number;
   /** First probe once this much input is buffered (doubling on each failed attempt). */
   probeInitialBytes?: number;
+  /** A live stream's output may trail its input by this many segment durations before it sheds work. */
+  liveMaxTrailSegments?: number;
+  /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms). */
+  shedRestoreMs?: number;
+  /** The preset of the second shedding step. */
+  shedPreset?: string;
+  /** nice(1) value of backlog ffmpeg processes. */
+  backlogNice?: number;
 }
 
 export interface PipelineOptions {
@@ -42,6 +61,9 @@ export interface PipelineOptions {
   lastSequences: Promise<Map<string, number>>;
   /** ffprobe/ffmpeg (default: child processes of settings.tools). */
   engine?: TranscodeEngine;
+  /** `backlog`: the publisher is gone; transcode only with a turn from `backlog` (default `live`). */
+  mode?: TranscodeMode;
+  backlog?: BacklogGate;
 }
 
 type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
@@ -58,6 +80,12 @@ type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
  * are covered by durable output), SegmentPublisher (numbering and publishing output), InputEnd
  * (where the input ends), PipelineStatus (stream.status reports), RestartBudget, StreamWorkDir,
  * SerialQueue and the TranscodeEngine (ffmpeg).
+ *
+ * Live stays live: a `backlog` session (publisher gone) waits for a turn and writes input only
+ * while no live stream trails (BacklogGate), with a niced ffmpeg. A live session measures how far
+ * its output trails its input (EdgeDelay); its LatencyGovernor sheds work when that passes the
+ * bound (top rendition → faster preset → skip to the newest keyframe) and restores it with
+ * headroom. Each shed/restore restarts ffmpeg (re-fed what is not yet covered, DISCONTINUITY).
  */
 export class StreamPipeline {
   readonly streamId: string;
@@ -79,6 +107,18 @@ export class StreamPipeline {
   private runs = 0;
   private hasAudio = false;
   private frameRate?: number;
+  private source?: SourceInfo;
+  private mode: TranscodeMode;
+  private hasTurn = false;
+  private readonly edge = new EdgeDelay();
+  private governor?: LatencyGovernor;
+  /** Chunks of a lower sequence are skipped, not transcoded (skip to live). */
+  private skipBefore = -1;
+  private skipped = 0;
+  private newestKeyframe = -1;
+  private cutting = false;
+  /** The current run published a segment (its edge delay means something). */
+  private runProducing = false;
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
   lastChunkAt = Date.now();
@@ -90,6 +130,7 @@ export class StreamPipeline {
     this.probes = new ProbeSchedule(options.settings.probeInitialBytes ?? 128 * 1024, options.settings.probeMaxBytes);
     this.output = new SegmentPublisher({ ...options, coverage: this.coverage });
     this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
+    this.mode = options.mode ?? 'live';
     this.restarts = new RestartBudget(options.settings.maxRestarts);
     this.workDir = new StreamWorkDir(options.settings.workDir, options.streamId);
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
@@ -104,6 +145,30 @@ export class StreamPipeline {
     return this.state;
   }
 
+  get transcodeMode(): TranscodeMode {
+    return this.mode;
+  }
+
+  /** How long the oldest input not yet covered by published output has waited since ingest. */
+  edgeDelayMs(now = Date.now()): number {
+    return this.edge.delayMs(now);
+  }
+
+  /** Ingest time of the oldest input not yet transcoded. */
+  get oldestPendingMs(): number | undefined {
+    return this.edge.oldestMs;
+  }
+
+  /** How far the output may trail (ms) before the stream sheds work. */
+  get latencyBoundMs(): number {
+    return (this.options.settings.liveMaxTrailSegments ?? 3) * this.segmentSeconds * 1000;
+  }
+
+  /** 0 = full ladder and preset; 1 = top rendition dropped; 2 = and a faster preset. */
+  get shedLevel(): number {
+    return this.governor?.level ?? 0;
+  }
+
   /** The running ffmpeg's pid (for diagnostics and fault tests). */
   get ffmpegPid(): number | undefined {
     return this.run?.running ? this.run.pid : undefined;
@@ -114,12 +179,20 @@ export class StreamPipeline {
     return this.output.numbering.lastSequences();
   }
 
+  /** Queues a chunk; resolves once it was written to ffmpeg (or buffered, or skipped). */
   feed(chunk: InputChunk): Promise<void> {
     this.lastChunkAt = Date.now();
+    this.edge.accepted(chunk.ingestTimeMs, this.lastChunkAt);
+    if (hasRandomAccessPoint(chunk.data)) this.newestKeyframe = Math.max(this.newestKeyframe, chunk.sequence);
     return this.queue.run(async () => {
       if (chunk.traceparent) this.output.lastTraceparent = chunk.traceparent;
       if (this.state !== 'probing' && this.state !== 'running') {
-        this.options.sink.chunkDone(this.partition, chunk.offset);
+        this.done(chunk.offset);
+        return;
+      }
+      if (chunk.sequence < this.skipBefore) {
+        this.skipped += 1;
+        this.done(chunk.offset);
         return;
       }
       const entry = this.coverage.add(chunk);
@@ -148,6 +221,7 @@ export class StreamPipeline {
   async abandon(): Promise<void> {
     if (this.isFinished) return;
     this.state = 'abandoned';
+    this.endTurn();
     this.run?.kill();
     await this.run?.stopOutput();
     await this.workDir.remove();
@@ -191,8 +265,15 @@ export class StreamPipeline {
     }
     this.hasAudio = info.hasAudio;
     this.frameRate = info.frameRate;
-    const ladder = this.options.record?.ladder ?? DEFAULT_LADDER;
-    this.renditions = selectLadder(ladder, info, { preset: this.options.settings.preset });
+    this.source = info;
+    this.renditions = this.plan();
+    const settings = this.options.settings;
+    this.governor = new LatencyGovernor({
+      boundMs: this.latencyBoundMs,
+      restoreAfterMs: settings.shedRestoreMs ?? 30_000,
+      canDropRendition: this.renditions.length > 1,
+      canFasterPreset: settings.shedPreset !== undefined && settings.shedPreset !== settings.preset,
+    });
     const last = await this.options.lastSequences.catch((error: unknown) => {
       this.options.logger.error(
         { err: error },
@@ -209,14 +290,42 @@ export class StreamPipeline {
       { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.output.numbering.toJSON() },
       'source probed; starting ffmpeg',
     );
-    await this.reports.live(this.renditions);
+    // A backlog session is not live: it reports `ended` (with its detail) once transcoded.
+    if (this.mode === 'live') await this.reports.live(this.renditions);
     this.state = 'running';
     await this.startRun();
   }
 
+  private get segmentSeconds(): number {
+    return this.options.record?.segment_duration_seconds ?? 2;
+  }
+
+  /** The renditions and preset for the current shedding level. */
+  private plan(): PlannedRendition[] {
+    const ladder = this.options.record?.ladder ?? DEFAULT_LADDER;
+    const planned = selectLadder(ladder, this.source!, { preset: this.preset });
+    if (!this.governor?.dropsRendition || planned.length < 2) return planned;
+    const top = planned.reduce((best, rendition) => (rendition.height * rendition.width > best.height * best.width ? rendition : best));
+    return planned.filter((rendition) => rendition !== top);
+  }
+
+  private get preset(): string {
+    const settings = this.options.settings;
+    return this.governor?.usesFasterPreset && settings.shedPreset ? settings.shedPreset : settings.preset;
+  }
+
   private async startRun(): Promise<void> {
     const settings = this.options.settings;
+    if (this.mode === 'backlog' && !this.hasTurn && this.options.backlog) {
+      this.options.logger.info('backlog session: waiting for a backlog turn (live streams go first)');
+      const granted = await this.options.backlog.turn(this);
+      if (this.isFinished || this.cutting) return;
+      // Not granted: the wait ended because the session went live (or is stopping).
+      this.hasTurn = granted && this.mode === 'backlog';
+      if (this.hasTurn) this.options.logger.info('backlog session: transcoding for replay');
+    }
     const id = ++this.runs;
+    this.runProducing = false;
     const dir = await this.workDir.runDir(
       id,
       this.renditions.map((rendition) => rendition.name),
@@ -227,10 +336,11 @@ export class StreamPipeline {
       id,
       dir,
       renditions: this.renditions,
-      segmentDurationSeconds: this.options.record?.segment_duration_seconds ?? 2,
+      segmentDurationSeconds: this.segmentSeconds,
       hasAudio: this.hasAudio,
       ...(this.frameRate ? { frameRate: this.frameRate } : {}),
-      preset: settings.preset,
+      preset: this.preset,
+      ...(this.mode === 'backlog' && settings.backlogNice ? { niceness: settings.backlogNice } : {}),
       threads: settings.threads,
       thumbnailIntervalSeconds: settings.thumbnailIntervalSeconds,
       onSegment: (segment) => this.publishSegment(run, segment),
@@ -249,6 +359,7 @@ export class StreamPipeline {
   }
 
   private async write(entry: InputChunk): Promise<void> {
+    if (this.mode === 'backlog' && this.hasTurn) await this.options.backlog?.permit(this);
     const run = this.run;
     if (!run || this.stdinClosed) return;
     this.coverage.written(entry, maxPts(entry.data));
@@ -263,7 +374,148 @@ export class StreamPipeline {
       segment,
       this.renditions.map((rendition) => rendition.name),
     );
-    for (const offset of released) this.options.sink.chunkDone(this.partition, offset);
+    if (run.id === this.runs) {
+      this.runProducing = true;
+      if (segment.rendition === this.renditions.at(-1)?.name) this.edge.mediaPublished(segment.durationSeconds, Date.now());
+    }
+    for (const offset of released) this.done(offset);
+  }
+
+  /** The chunk at `offset` needs nothing more (covered by published output, or skipped). */
+  private done(offset: string): void {
+    this.edge.released();
+    this.options.sink.chunkDone(this.partition, offset);
+  }
+
+  private endTurn(): void {
+    this.options.backlog?.end(this);
+    this.hasTurn = false;
+  }
+
+  /**
+   * Called every second by the service: measures how far a live stream trails and sheds or
+   * restores work. Returns the edge delay of a running live stream (undefined otherwise).
+   */
+  checkLatency(now = Date.now()): number | undefined {
+    if (this.mode !== 'live' || this.state !== 'running' || !this.governor) return undefined;
+    const delay = this.edge.delayMs(now);
+    // Right after (re)starting ffmpeg the delay includes its start-up: judge a producing run only.
+    if (!this.runProducing && this.runs > 0) return delay;
+    const action = this.governor.decide(now, delay);
+    if (action) this.shed(action, delay, now);
+    return delay;
+  }
+
+  /**
+   * A backlog session whose publisher turned out to be there (a fresh chunk arrived): it is live
+   * now. Its queued backlog is skipped (a recorded gap) from the newest keyframe on, and ffmpeg
+   * restarts at normal priority.
+   */
+  goLive(freshSequence: number): void {
+    if (this.mode === 'live' || this.isFinished) return;
+    this.mode = 'live';
+    this.endTurn();
+    const from = this.newestKeyframe >= 0 && this.newestKeyframe <= freshSequence ? this.newestKeyframe : freshSequence;
+    this.options.logger.info({ fromSequence: from }, 'backlog session is live after all: skipping its backlog to the newest keyframe');
+    this.skipTo(from, 'skip_to_live');
+  }
+
+  /**
+   * Ends a backlog session now (a newer publish of the stream is live): ffmpeg stops, what it had
+   * not covered and what is still queued are skipped (a recorded gap), and it reports `ended`.
+   */
+  cut(reason: string): Promise<void> {
+    this.skipBefore = Number.MAX_SAFE_INTEGER;
+    this.cutting = true;
+    this.endTurn();
+    return this.queue.run(async () => {
+      if (this.isFinished) return;
+      const run = this.run;
+      this.run = undefined;
+      run?.kill();
+      await run?.stopOutput();
+      const skipped = this.coverage.releaseAll();
+      for (const offset of skipped) this.done(offset);
+      this.skipped += skipped.length;
+      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, this.skipped);
+      this.options.logger.warn({ reason, skippedChunks: this.skipped }, 'backlog session cut: its untranscoded input is a recorded gap');
+      this.state = 'done';
+      await this.reports.ended({ mode: this.mode, action: 'backlog_cut', skipped_chunks: this.skipped }, `backlog cut: ${reason}`);
+      await this.workDir.remove();
+      this.resolveFinished();
+    });
+  }
+
+  private shed(action: ShedAction, delayMs: number, now: number): void {
+    const detail = (): TranscodeDetail => ({
+      mode: 'live',
+      edge_delay_ms: Math.round(delayMs),
+      speed: Math.round(this.edge.speed(now) * 100) / 100,
+      shed_level: this.governor?.level ?? 0,
+      dropped_renditions: this.droppedRenditions(),
+      preset: this.preset,
+      action,
+      skipped_chunks: this.skipped,
+    });
+    transcodeMetrics.sheds().inc({ action });
+    this.options.logger.warn(
+      { action, edgeDelayMs: Math.round(delayMs), boundSegments: this.options.settings.liveMaxTrailSegments ?? 3, level: this.governor?.level },
+      action.startsWith('restore') ? 'live stream has headroom again: restoring work' : 'live stream trails its latency bound: shedding work',
+    );
+    if (action === 'skip_to_live') {
+      this.skipTo(this.newestKeyframe >= 0 ? this.newestKeyframe : Number.MAX_SAFE_INTEGER, action, detail);
+      return;
+    }
+    this.restart(false, () => this.reports.live(this.renditions, detail()));
+  }
+
+  private droppedRenditions(): string[] {
+    const active = new Set(this.renditions.map((rendition) => rendition.name));
+    const full = selectLadder(this.options.record?.ladder ?? DEFAULT_LADDER, this.source!, { preset: this.preset });
+    return full.map((rendition) => rendition.name).filter((name) => !active.has(name));
+  }
+
+  /** Skips input before chunk `sequence` (queued or already written, not yet covered) and restarts ffmpeg. */
+  private skipTo(sequence: number, reason: 'skip_to_live', detail?: () => TranscodeDetail): void {
+    this.skipBefore = Math.max(this.skipBefore, sequence);
+    const before = this.skipped;
+    this.restart(true, async () => {
+      transcodeMetrics.skippedChunks().inc({ reason }, this.skipped - before);
+      if (this.state === 'running') await this.reports.live(this.renditions, detail?.() ?? { mode: 'live', action: reason, skipped_chunks: this.skipped });
+    });
+  }
+
+  /**
+   * Stops the current ffmpeg at once (so a write blocked on it returns) and, in the queue, starts
+   * the next one with the current plan, re-fed what is not yet covered (`discard`: except the
+   * chunks before `skipBefore`, which are skipped). The next segment of every rendition carries a DISCONTINUITY.
+   */
+  private restart(discard: boolean, then: () => Promise<void>): void {
+    if (this.state !== 'running') return;
+    const old = this.run;
+    this.run = undefined;
+    old?.kill();
+    void this.queue
+      .run(async () => {
+        await old?.stopOutput();
+        // A run started meanwhile (a backlog turn ended by goLive) is replaced too.
+        const started = this.run;
+        this.run = undefined;
+        started?.kill();
+        await started?.stopOutput();
+        if (this.state !== 'running') return;
+        if (discard) {
+          for (const offset of this.coverage.releaseBefore(this.skipBefore)) {
+            this.skipped += 1;
+            this.done(offset);
+          }
+        }
+        this.renditions = this.plan();
+        this.output.numbering.breakAll();
+        await this.startRun();
+        await then();
+      })
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'restarting ffmpeg after a latency action failed'));
   }
 
   private async onExit(run: TranscodeRun, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): Promise<void> {
@@ -273,7 +525,10 @@ export class StreamPipeline {
     if (this.state === 'ending' && code === 0) {
       this.releaseAll();
       this.state = 'done';
-      await this.reports.ended();
+      this.endTurn();
+      await this.reports.ended(
+        this.mode === 'backlog' || this.skipped > 0 ? { mode: this.mode, ...(this.skipped > 0 ? { skipped_chunks: this.skipped } : {}) } : undefined,
+      );
       this.options.logger.info({ sequences: this.output.numbering.toJSON() }, 'stream transcoded to the end');
       await this.workDir.remove();
       this.resolveFinished();
@@ -297,12 +552,13 @@ export class StreamPipeline {
   }
 
   private releaseAll(): void {
-    for (const offset of this.coverage.releaseAll()) this.options.sink.chunkDone(this.partition, offset);
+    for (const offset of this.coverage.releaseAll()) this.done(offset);
   }
 
   private async fail(reason: string): Promise<void> {
     this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
     this.state = 'error';
+    this.endTurn();
     this.run?.kill();
     await this.run?.stopOutput();
     this.releaseAll();

@@ -23,6 +23,8 @@ export interface TranscodeRunOptions {
   preset: string;
   threads: number;
   thumbnailIntervalSeconds: number;
+  /** nice(1) value for the ffmpeg process (backlog work); absent = normal priority. */
+  niceness?: number;
   /** Each finished segment, in order per rendition; awaited (backpressure). */
   onSegment: (segment: FinishedSegment) => Promise<void>;
   onThumbnail: (jpeg: Buffer) => void;
@@ -75,6 +77,7 @@ export class FfmpegEngine implements TranscodeEngine {
     const process = new FfmpegProcess({
       ffmpegPath: this.tools.ffmpeg,
       args,
+      ...(options.niceness ? { niceness: options.niceness } : {}),
       onStdout: (data) => {
         for (const image of splitter.push(data)) options.onThumbnail(image);
       },

@@ -54,6 +54,25 @@ class FakePipeline implements TranscodePipeline {
   sequencesAfter(): Map<string, number> {
     return this.last;
   }
+  readonly latencyBoundMs = 6_000;
+  shedLevel = 0;
+  oldestPendingMs: number | undefined = undefined;
+  wentLive?: number;
+  cutReason?: string;
+  get transcodeMode() {
+    return this.wentLive === undefined ? this.request.mode : 'live';
+  }
+  goLive(sequence: number): void {
+    this.wentLive = sequence;
+  }
+  cut(reason: string): Promise<void> {
+    this.cutReason = reason;
+    this.finish();
+    return Promise.resolve();
+  }
+  checkLatency(): number | undefined {
+    return undefined;
+  }
   finish(): void {
     this.isFinished = true;
     this.currentState = 'done';
@@ -134,17 +153,28 @@ class FakeOutput implements TranscodeOutput {
   }
 }
 
-const config = { idleTimeoutMs: 30_000, preset: 'ultrafast' } as TranscoderConfig;
+const config = {
+  idleTimeoutMs: 30_000,
+  preset: 'ultrafast',
+  backlogAfterMs: 15_000,
+  backlogPolicy: 'replay',
+  backlogConcurrency: 1,
+  inputBufferBytes: 64 * 1024 * 1024,
+} as TranscoderConfig;
 const TS = Buffer.alloc(188 * 2, 0x47);
 
-function chunkMessage(offset: number, streamId: string, session: string, sequence: number, value: Buffer | null = TS): KafkaMessage {
+function chunkMessage(offset: number, streamId: string, session: string, sequence: number, value: Buffer | null = TS, ingestTimeMs?: number): KafkaMessage {
   return {
     key: Buffer.from(streamId),
     value,
     offset: String(offset),
     timestamp: '0',
     attributes: 0,
-    headers: { [VideoHeaders.publishSession]: session, [VideoHeaders.chunkSequence]: String(sequence) },
+    headers: {
+      [VideoHeaders.publishSession]: session,
+      [VideoHeaders.chunkSequence]: String(sequence),
+      ...(ingestTimeMs !== undefined ? { [VideoHeaders.ingestTimeMs]: String(ingestTimeMs) } : {}),
+    },
   };
 }
 
@@ -166,7 +196,7 @@ function segment(streamId: string, sequence = 0): OutgoingSegment {
   };
 }
 
-async function setup() {
+async function setup(overrides: Partial<TranscoderConfig> = {}) {
   const ingest = new FakeIngest();
   const status = new FakeStatus();
   const output = new FakeOutput();
@@ -188,7 +218,7 @@ async function setup() {
       return Promise.resolve();
     },
   } as unknown as DeadLetterPublisher;
-  const service = new TranscoderService(config, ingest, status, output, registry, factory, deadLetters, new ReadinessRegistry(), pino({ level: 'silent' }));
+  const service = new TranscoderService({ ...config, ...overrides }, ingest, status, output, registry, factory, deadLetters, new ReadinessRegistry(), pino({ level: 'silent' }));
   await service.onApplicationBootstrap();
   await ingest.handlers.assigned(new Set([0, 1]));
   return { service, ingest, status, output, pipelines, lastOfNext, deadLettered };
@@ -382,6 +412,71 @@ describe(TranscoderService.name, () => {
       jest.advanceTimersByTime(1000);
       expect(pipelines[0].ends).toEqual([undefined]);
     } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe(`${TranscoderService.name} backlog`, () => {
+  const old = () => Date.now() - 60_000;
+
+  it('makes a session whose first chunk is older than the bound a backlog pipeline, and a fresh chunk turns it live', async () => {
+    const stack = await setup();
+    try {
+      const { ingest, pipelines } = stack;
+      await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-old', 's1', 40, TS, old())));
+      await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-new', 's2', 0, TS, Date.now())));
+      expect(pipelines.map((p) => `${p.streamId}:${p.request.mode}`)).toEqual(['cam-old:backlog', 'cam-new:live']);
+      await ingest.handlers.chunk(payload(0, chunkMessage(2, 'cam-old', 's1', 41, TS, old())));
+      expect(pipelines[0].wentLive).toBeUndefined();
+      await ingest.handlers.chunk(payload(0, chunkMessage(3, 'cam-old', 's1', 42, TS, Date.now())));
+      expect(pipelines[0].wentLive).toBe(42);
+      expect(pipelines[0].fed.map((chunk) => chunk.sequence)).toEqual([40, 41, 42]);
+    } finally {
+      await stack.service.onApplicationShutdown();
+    }
+  });
+
+  it('treats a session ingest reported ended as backlog, and cuts a backlog session when a newer publish starts', async () => {
+    const stack = await setup();
+    try {
+      const { ingest, status, pipelines } = stack;
+      status.onMessage({
+        key: Buffer.from('cam-a'),
+        value: Buffer.from(JSON.stringify({ stream_id: 'cam-a', state: 'ended', reporter: 'ingest', publish_session_id: 's1', last_chunk_sequence: 99, ts: new Date().toISOString() })),
+        offset: '0',
+        timestamp: '0',
+        attributes: 0,
+        headers: {},
+      });
+      await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 3, TS, Date.now())));
+      expect(pipelines[0].request.mode).toBe('backlog');
+      await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-a', 's2', 0, TS, Date.now())));
+      expect(pipelines[0].cutReason).toMatch(/newer publish/);
+      expect(pipelines[0].ends).toEqual([99]); // ingest's end, not a new-session endAfter: it was cut
+      expect(pipelines.map((p) => `${p.publishSessionId}:${p.request.mode}`)).toEqual(['s1:backlog', 's2:live']);
+    } finally {
+      await stack.service.onApplicationShutdown();
+    }
+  });
+
+  it('with TRANSCODER_BACKLOG_POLICY=skip commits a backlog session without transcoding and records the gap once', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    const stack = await setup({ backlogPolicy: 'skip' });
+    try {
+      const { ingest, status, pipelines, output } = stack;
+      for (let i = 0; i < 3; i += 1) await ingest.handlers.chunk(payload(0, chunkMessage(i, 'cam-old', 's1', 10 + i, TS, old())));
+      expect(pipelines).toHaveLength(0);
+      jest.advanceTimersByTime(300);
+      expect(output.commits).toEqual([[0, '3']]);
+      expect(status.published).toEqual([
+        expect.objectContaining({ stream_id: 'cam-old', state: 'ended', publish_session_id: 's1', detail: { mode: 'backlog', action: 'backlog_skipped' } }),
+      ]);
+      // The publisher is there after all: its fresh chunks are transcoded live.
+      await ingest.handlers.chunk(payload(0, chunkMessage(3, 'cam-old', 's1', 13, TS, Date.now())));
+      expect(pipelines.map((p) => p.request.mode)).toEqual(['live']);
+    } finally {
+      await stack.service.onApplicationShutdown();
       jest.useRealTimers();
     }
   });

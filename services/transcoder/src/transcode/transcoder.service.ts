@@ -3,10 +3,12 @@ import type { EachMessagePayload, KafkaMessage } from 'kafkajs';
 import type { StreamRecord } from '@tributary/contracts';
 import { DeadLetterPublisher, isFencedError } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
-import { type Logger, streamMetrics } from '@tributary/telemetry';
+import { type Logger, streamMetrics, transcodeMetrics } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
+import { BacklogScheduler } from './backlog-scheduler';
 import { EndedPublishes, parseStreamStatus } from './ended-publishes';
 import { type IngestChunk, parseIngestChunk } from './ingest-chunk';
+import { InputBudget } from './input-budget';
 import { LastSequenceStore } from './last-sequences';
 import { PartitionCommits } from './partition-commits';
 import { PublishSessionGate } from './publish-sessions';
@@ -36,6 +38,11 @@ export const STREAM_RECORDS = Symbol('STREAM_RECORDS');
  * (TranscodeOutputRepository), the registry view, pipelines (StreamPipelineFactory), offset
  * commits (PartitionCommits), ingest `ended` reports (EndedPublishes) and remembered numbering
  * (LastSequenceStore).
+ *
+ * Live stays live: reading never waits on an ffmpeg (InputBudget bounds what is queued instead);
+ * a session whose publisher is gone is backlog (BacklogScheduler: a few at a time, niced, only
+ * while no live stream trails; or skipped with a recorded gap, TRANSCODER_BACKLOG_POLICY=skip);
+ * every second each live pipeline checks its edge delay and sheds or restores work.
  */
 @Injectable()
 export class TranscoderService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -53,6 +60,13 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   /** Settles once the output of the assigned partitions is owned (their previous writers fenced). */
   private owning: Promise<void> = Promise.resolve();
   private readonly highestSeen = new Map<number, bigint>();
+  private readonly idleEnded = new WeakSet<TranscodePipeline>();
+  private readonly budget: InputBudget;
+  private readonly backlog: BacklogScheduler;
+  /** Some live stream trails its latency bound (backlog input waits). */
+  private liveTrailing = false;
+  /** Backlog sessions skipped under TRANSCODER_BACKLOG_POLICY=skip: stream → session and chunks skipped. */
+  private readonly skipping = new Map<string, { session: string; chunks: number }>();
 
   constructor(
     @Inject(TRANSCODER_CONFIG) private readonly config: TranscoderConfig,
@@ -71,6 +85,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       owns: (partition) => this.assigned.has(partition),
       onError: (error, partition, offset) => this.logger.warn({ err: error, partition, offset }, 'offset commit failed (retried on the next one)'),
     });
+    this.budget = new InputBudget(config.inputBufferBytes);
+    this.backlog = new BacklogScheduler(config.backlogConcurrency, () => this.liveTrailing);
     streamMetrics.active(() => [...this.pipelines.values()].filter((pipeline) => !pipeline.isFinished).length);
     readiness.register('stream-registry', () => this.registry.caughtUp);
     readiness.register('video-ingest-consumer', () => this.ingest.isJoined);
@@ -87,7 +103,10 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       rebalancing: () => this.closeFence(),
       assigned: (partitions) => this.onAssigned(partitions),
     });
-    this.idleTimer = setInterval(() => this.endIdleStreams(), 1000);
+    this.idleTimer = setInterval(() => {
+      this.endIdleStreams();
+      this.checkLatency();
+    }, 1000);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -189,19 +208,69 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       this.commits.done(partition, message.offset);
       return;
     }
-    const pipeline = await this.pipelineFor(chunk, partition);
+    const now = Date.now();
+    const late = chunk.ingestTimeMs !== undefined && now - chunk.ingestTimeMs > this.config.backlogAfterMs;
+    if (this.skipBacklog(chunk, partition, late)) return;
+    const pipeline = await this.pipelineFor(chunk, partition, late);
     const { streamId: _streamId, publishSessionId: _session, ...input } = chunk;
-    await pipeline.feed(input);
+    // Never wait for ffmpeg here (one slow or deferred stream would hold every partition back):
+    // only for room in the input budget.
+    await this.budget.take(input.data.length);
+    pipeline
+      .feed(input)
+      .catch((error: unknown) => this.logger.error({ err: error, streamId: chunk.streamId, offset: chunk.offset }, 'feeding a chunk to its pipeline failed'))
+      .finally(() => this.budget.give(input.data.length));
+    // A fresh chunk of a backlog session ingest has not reported ended: its publisher is there after all.
+    if (!late && pipeline.transcodeMode === 'backlog' && !this.ended.of(chunk.streamId, chunk.publishSessionId)) pipeline.goLive(chunk.sequence);
+  }
+
+  /**
+   * Under TRANSCODER_BACKLOG_POLICY=skip, a backlog session's chunks are committed without
+   * transcoding; the gap is reported once per session (stream.status `ended` with its detail).
+   */
+  private skipBacklog(chunk: IngestChunk, partition: number, late: boolean): boolean {
+    if (this.config.backlogPolicy !== 'skip') return false;
+    const { streamId, publishSessionId: session } = chunk;
+    const skipping = this.skipping.get(streamId);
+    const known = this.pipelines.get(streamId);
+    const isNew = !skipping || skipping.session !== session;
+    if (!late || (isNew && known && !known.isFinished && known.publishSessionId === session)) {
+      if (skipping?.session === session) this.skipping.delete(streamId);
+      return false;
+    }
+    if (isNew) {
+      this.skipping.set(streamId, { session, chunks: 0 });
+      this.logger.warn({ streamId, publishSessionId: session, chunkSequence: chunk.sequence }, 'backlog session (publisher gone): skipping it, not transcoded (TRANSCODER_BACKLOG_POLICY=skip)');
+      void this.reportStatus(partition, {
+        stream_id: streamId,
+        state: 'ended',
+        publish_session_id: session,
+        reason: 'backlog skipped: the publisher was gone before this session was transcoded (TRANSCODER_BACKLOG_POLICY=skip)',
+        detail: { mode: 'backlog', action: 'backlog_skipped' },
+      });
+    }
+    this.skipping.get(streamId)!.chunks += 1;
+    transcodeMetrics.skippedChunks().inc({ reason: 'backlog_skipped' });
+    this.commits.done(partition, chunk.offset);
+    return true;
+  }
+
+  private reportStatus(partition: number, status: Parameters<PipelineSink['status']>[0]): Promise<void> {
+    return this.sink(partition)
+      .status(status)
+      .catch((error: unknown) => this.logger.error({ err: error, streamId: status.stream_id }, 'could not report stream status'));
   }
 
   /** The running pipeline of the chunk's publish session, after finishing the stream's previous one. */
-  private async pipelineFor(chunk: IngestChunk, partition: number): Promise<TranscodePipeline> {
+  private async pipelineFor(chunk: IngestChunk, partition: number, late: boolean): Promise<TranscodePipeline> {
     const { streamId, publishSessionId: session, sequence } = chunk;
     let pipeline = this.pipelines.get(streamId);
     if (pipeline && (pipeline.isFinished || pipeline.publishSessionId !== session)) {
       if (!pipeline.isFinished) {
         // A new publish of the stream: finish the previous one first, so numbering stays in order.
-        await pipeline.endAfter(undefined, 'a new publish session started');
+        // A backlog session is cut (never holds up a newer publish; its rest is a recorded gap).
+        if (pipeline.transcodeMode === 'backlog') await pipeline.cut('a newer publish session of the stream started');
+        else await pipeline.endAfter(undefined, 'a new publish session started');
         await pipeline.finished;
       }
       this.remember(pipeline);
@@ -212,9 +281,16 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     if (sequence > 0 && !this.lastSequences.has(streamId)) {
       this.logger.info({ streamId, publishSessionId: session, chunkSequence: sequence }, 'taking over a stream mid-publish');
     }
-    pipeline = this.createPipeline(streamId, partition, session);
-    this.pipelines.set(streamId, pipeline);
     const ended = this.ended.of(streamId, session);
+    const backlog = late || ended !== undefined;
+    if (backlog) {
+      this.logger.info(
+        { streamId, publishSessionId: session, chunkSequence: sequence, ingestAgeMs: chunk.ingestTimeMs ? Date.now() - chunk.ingestTimeMs : undefined, publisherEnded: ended !== undefined },
+        'backlog session (publisher gone): transcoding it for replay at low priority, after live streams',
+      );
+    }
+    pipeline = this.createPipeline(streamId, partition, session, backlog ? 'backlog' : 'live');
+    this.pipelines.set(streamId, pipeline);
     if (ended) this.endWhenComplete(pipeline, ended.lastChunkSequence);
     return pipeline;
   }
@@ -224,7 +300,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     if (sequences.size > 0) this.lastSequences.set(pipeline.streamId, pipeline.partition, sequences);
   }
 
-  private createPipeline(streamId: string, partition: number, publishSessionId: string): TranscodePipeline {
+  private createPipeline(streamId: string, partition: number, publishSessionId: string, mode: 'live' | 'backlog'): TranscodePipeline {
     const known = this.lastSequences.get(streamId);
     const lastSequences = known ? Promise.resolve(known) : this.output.lastSequences(streamId);
     // Avoid an unhandled rejection before the pipeline awaits it (it handles the error itself).
@@ -239,6 +315,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       lastSequences,
       sink: this.sink(partition),
       logger: this.logger.child({ streamId, publishSessionId }),
+      mode,
+      backlog: this.backlog,
     });
   }
 
@@ -286,6 +364,38 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     pipeline.endAfter(lastChunkSequence, 'publisher ended').catch((error: unknown) => this.logger.error({ err: error }, 'ending stream failed'));
   }
 
+  /**
+   * Every second: each live pipeline measures its edge delay and sheds/restores work; backlog
+   * waits while any live stream trails its bound; the metrics follow (no per-stream labels).
+   */
+  private checkLatency(): void {
+    const now = Date.now();
+    let trailing = false;
+    const shedding = [0, 0, 0];
+    let backlogOldest: number | undefined;
+    for (const pipeline of this.pipelines.values()) {
+      if (pipeline.isFinished) continue;
+      if (pipeline.transcodeMode === 'backlog') {
+        const oldest = pipeline.oldestPendingMs;
+        if (oldest !== undefined) backlogOldest = Math.min(backlogOldest ?? oldest, oldest);
+        continue;
+      }
+      const delay = pipeline.checkLatency(now);
+      if (delay === undefined) continue;
+      transcodeMetrics.edgeDelay().observe(delay / 1000);
+      if (delay > pipeline.latencyBoundMs) trailing = true;
+      shedding[pipeline.shedLevel] += 1;
+    }
+    if (trailing !== this.liveTrailing) this.logger.info({ liveTrailing: trailing }, trailing ? 'a live stream trails its bound: backlog waits' : 'live streams within their bound: backlog may run');
+    this.liveTrailing = trailing;
+    this.backlog.poke();
+    transcodeMetrics.shedding().set({ level: '1' }, shedding[1]);
+    transcodeMetrics.shedding().set({ level: '2' }, shedding[2]);
+    transcodeMetrics.backlogSessions().set({ state: 'running' }, this.backlog.runningCount);
+    transcodeMetrics.backlogSessions().set({ state: 'waiting' }, this.backlog.waitingCount);
+    transcodeMetrics.backlogAge().set(backlogOldest === undefined ? 0 : Math.max(0, now - backlogOldest) / 1000);
+  }
+
   private endIdleStreams(): void {
     const now = Date.now();
     for (const [streamId, pipeline] of this.pipelines) {
@@ -295,7 +405,9 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
         this.pipelines.delete(streamId);
         continue;
       }
-      if (now - pipeline.lastChunkAt > this.config.idleTimeoutMs && pipeline.currentState !== 'ending') {
+      if (now - pipeline.lastChunkAt > this.config.idleTimeoutMs && pipeline.currentState !== 'ending' && !this.idleEnded.has(pipeline)) {
+        // Once: a backlog pipeline may take long to reach its end (queued behind its input).
+        this.idleEnded.add(pipeline);
         this.logger.warn({ streamId: pipeline.streamId }, 'no input for the idle timeout; ending the stream');
         void pipeline.endAfter(undefined, 'input idle');
       }
