@@ -3,6 +3,12 @@
   'use strict';
   var POSITION_INTERVAL_MS = 10000;
   var STATUS_INTERVAL_MS = 3000;
+  // Live catch-up: play 3 segments behind the edge; more than 6 behind (a tab in the background, a
+  // stall, a transcoder that caught up after a restart) jumps to the edge; in between, hls.js
+  // plays up to 1.25x until it is back at the target.
+  var LIVE_SYNC_SEGMENTS = 3;
+  var LIVE_MAX_LATENCY_SEGMENTS = 6;
+  var LIVE_CATCH_UP_RATE = 1.25;
 
   var streamId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
   var params = new URLSearchParams(location.search);
@@ -12,6 +18,7 @@
   var messageBox = document.getElementById('message');
   var levelLabel = document.getElementById('level');
   var fromStartBox = document.getElementById('from-start');
+  var latencyLabel = document.getElementById('latency');
 
   function randomId() {
     if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
@@ -133,7 +140,9 @@
       return;
     }
     hls = new window.Hls({
-      liveSyncDurationCount: 3,
+      liveSyncDurationCount: LIVE_SYNC_SEGMENTS,
+      liveMaxLatencyDurationCount: LIVE_MAX_LATENCY_SEGMENTS,
+      maxLiveSyncPlaybackRate: LIVE_CATCH_UP_RATE,
       cmcd: { sessionId: sessionId, contentId: streamId },
       manifestLoadingMaxRetry: 2
     });
@@ -245,7 +254,28 @@
       });
   }
 
-  window.tributaryPlayer = { sessionId: sessionId, streamId: streamId, get hls() { return hls; } };
+  /**
+   * How far behind real time the picture is: the wall clock minus the program date time
+   * (EXT-X-PROGRAM-DATE-TIME, stamped by the transcoder's ffmpeg as it encodes) of what is playing.
+   */
+  function latencySeconds() {
+    var playing = hls && hls.playingDate;
+    if (!playing || video.paused) return null;
+    return Math.max(0, (Date.now() - playing.getTime()) / 1000);
+  }
+
+  setInterval(function () {
+    var latency = latencySeconds();
+    var live = loadedUrl && loadedUrl.indexOf('/live/') === 0;
+    latencyLabel.textContent = live && latency !== null ? 'Latency ' + latency.toFixed(1) + ' s' : '';
+  }, 1000);
+
+  window.tributaryPlayer = {
+    sessionId: sessionId,
+    streamId: streamId,
+    get hls() { return hls; },
+    get latencySeconds() { return latencySeconds(); }
+  };
   poll();
   setInterval(poll, STATUS_INTERVAL_MS);
 })();

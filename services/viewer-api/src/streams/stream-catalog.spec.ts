@@ -30,6 +30,25 @@ describe(StreamCatalog.name, () => {
     expect(catalog.get('cam-1')).toMatchObject({ state: 'ended', ended_at: '2026-01-01T00:05:00.000Z' });
   });
 
+  it("keeps the transcoder's latest latency detail of the current publish and drops it with a new publish", () => {
+    const catalog = new StreamCatalog();
+    catalog.applyRecord(record);
+    expect(catalog.get('cam-1')!.transcode).toBeNull();
+    const ts = '2026-01-01T00:01:00.000Z';
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'ingest', publish_session_id: 'p1', ts });
+    catalog.applyStatus({
+      stream_id: 'cam-1',
+      state: 'live',
+      reporter: 'transcoder',
+      publish_session_id: 'p1',
+      ts,
+      detail: { mode: 'live', action: 'drop_rendition', shed_level: 1, dropped_renditions: ['720p'], edge_delay_ms: 9_000 },
+    });
+    expect(catalog.get('cam-1')).toMatchObject({ state: 'live', transcode: { action: 'drop_rendition', shed_level: 1, dropped_renditions: ['720p'] } });
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'ingest', publish_session_id: 'p2', ts });
+    expect(catalog.get('cam-1')!.transcode).toBeNull();
+  });
+
   it('ignores an ended from an older publish session and forgets tombstoned streams', () => {
     const catalog = new StreamCatalog();
     catalog.applyRecord(record);

@@ -6,6 +6,7 @@ import {
   type StreamRecord,
   type StreamState,
   type StreamStatus,
+  type TranscodeDetail,
 } from '@tributary/contracts';
 
 /** A rendition with the HLS attributes a multivariant playlist needs. */
@@ -30,6 +31,8 @@ export interface StreamView {
   publish_session_id: string | null;
   /** `signed`: media needs a playback token (absent in the record = public). */
   playback: PlaybackMode;
+  /** The transcoder's latest latency detail for the current publish (backlog, shedding), if any. */
+  transcode: TranscodeDetail | null;
 }
 
 /**
@@ -68,6 +71,7 @@ interface Entry {
   publishSession: string | null;
   reportedRenditions: RenditionInfo[] | null;
   outputComplete: boolean;
+  transcode: TranscodeDetail | null;
 }
 
 /**
@@ -89,6 +93,7 @@ export class StreamCatalog {
         publishSession: null,
         reportedRenditions: null,
         outputComplete: false,
+        transcode: null,
       };
       this.entries.set(id, entry);
     }
@@ -116,6 +121,7 @@ export class StreamCatalog {
           entry.endedAt = null;
           entry.reportedRenditions = null;
           entry.outputComplete = false;
+          entry.transcode = null;
         }
       }
       entry.state = 'live';
@@ -138,6 +144,7 @@ export class StreamCatalog {
       entry.state = 'idle';
     }
     if (session !== null) entry.publishSession = session;
+    if (status.reporter === 'transcoder' && status.detail && (session === null || session === entry.publishSession)) entry.transcode = { ...status.detail };
   }
 
   get(id: string): StreamView | undefined {
@@ -169,6 +176,7 @@ export class StreamCatalog {
       created_at: record.created_at,
       publish_session_id: entry.publishSession,
       playback: playbackModeOf(record),
+      transcode: entry.transcode,
     };
   }
 }

@@ -16,6 +16,12 @@ export interface PublicStream {
   reason: string | null;
   /** `signed`: the media needs a playback token; such a stream is listed without its media URLs. */
   playback: StreamView['playback'];
+  /**
+   * The transcoder's latency detail for the current publish: `mode` live/backlog, the edge delay
+   * and speed it last reported, what it shed (`shed_level`, `dropped_renditions`, `preset`) and
+   * chunks skipped (a recorded gap); null until it reported any.
+   */
+  transcode: StreamView['transcode'];
   urls: { watch: string; master?: string; vod?: string; thumbnail?: string; preview?: string };
 }
 
@@ -50,6 +56,7 @@ export class StreamsController {
       viewers: this.viewerCounts.viewers(stream.id),
       reason: stream.reason,
       playback: stream.playback,
+      transcode: stream.transcode,
       // A signed stream is listed (it exists, its state is shown) but not where its media is: the
       // holder of a token was given the URLs with it (ingest's playback-tokens answer).
       urls:
