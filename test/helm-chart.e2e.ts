@@ -77,6 +77,7 @@ interface ChartValues {
   adminToken: SecretRef;
   playback: { signingKey: SecretRef };
   firehose: { token: SecretRef };
+  operator: { enabled: boolean };
 }
 
 interface SecretRef {
@@ -194,7 +195,7 @@ describe('helm/tributary', () => {
     it('runs every container non-root, read-only, without capabilities or privilege escalation, seccomp RuntimeDefault, with probes and limits', () => {
       const pods = podTemplates(objects);
       expect(pods.map((pod) => pod.labels['app.kubernetes.io/component']).sort()).toEqual(
-        ['event-gateway-fanout', 'event-gateway-stats', 'ingest', 'transcoder', 'viewer-api'],
+        ['event-gateway-fanout', 'event-gateway-stats', 'ingest', 'operator', 'transcoder', 'viewer-api'].filter((component) => component !== 'operator' || values.operator.enabled),
       );
       for (const { name, pod } of pods) {
         expect({ name, pod: pod.securityContext }).toMatchObject({ name, pod: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
@@ -512,6 +513,43 @@ describe('helm/tributary', () => {
       expect(allowed.ok).toBe(true);
       const stats = await renderChart(helm, { apiVersions: ALL_APIS, set: [...ADMIN_SET, 'eventGateway.stats.autoscaling.maxReplicaCount=13', 'kafka.topics.eventPartitions=12'] });
       expect(stats.stderr).toContain('eventGateway.stats.autoscaling.maxReplicaCount (13) is above the 12 partitions of playback.events');
+    });
+  });
+
+  describe("the operator's lag autoscaler (the fallback without KEDA)", () => {
+    const SET = [...ADMIN_SET, 'keda.enabled=false', 'operator.lagAutoscaler.enabled=true'];
+
+    it('is refused together with KEDA, by the schema and by the templates', async () => {
+      const both = await renderChart(helm, { apiVersions: ALL_APIS, set: [...ADMIN_SET, 'operator.lagAutoscaler.enabled=true'] });
+      expect(both.ok).toBe(false);
+      expect(both.stderr).toContain("at '/keda/enabled'");
+      const skipped = await helmRun(helm, ['template', 'tv', CHART_DIR, '--skip-schema-validation', '--set', 'adminToken.value=t', '--set', 'operator.lagAutoscaler.enabled=true', ...ALL_APIS.flatMap((api) => ['--api-versions', api])]);
+      expect(skipped.ok).toBe(false);
+      expect(skipped.stderr).toContain('operator.lagAutoscaler.enabled and keda.enabled are both true');
+    });
+
+    it("owns the transcoder's replicas with KEDA's knobs and may only get/patch that Deployment's scale", async () => {
+      const result = await renderChart(helm, { apiVersions: [STRIMZI_API], set: SET });
+      expect(result.ok).toBe(true);
+      const values = valuesOf();
+      const transcoder = ofKind(result.objects, 'Deployment').find((deployment) => componentOf(deployment) === 'transcoder');
+      expect((transcoder?.spec as { replicas?: number }).replicas).toBeUndefined();
+      const operator = podTemplates(result.objects).find(({ labels }) => labels['app.kubernetes.io/component'] === 'operator');
+      const env = (name: string) => operator && envOf(operator.pod.containers[0], name)?.value;
+      const autoscaling = values.transcoder.autoscaling;
+      expect([env('OPERATOR_LAG_AUTOSCALER'), env('OPERATOR_LAG_AUTOSCALER_DEPLOYMENT'), env('OPERATOR_LAG_AUTOSCALER_LAG_THRESHOLD')]).toEqual([
+        'true',
+        transcoder?.metadata.name,
+        String(autoscaling.lagThreshold),
+      ]);
+      expect([env('OPERATOR_LAG_AUTOSCALER_MIN_REPLICAS'), env('OPERATOR_LAG_AUTOSCALER_MAX_REPLICAS')]).toEqual([String(autoscaling.minReplicaCount), String(autoscaling.maxReplicaCount)]);
+      const rules = ofKind(result.objects, 'Role').flatMap((role) => (role as unknown as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] }).rules);
+      expect(rules.filter((rule) => rule.resources.includes('deployments/scale'))).toEqual([
+        { apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: [transcoder?.metadata.name], verbs: ['get', 'patch'] },
+      ]);
+      const without = await renderChart(helm, { apiVersions: ALL_APIS, set: ADMIN_SET });
+      const plainRules = ofKind(without.objects, 'Role').flatMap((role) => (role as unknown as { rules: { resources: string[] }[] }).rules);
+      expect(plainRules.some((rule) => rule.resources.some((resource) => resource.startsWith('deployments')))).toBe(false);
     });
   });
 
