@@ -72,6 +72,12 @@ export interface KubeApiServer {
   resourcePath(object: KubeObject, options?: { collection?: boolean }): Promise<string>;
   /** POSTs an object to its collection (`dryRun: true` → `?dryRun=All`: validated and admitted, never stored). */
   createObject<T = KubeObject>(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeResponse<T>>;
+  /**
+   * Stops kube-apiserver (etcd keeps the data), waits `downMs`, starts it again on the same port with
+   * the same certificates and resolves once `/healthz` answers: clients see connection errors, then
+   * the same cluster (watches must be re-established, resourceVersions stay valid).
+   */
+  restartApiServer(options?: { downMs?: number; timeoutMs?: number }): Promise<void>;
   /** Stops kube-apiserver then etcd and removes the temporary folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -302,9 +308,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
     const port = await freePort();
     const server = `https://127.0.0.1:${port}`;
-    apiServer = await startGuarded(
-      kubeApiServerPath,
-      [
+    const apiServerArgs = [
         `--etcd-servers=${etcdUrl}`,
         `--cert-dir=${dir}`,
         `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
@@ -322,9 +326,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         `--service-account-key-file=${join(dir, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
         ...(options.extraArgs ?? []),
-      ],
-      logFiles.kubeApiServer,
-    );
+      ];
+    apiServer = await startGuarded(kubeApiServerPath, apiServerArgs, logFiles.kubeApiServer);
     log(`kube-apiserver starting on ${server} (pid ${apiServer.pid}, logs in ${dir})`);
 
     const tls = {
@@ -441,6 +444,21 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       return names;
     };
 
+    const restartApiServer = async (restartOptions: { downMs?: number; timeoutMs?: number } = {}): Promise<void> => {
+      await apiServer?.stop(30_000);
+      log(`kube-apiserver stopped (restart; etcd keeps running)`);
+      await sleep(restartOptions.downMs ?? 0);
+      const restarted = await startGuarded(kubeApiServerPath, apiServerArgs, logFiles.kubeApiServer);
+      apiServer = restarted;
+      await pollUntil(Date.now() + (restartOptions.timeoutMs ?? 120_000), () => isProcessAlive(restarted.pid), async () => {
+        const response = await request<string>('GET', '/healthz');
+        return response.status === 200 && response.body === 'ok';
+      }).catch((error: Error) => {
+        throw failure(`kube-apiserver did not become healthy again after a restart: ${error.message}`);
+      });
+      log(`kube-apiserver restarted on ${server} (pid ${restarted.pid})`);
+    };
+
     const createNamespace = async (name: string): Promise<void> => {
       const response = await request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
       if (response.status !== 201 && response.status !== 409) {
@@ -452,13 +470,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       server,
       kubeconfigPath,
       dir,
-      pids: { etcd: etcd.pid, kubeApiServer: apiServer.pid },
+      get pids() {
+        return { etcd: (etcd as GuardedProcess).pid, kubeApiServer: (apiServer as GuardedProcess).pid };
+      },
       logFiles,
       request,
       installCrds,
       createNamespace,
       resourcePath,
       createObject,
+      restartApiServer,
       stop,
     };
   } catch (error) {

@@ -4,9 +4,11 @@ import { isPortFree, REPO_ROOT } from './local-kafka';
 
 export const SERVICE_NAMES = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** What startService() runs: the platform's services, and the operator (not part of `npm start`; it needs a Kubernetes API server). */
+export type RunnableService = ServiceName | 'operator';
 
-export interface ServiceProcess {
-  readonly name: ServiceName;
+export interface ServiceProcess<N extends RunnableService = ServiceName> {
+  readonly name: N;
   readonly url: string;
   readonly child: ChildProcess;
   /** Everything the service printed so far (for assertions and failure messages). */
@@ -30,7 +32,7 @@ export interface StartServiceOptions {
 }
 
 /** The compiled entry point of a service (built by `tsc -b`). */
-export function serviceEntry(name: ServiceName): string {
+export function serviceEntry(name: RunnableService): string {
   return join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 }
 
@@ -52,7 +54,7 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
 }
 
 /** Runs a built service as a child process and resolves when its /readyz answers 200. */
-export async function startService(name: ServiceName, options: StartServiceOptions): Promise<ServiceProcess> {
+export async function startService<N extends RunnableService>(name: N, options: StartServiceOptions): Promise<ServiceProcess<N>> {
   // Otherwise the readiness probe could be answered by whatever already listens on the port.
   if (!(await isPortFree(options.port))) {
     throw new Error(`${name}: port ${options.port} is already in use`);

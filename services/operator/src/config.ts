@@ -18,6 +18,8 @@ const operatorEnvSpec = {
    * lag; a missed watch event is healed by then).
    */
   statusIntervalMs: int('OPERATOR_STATUS_INTERVAL_MS', { default: 5_000, min: 200, max: 600_000 }),
+  /** A stream.registry write Kafka has not acknowledged by then fails the reconcile (retried with backoff, reported in the Registered condition). */
+  kafkaWriteTimeoutMs: int('OPERATOR_KAFKA_WRITE_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
   /** Failed reconciles are retried after base·2^n ms, capped at OPERATOR_RETRY_MAX_MS. */
   retryBaseMs: int('OPERATOR_RETRY_BASE_MS', { default: 500, min: 10, max: 60_000 }),
   retryMaxMs: int('OPERATOR_RETRY_MAX_MS', { default: 60_000, min: 100, max: 3_600_000 }),

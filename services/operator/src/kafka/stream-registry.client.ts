@@ -5,6 +5,7 @@ import { consumerGroupId, KafkaProducer, StreamRegistryView, streamRecordMessage
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
+import { OPERATOR_CONFIG, type OperatorConfig } from '../config';
 
 /** What the reconciler needs of stream.registry (a fake in unit tests). */
 export interface RegistryPort {
@@ -15,13 +16,10 @@ export interface RegistryPort {
   remove(id: string): Promise<void>;
 }
 
-/** A write that Kafka has not acknowledged by then fails the reconcile (it is retried with backoff). */
-const WRITE_TIMEOUT_MS = 10_000;
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: Kafka did not acknowledge within ${WRITE_TIMEOUT_MS / 1000} s`)), WRITE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`${what}: Kafka did not acknowledge within ${timeoutMs} ms`)), timeoutMs);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -43,6 +41,7 @@ export class StreamRegistryClient implements RegistryPort, OnApplicationBootstra
     private readonly producer: KafkaProducer,
     readiness: ReadinessRegistry,
     @Inject(ROOT_LOGGER) rootLogger: Logger,
+    @Inject(OPERATOR_CONFIG) private readonly config: Pick<OperatorConfig, 'kafkaWriteTimeoutMs'>,
   ) {
     this.logger = rootLogger.child({ component: 'stream-registry' });
     this.topic = topics.resolve(Topics.streamRegistry);
@@ -71,14 +70,14 @@ export class StreamRegistryClient implements RegistryPort, OnApplicationBootstra
   }
 
   async put(record: StreamRecord): Promise<void> {
-    await withTimeout(this.producer.send(this.topic, [streamRecordMessage(record)]), `writing stream ${record.id} to ${this.topic}`);
+    await withTimeout(this.producer.send(this.topic, [streamRecordMessage(record)]), this.config.kafkaWriteTimeoutMs, `writing stream ${record.id} to ${this.topic}`);
     this.view.apply(record.id, record);
     // No stream key here: only its hash is in the record, and the record is not logged.
     this.logger.info({ streamId: record.id, managedBy: record.managed_by }, 'stream registered');
   }
 
   async remove(id: string): Promise<void> {
-    await withTimeout(this.producer.send(this.topic, [streamTombstoneMessage(id)]), `deleting stream ${id} from ${this.topic}`);
+    await withTimeout(this.producer.send(this.topic, [streamTombstoneMessage(id)]), this.config.kafkaWriteTimeoutMs, `deleting stream ${id} from ${this.topic}`);
     this.view.apply(id, null);
     this.logger.info({ streamId: id }, 'stream deleted from the registry');
   }

@@ -108,9 +108,18 @@ export class LiveStreamController implements OnApplicationBootstrap, OnApplicati
     this.queue = queue;
 
     const liveStreams = this.api.liveStreamInformer(namespace) as unknown as Watcher;
+    // What an update must change to be worth a reconcile: the spec (generation), deletion or
+    // finalizers. Our own status writes come back as updates too; they are skipped (like
+    // controller-runtime's GenerationChangedPredicate), so a failing key keeps its backoff.
+    const seen = new Map<ObjectKey, string>();
+    const signature = (object: KubernetesObject) =>
+      `${object.metadata?.generation ?? 0}|${object.metadata?.deletionTimestamp ? 'deleting' : ''}|${(object.metadata?.finalizers ?? []).join(',')}`;
     const enqueue = (object: KubernetesObject) => {
       const key = objectKey(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
       this.known.add(key);
+      const current = signature(object);
+      if (seen.get(key) === current) return;
+      seen.set(key, current);
       queue.add(key);
     };
     liveStreams.on('add', enqueue);
@@ -118,6 +127,7 @@ export class LiveStreamController implements OnApplicationBootstrap, OnApplicati
     liveStreams.on('delete', (object) => {
       const key = objectKey(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
       this.known.delete(key);
+      seen.delete(key);
       queue.forget(key);
     });
 
