@@ -25,7 +25,7 @@ const PREFIXES = ['', 'acme', 'acme.'];
 describe('Kafka access declared in libs/contracts vs the services code', () => {
   it.each(KafkaServices)('%s: the topics it names are exactly the ones it is declared to read or write', (service) => {
     const access = ServiceKafkaAccess[service];
-    const declared = new Set<string>([...access.consumes, ...access.produces]);
+    const declared = new Set<string>([...access.consumes, ...access.produces, ...(access.observes?.topics ?? [])]);
     expect([...topicsReferenced(service)].sort()).toEqual([...declared].sort());
     for (const topic of access.deadLetters) expect(access.consumes).toContain(topic);
     expect(access.deadLetters.length > 0).toBe(publishesDeadLetters(service));
@@ -35,7 +35,13 @@ describe('Kafka access declared in libs/contracts vs the services code', () => {
     // No group id spelled out in the code: libs/kafka consumerGroupId() is the one way to name one.
     expect(groupLiterals(service)).toEqual([]);
     const referenced = consumerGroupsReferenced(service);
+    // Groups it only observes (committed offsets, Describe) are named too, but never joined.
+    const observed = new Set<unknown>(ServiceKafkaAccess[service].observes?.groups ?? []);
     for (const [key, files] of referenced) {
+      if (observed.has(ConsumerGroups[key])) {
+        referenced.delete(key);
+        continue;
+      }
       if (ConsumerGroups[key].service !== service) throw new Error(`${files.join(', ')}: ${service} joins ConsumerGroups.${key}, declared for ${ConsumerGroups[key].service}`);
     }
     const declared = (Object.keys(ConsumerGroups) as ConsumerGroupKey[]).filter((key) => ConsumerGroups[key].service === service);
