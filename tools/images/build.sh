@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the service images from services/<name>/Dockerfile with buildah (no Docker engine needed):
-#   tools/images/build.sh [--base-standin] <all|ingest|transcoder|event-gateway|viewer-api>...
+#   tools/images/build.sh [--base-standin] <all|ingest|transcoder|event-gateway|viewer-api|operator>...
 #   tools/images/build.sh base        # only ensure the base image (stand-in, see below)
 #   tools/images/build.sh clean       # remove the service images and every dangling layer
 #                                     # (the build cache; vfs keeps each layer as a full copy)
@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SERVICES=(ingest transcoder event-gateway viewer-api)
+SERVICES=(ingest transcoder event-gateway viewer-api operator)
 BASE_IMAGE="docker.io/library/debian:trixie-slim"
 BASE_KEY="debian-trixie-minbase-r2"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
