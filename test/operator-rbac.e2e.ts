@@ -214,6 +214,6 @@ async function watchStatus(kubeConfig: KubeConfig, path: string): Promise<number
   controller.abort(); // (done then sees the abort; the answer was taken before)
   if (answer === undefined || answer === null) return 200;
   const status = (answer as { statusCode?: number }).statusCode;
-  if (status === undefined) throw answer;
+  if (status === undefined) throw answer instanceof Error ? answer : new Error(`watch failed: ${JSON.stringify(answer)}`);
   return status;
 }
