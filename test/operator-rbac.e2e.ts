@@ -194,6 +194,7 @@ describe("the operator's RBAC (chart Role, real API server, ServiceAccount token
       'read Secrets in another namespace': core.listNamespacedSecret({ namespace: OTHER_NAMESPACE }),
       'update a Secret': core.patchNamespacedSecret({ namespace: NAMESPACE, name: 'any', body: { data: {} } }, mergePatch),
       'delete a LiveStream': custom.deleteNamespacedCustomObject({ ...LS, namespace: NAMESPACE, name: 'rbac-cam' }),
+      'replace (update) a LiveStream': custom.replaceNamespacedCustomObject({ ...LS, namespace: NAMESPACE, name: 'rbac-cam', body: {} }),
       'create pods': core.createNamespacedPod({ namespace: NAMESPACE, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } } }),
     };
     const answers: Record<string, number> = {};
