@@ -127,7 +127,6 @@ afterAll(async () => {
   await stack?.stop();
   await kube?.stop();
   await ownKafka?.stop();
-  if (latencies.length > 0) console.log(`[operator.e2e] create → Ready=True latency (ms): ${latencies.join(', ')}`);
 }, 120_000);
 
 it('the chart ships the same CRD as k8s/crds', () => {
