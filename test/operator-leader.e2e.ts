@@ -3,11 +3,14 @@
  * LeaderElector, built) → only one leads; SIGKILL the leader (no release, no goodbye) → the other
  * takes over once the lease has expired, within the lease duration plus a retry period of when the
  * leader last renewed; a leader that stops cleanly releases the Lease and the other takes over at once.
+ * Then the same with two operator processes (dist/main.js): only the leader reconciles LiveStreams;
+ * SIGKILL it → the other reconciles the next one once it has taken the Lease over.
  * Needs the built operator (`npx tsc -b services/operator`), like the other e2e tests need dist/.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { type KubeApiServer, REPO_ROOT, startKubeApiServer } from '@tributary/devkit';
+import { randomUUID } from 'node:crypto';
+import { freePort, type KubeApiServer, REPO_ROOT, type ServiceProcess, startKubeApiServer, startService } from '@tributary/devkit';
 import { until } from './support/operator-kube';
 
 const log = (line: string) => process.stdout.write(`[operator-leader] ${line}\n`);
@@ -91,7 +94,7 @@ describe('operator leader election (real API server, candidate processes)', () =
     const b = candidate('operator-b', 'crash');
     await until('one replica to lead', async () => a.leading() || b.leading(), 30_000);
     // Several renewals later, still exactly one leader, and the Lease names it.
-    await new Promise((wait) => setTimeout(wait, 3 * LEASE.LEASE_DURATION_MS));
+    await new Promise((wait) => setTimeout(wait, 2 * LEASE.LEASE_DURATION_MS));
     expect([a.leading(), b.leading()].filter(Boolean)).toHaveLength(1);
     const [leader, follower] = a.leading() ? [a, b] : [b, a];
     expect(await holder('crash')).toBe(leader.identity);
@@ -116,6 +119,76 @@ describe('operator leader election (real API server, candidate processes)', () =
     const lease = await kube.request<{ spec: { leaseTransitions: number } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases/crash`);
     expect(lease.body.spec.leaseTransitions).toBe(1);
   }, 120_000);
+
+  it('runs two operator processes of which only the leader reconciles; after SIGKILL of the leader the other reconciles', async () => {
+    const namespace = 'operators';
+    const api = '/apis/streaming.tributary.io/v1alpha1';
+    await kube.installCrds([join(REPO_ROOT, 'k8s', 'crds', 'livestream.yaml')]);
+    await kube.createNamespace(namespace);
+    const prefix = `e2e-leader-${randomUUID().slice(0, 8)}`;
+    const start = async (identity: string): Promise<ServiceProcess<'operator'>> => {
+      const port = await freePort();
+      return startService('operator', {
+        port,
+        env: {
+          KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+          TOPIC_PREFIX: prefix,
+          KAFKA_VIDEO_PARTITIONS: '2',
+          KAFKA_EVENT_PARTITIONS: '1',
+          KUBECONFIG: kube.kubeconfigPath,
+          OPERATOR_PORT: String(port),
+          OPERATOR_NAMESPACE: namespace,
+          POD_NAMESPACE: namespace,
+          POD_NAME: identity,
+          OPERATOR_LEASE_DURATION_SECONDS: String(LEASE.LEASE_DURATION_MS / 1000),
+          OPERATOR_LEASE_RENEW_DEADLINE_MS: String(LEASE.RENEW_DEADLINE_MS),
+          OPERATOR_LEASE_RETRY_PERIOD_MS: String(LEASE.RETRY_PERIOD_MS),
+          LOG_LEVEL: 'warn',
+        },
+      });
+    };
+    const scrape = async (operator: ServiceProcess<'operator'>, series: string): Promise<number> => {
+      const text = await (await fetch(`${operator.url}/metrics`)).text();
+      const values = [...text.matchAll(new RegExp(`^${series}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((match) => Number(match[1]));
+      return values.reduce((sum, value) => sum + value, 0);
+    };
+    const ready = async (name: string): Promise<boolean> => {
+      const response = await kube.request<{ metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] } }>(
+        'GET',
+        `${api}/namespaces/${namespace}/livestreams/${name}`,
+      );
+      const status = response.body.status;
+      return response.status === 200 && status?.observedGeneration === response.body.metadata.generation && Boolean(status.conditions?.some((entry) => entry.type === 'Ready' && entry.status === 'True'));
+    };
+    const createLiveStream = async (name: string) => {
+      const response = await kube.request('POST', `${api}/namespaces/${namespace}/livestreams`, { apiVersion: 'streaming.tributary.io/v1alpha1', kind: 'LiveStream', metadata: { name }, spec: { title: name } });
+      expect(response.status).toBe(201);
+    };
+
+    const operators = await Promise.all([start('operator-1'), start('operator-2')]);
+    try {
+      await until('one operator to lead', async () => (await Promise.all(operators.map((operator) => scrape(operator, 'tributary_operator_leader')))).filter((value) => value === 1).length === 1, 60_000);
+      const gauges = await Promise.all(operators.map((operator) => scrape(operator, 'tributary_operator_leader')));
+      const [leader, standby] = gauges[0] === 1 ? [operators[0], operators[1]] : [operators[1], operators[0]];
+      await createLiveStream('first');
+      await until('first to be Ready', () => ready('first'), 60_000);
+      expect(await scrape(leader, 'tributary_operator_reconciles_total')).toBeGreaterThan(0);
+      expect(await scrape(standby, 'tributary_operator_reconciles_total')).toBe(0);
+      expect(await scrape(standby, 'tributary_operator_leader')).toBe(0);
+
+      await leader.kill();
+      const killedAt = Date.now();
+      await createLiveStream('second');
+      await until('the standby to lead', async () => (await scrape(standby, 'tributary_operator_leader')) === 1, 30_000, 100);
+      const tookOverAfter = Date.now() - killedAt;
+      await until('second to be Ready (reconciled by the new leader)', () => ready('second'), 60_000);
+      log(`operator take-over ${tookOverAfter} ms after SIGKILL; second Ready ${Date.now() - killedAt} ms after it`);
+      expect(tookOverAfter).toBeLessThanOrEqual(LEASE.LEASE_DURATION_MS + LEASE.RETRY_PERIOD_MS * 1.2 + 5_000);
+      expect(await scrape(standby, 'tributary_operator_reconciles_total')).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(operators.map((operator) => operator.stop()));
+    }
+  }, 180_000);
 
   it('hands over at once when the leader stops cleanly (it releases the Lease)', async () => {
     // A long lease: without the release, the take-over would wait ~15 s.
