@@ -90,6 +90,7 @@ const SERVICES = [
   { name: 'transcoder', port: 8083, invalid: ['TRANSCODER_THREADS', 'lots'] },
   { name: 'event-gateway', port: 8082, invalid: ['EVENT_GATEWAY_PORT', 'not-a-port'] },
   { name: 'viewer-api', port: 8080, invalid: ['VIEWER_API_PORT', 'not-a-port'] },
+  { name: 'operator', port: 8084, invalid: ['OPERATOR_PORT', 'not-a-port'] },
 ] as const;
 
 /**
@@ -102,6 +103,8 @@ const LAZY: Record<string, string[]> = {
   transcoder: [],
   'event-gateway': ['@nestjs/platform-socket.io', 'uplot/dist/uPlot.iife.min.js', 'uplot/dist/uPlot.min.css'],
   'viewer-api': ['hls.js/dist/hls.min.js'],
+  // ESM-only; Debian trixie's Node 20.19 require()s it.
+  operator: ['@kubernetes/client-node'],
 };
 const LAZY_EVERYWHERE = ['@nestjs/platform-express', 'class-validator', 'class-transformer'];
 
@@ -191,7 +194,7 @@ describeWithBuildah('service images (buildah)', () => {
   });
 
   it('the Node-only images carry no ffmpeg', async () => {
-    for (const name of ['ingest', 'event-gateway', 'viewer-api']) {
+    for (const name of ['ingest', 'event-gateway', 'viewer-api', 'operator']) {
       const outcome = await inContainer(image(name), (ctr) => runIn(ctr, {}, ['sh', '-c', 'command -v ffmpeg || echo none']));
       expect(outcome.output.trim()).toBe('none');
     }
