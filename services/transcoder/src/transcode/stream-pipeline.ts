@@ -374,7 +374,7 @@ export class StreamPipeline {
       segment,
       this.renditions.map((rendition) => rendition.name),
     );
-    if (run.id === this.runs) {
+    if (run === this.run) {
       this.runProducing = true;
       if (segment.rendition === this.renditions.at(-1)?.name) this.edge.mediaPublished(segment.durationSeconds, Date.now());
     }
@@ -447,7 +447,8 @@ export class StreamPipeline {
   }
 
   private shed(action: ShedAction, delayMs: number, now: number): void {
-    const detail = (): TranscodeDetail => ({
+    // As decided now (the restart itself waits for the queue).
+    const snapshot: TranscodeDetail = {
       mode: 'live',
       edge_delay_ms: Math.round(delayMs),
       speed: Math.round(this.edge.speed(now) * 100) / 100,
@@ -455,8 +456,8 @@ export class StreamPipeline {
       dropped_renditions: this.droppedRenditions(),
       preset: this.preset,
       action,
-      skipped_chunks: this.skipped,
-    });
+    };
+    const detail = (): TranscodeDetail => ({ ...snapshot, skipped_chunks: this.skipped });
     transcodeMetrics.sheds().inc({ action });
     this.options.logger.warn(
       { action, edgeDelayMs: Math.round(delayMs), boundSegments: this.options.settings.liveMaxTrailSegments ?? 3, level: this.governor?.level },
@@ -470,7 +471,7 @@ export class StreamPipeline {
   }
 
   private droppedRenditions(): string[] {
-    const active = new Set(this.renditions.map((rendition) => rendition.name));
+    const active = new Set(this.plan().map((rendition) => rendition.name));
     const full = selectLadder(this.options.record?.ladder ?? DEFAULT_LADDER, this.source!, { preset: this.preset });
     return full.map((rendition) => rendition.name).filter((name) => !active.has(name));
   }
@@ -492,6 +493,8 @@ export class StreamPipeline {
    */
   private restart(discard: boolean, then: () => Promise<void>): void {
     if (this.state !== 'running') return;
+    // No further decision until the next run shows its effect.
+    this.runProducing = false;
     const old = this.run;
     this.run = undefined;
     old?.kill();
