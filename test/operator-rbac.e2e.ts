@@ -18,7 +18,7 @@ import {
   setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
-import { ensureKubeTools, type KubeApiServer, type KubeObject, startKubeApiServer } from '@tributary/devkit';
+import { ensureKubeTools, freePort, type KubeApiServer, type KubeObject, type ServiceProcess, startKubeApiServer, startService } from '@tributary/devkit';
 import { createLogger } from '@tributary/telemetry';
 import { KafkaLagSource } from '../services/operator/src/lag-autoscaler/kafka-lag-source';
 import { KubeDeploymentScale, KubeEventRecorder } from '../services/operator/src/lag-autoscaler/kube-scale';
@@ -53,6 +53,8 @@ describe("the operator's RBAC (chart Role, real API server, ServiceAccount token
   const kafka = testKafka();
   let kube: KubeApiServer;
   let asOperator: KubeConfig;
+  let asOperatorPath: string;
+  let operator: ServiceProcess<'operator'> | undefined;
   let elector: LeaderElector | undefined;
   let source: KafkaLagSource | undefined;
   let rbacObjects: KubeObject[] = [];
@@ -76,10 +78,11 @@ describe("the operator's RBAC (chart Role, real API server, ServiceAccount token
     await applyObjects(kube, rbacObjects);
     await createDeployment(kube, NAMESPACE, TRANSCODER, 1);
     await createDeployment(kube, NAMESPACE, `${RELEASE}-tributary-ingest`, 2);
-    asOperator = (await serviceAccountKubeConfig(kube, NAMESPACE, SERVICE_ACCOUNT)).kubeConfig;
+    ({ kubeConfig: asOperator, path: asOperatorPath } = await serviceAccountKubeConfig(kube, NAMESPACE, SERVICE_ACCOUNT));
   }, 40 * 60_000);
 
   afterAll(async () => {
+    await operator?.stop();
     await elector?.stop();
     await source?.close();
     await kube?.stop();
@@ -177,6 +180,59 @@ describe("the operator's RBAC (chart Role, real API server, ServiceAccount token
     // The finalizer is released by the admin (the operator would after its cleanup).
     await kube.request('PATCH', `/apis/${LS.group}/${LS.version}/namespaces/${NAMESPACE}/${LS.plural}/rbac-cam`, { metadata: { finalizers: null } }, { contentType: 'application/merge-patch+json' });
   });
+
+  it('runs the operator process under the ServiceAccount: it leads, reconciles a LiveStream to Ready and scales the transcoder', async () => {
+    await elector?.stop(); // hand the Lease over (released)
+    const prefix = `e2e-rbac-op-${randomUUID().slice(0, 8)}`;
+    const port = await freePort();
+    const started = await kube.request('POST', `/apis/${LS.group}/${LS.version}/namespaces/${NAMESPACE}/${LS.plural}`, {
+      apiVersion: `${LS.group}/${LS.version}`,
+      kind: 'LiveStream',
+      metadata: { name: 'rbac-live' },
+      spec: { title: 'Under RBAC' },
+    });
+    expect(started.status).toBe(201);
+    const replicasBefore = await deploymentReplicas(kube, NAMESPACE, TRANSCODER);
+    expect(replicasBefore).toBeGreaterThan(1); // scaled up by the previous case
+    operator = await startService('operator', {
+      port,
+      env: {
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+        TOPIC_PREFIX: prefix,
+        KAFKA_VIDEO_PARTITIONS: '2',
+        KAFKA_EVENT_PARTITIONS: '1',
+        KUBECONFIG: asOperatorPath,
+        OPERATOR_PORT: String(port),
+        OPERATOR_NAMESPACE: NAMESPACE,
+        POD_NAMESPACE: NAMESPACE,
+        POD_NAME: 'operator-under-rbac',
+        // The chart's lag autoscaler settings for this release; the new group has no lag → back to 1.
+        OPERATOR_LAG_AUTOSCALER: 'true',
+        OPERATOR_LAG_AUTOSCALER_DEPLOYMENT: TRANSCODER,
+        OPERATOR_LAG_AUTOSCALER_POLLING_INTERVAL_MS: '500',
+        OPERATOR_LAG_AUTOSCALER_STABILIZATION_SECONDS: '0',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    type Ls = { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] } };
+    await until(
+      'rbac-live to be Ready',
+      async () => {
+        const response = await kube.request<Ls>('GET', `/apis/${LS.group}/${LS.version}/namespaces/${NAMESPACE}/${LS.plural}/rbac-live`);
+        const status = response.body.status;
+        return status?.observedGeneration === response.body.metadata.generation && Boolean(status.conditions?.some((entry) => entry.type === 'Ready' && entry.status === 'True'));
+      },
+      60_000,
+    );
+    await until('the transcoder to be scaled back to 1', async () => (await deploymentReplicas(kube, NAMESPACE, TRANSCODER)) === 1, 60_000);
+    const lease = await kube.request<{ spec: { holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases/tributary-operator`);
+    expect(lease.body.spec.holderIdentity).toBe('operator-under-rbac');
+    expect((await eventsOf(kube, NAMESPACE)).some((event) => event.reason === 'LagScaledDown' && event.message?.includes(`${replicasBefore} → 1 replicas`))).toBe(true);
+    // Nothing it tried was refused.
+    expect(operator.output()).not.toMatch(/forbidden|403/i);
+    await operator.stop();
+    operator = undefined;
+  }, 120_000);
 
   it('forbids what the Role does not grant', async () => {
     const apps = asOperator.makeApiClient(AppsV1Api);
