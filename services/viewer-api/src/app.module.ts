@@ -29,6 +29,7 @@ export class AppModule {
           maxBodyBytes: config.eventsMaxBodyBytes,
           produceTimeoutMs: config.eventsProduceTimeoutMs,
           lingerMs: config.eventsLingerMs,
+          maxInFlightSends: config.eventsMaxInFlight,
           maxInFlightBytes: config.eventsMaxInFlightBytes,
         }),
         StreamsModule,

@@ -16,6 +16,8 @@ const viewer_apiEnvSpec = {
   eventsProduceTimeoutMs: int('EVENTS_PRODUCE_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
   /** Concurrent requests' events queued within this many ms go to Kafka in one produce. */
   eventsLingerMs: int('EVENTS_LINGER_MS', { default: 2, min: 0, max: 100 }),
+  /** Shared produces in flight at once; the idempotent producer keeps partition order for up to 5. */
+  eventsMaxInFlight: int('EVENTS_PRODUCE_MAX_IN_FLIGHT', { default: 4, min: 1, max: 5 }),
   /** Admission control: event bytes in flight to Kafka per replica; beyond it 503 + Retry-After. */
   eventsMaxInFlightBytes: int('EVENTS_MAX_IN_FLIGHT_BYTES', { default: 32 * MIB, min: 1024, max: 4096 * MIB }),
   /** Segments per rendition kept in the live sliding window (and listed in live media playlists). */

@@ -8,6 +8,8 @@ export interface EventsOptions {
   readonly produceTimeoutMs: number;
   /** EVENTS_LINGER_MS: how long queued events wait for other requests' before one produce carries them all. */
   readonly lingerMs: number;
+  /** EVENTS_PRODUCE_MAX_IN_FLIGHT: shared produces in flight at once (1–5). */
+  readonly maxInFlightSends: number;
   /**
    * EVENTS_MAX_IN_FLIGHT_BYTES: bytes of events this replica has handed to Kafka and not yet seen
    * acknowledged; a request that would go beyond it is answered 503 + Retry-After at once (never

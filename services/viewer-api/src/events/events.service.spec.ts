@@ -27,7 +27,7 @@ function service(send: (topic: string, messages: Message[]) => Promise<unknown>,
       return [];
     },
   } as unknown as KafkaProducer;
-  return { sent, events: new EventsService(producer, new TopicNames('acme'), { maxBatch: 3, maxBodyBytes: 1024, produceTimeoutMs, maxInFlightBytes, lingerMs: 0 }) };
+  return { sent, events: new EventsService(producer, new TopicNames('acme'), { maxBatch: 3, maxBodyBytes: 1024, produceTimeoutMs, maxInFlightBytes, lingerMs: 0, maxInFlightSends: 1 }) };
 }
 
 describe(EventsService.name, () => {

@@ -34,6 +34,7 @@ export class EventsService {
     this.batcher = new ProduceBatcher((messages) => runUntraced(() => producer.send(this.topic, messages)), {
       lingerMs: options.lingerMs,
       maxSendBytes: MAX_SEND_BYTES,
+      maxInFlight: options.maxInFlightSends,
     });
   }
 

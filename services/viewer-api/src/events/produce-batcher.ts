@@ -11,6 +11,8 @@ export interface ProduceBatcherOptions {
   lingerMs: number;
   /** Bytes of one send at most (each partition's share must stay under max.message.bytes). */
   maxSendBytes: number;
+  /** Sends in flight at most (the idempotent producer keeps each partition's order for up to 5). */
+  maxInFlight: number;
 }
 
 /**
@@ -18,14 +20,16 @@ export interface ProduceBatcherOptions {
  * previous send is in flight, go out together in ONE `send` (kafkajs groups it per partition into
  * one record batch per partition, one request per broker), instead of one send per request. Each
  * caller's promise settles when the send carrying its messages does, so a request still answers
- * 202 only after acks=all for all its events. One send in flight at a time: sends (and so each
- * partition's records) leave in queue order, and whatever queues meanwhile is the next batch.
+ * 202 only after acks=all for all its events. At most `maxInFlight` sends at a time, issued in
+ * queue order (the idempotent producer keeps each partition's order across them, as the Java
+ * producer does with max.in.flight ≤ 5); whatever queues while they are all in flight is the next
+ * batch — batches grow with the load, and at low load a request waits at most `lingerMs`.
  */
 export class ProduceBatcher {
   private queue: Waiting[] = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
-  private sending = false;
+  private inFlight = 0;
 
   constructor(
     private readonly sendAll: (messages: Message[]) => Promise<unknown>,
@@ -42,7 +46,7 @@ export class ProduceBatcher {
   }
 
   private schedule(): void {
-    if (this.sending || this.queue.length === 0) return;
+    if (this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
     if (this.queuedBytes >= this.options.maxSendBytes || this.options.lingerMs === 0) {
       this.flush();
       return;
@@ -53,7 +57,7 @@ export class ProduceBatcher {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.sending || this.queue.length === 0) return;
+    if (this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
     // Whole callers' chunks, in order, up to maxSendBytes (at least one).
     const taken: Waiting[] = [];
     let bytes = 0;
@@ -64,7 +68,7 @@ export class ProduceBatcher {
     }
     this.queuedBytes -= bytes;
     const messages = taken.length === 1 ? taken[0].messages : taken.flatMap((waiting) => waiting.messages);
-    this.sending = true;
+    this.inFlight += 1;
     this.sendAll(messages).then(
       () => this.settle(taken),
       (error: unknown) => this.settle(taken, error instanceof Error ? error : new Error(String(error))),
@@ -72,9 +76,9 @@ export class ProduceBatcher {
   }
 
   private settle(taken: Waiting[], error?: Error): void {
-    this.sending = false;
+    this.inFlight -= 1;
     for (const waiting of taken) waiting.settle(error);
-    // What queued during the send goes at once: it has waited a round trip already.
+    // What queued while every send was in flight goes at once: it has waited a round trip already.
     if (this.queue.length > 0) this.flush();
   }
 }
