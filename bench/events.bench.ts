@@ -30,7 +30,8 @@ import {
   parseKafkaConfig,
 } from '@tributary/kafka';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
-import { ClientFleet } from './lib/client-fleet';
+import { LightFleet, verifyLightClients } from './lib/light-fleet';
+import { ServiceCpu } from './lib/process-cpu';
 import { eventLoadEnvSpec } from './lib/event-load';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { cpuPerEvent, type CpuUse, CpuWatch, describeCpu, describePerEvent, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
@@ -43,6 +44,8 @@ const benchEnvSpec = {
   codecs: list('BENCH_CODECS', { default: [...COMPRESSIONS] }),
   /** Phases to run: baseline, e2e, latency. */
   phases: list('BENCH_PHASES', { default: ['baseline', 'e2e', 'latency'] }),
+  /** Run the latency phase again with OTEL_SDK_DISABLED=true (tracing off) to compare with the default (100 % sampled). */
+  tracingCompare: int('BENCH_TRACING_COMPARE', { default: 1, min: 0, max: 1 }),
   /** Directory for --cpu-prof profiles of the services (unset = no profiling). */
   cpuProfDir: optionalStr('BENCH_CPU_PROF_DIR'),
 };
@@ -50,6 +53,11 @@ type BenchConfig = ConfigOf<typeof benchEnvSpec>;
 
 const TARGET_EPS = 10_000;
 const TARGET_P99_MS = 100;
+/** Issue 11's targets (ratios and per-unit costs measured in the same run). */
+const TARGET_E2E_RATIO = 0.5;
+const TARGET_POST_RATIO = 0.6;
+const TARGET_GATEWAY_US_PER_DELIVERY = 2;
+const TARGET_TRACING_RATIO = 1.15;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const kafkaLogger = benchKafkaLogger(log);
@@ -236,8 +244,9 @@ interface Services {
   gateway: ServiceProcess;
 }
 
-function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec: Compression, name: string): Record<string, string> {
+function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec: Compression, name: string, tracingOff = false): Record<string, string> {
   const env: Record<string, string> = {
+    ...(tracingOff ? { OTEL_SDK_DISABLED: 'true' } : {}),
     KAFKA_BROKERS: brokers,
     TOPIC_PREFIX: prefix,
     KAFKA_COMPRESSION: codec,
@@ -253,23 +262,23 @@ function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec:
   return env;
 }
 
-async function startViewerApi(config: BenchConfig, brokers: string, prefix: string, codec: Compression): Promise<ServiceProcess> {
+async function startViewerApi(config: BenchConfig, brokers: string, prefix: string, codec: Compression, tracingOff = false): Promise<ServiceProcess> {
   const port = await freePort();
   return startService('viewer-api', {
     port,
-    env: { ...serviceEnv(config, brokers, prefix, codec, 'viewer-api'), VIEWER_API_PORT: String(port) },
+    env: { ...serviceEnv(config, brokers, prefix, codec, 'viewer-api', tracingOff), VIEWER_API_PORT: String(port) },
     readyTimeoutMs: 120_000,
   });
 }
 
-async function startGateway(config: BenchConfig, brokers: string, prefix: string, codec: Compression): Promise<ServiceProcess> {
+async function startGateway(config: BenchConfig, brokers: string, prefix: string, codec: Compression, tracingOff = false): Promise<ServiceProcess> {
   const port = await freePort();
   return startService('event-gateway', {
     port,
     env: {
-      ...serviceEnv(config, brokers, prefix, codec, 'event-gateway'),
+      ...serviceEnv(config, brokers, prefix, codec, 'event-gateway', tracingOff),
       EVENT_GATEWAY_PORT: String(port),
-      EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}`,
+      EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}${tracingOff ? '-untraced' : ''}`,
     },
     readyTimeoutMs: 120_000,
   });
@@ -293,10 +302,26 @@ interface ThroughputResult {
   delivered: number;
   expected: number;
   cpu: CpuUse;
+  verified: string;
 }
 
-async function runThroughput(services: Services, config: BenchConfig, pids: Map<string, number>): Promise<ThroughputResult> {
-  const fleet = await ClientFleet.start(services.gateway.url, config.clients, config.clientThreads, false);
+/** The light clients' processes, accounted as `clients-<n>` (not part of `bench`). */
+function withFleet(pids: Map<string, number>, fleet: LightFleet): Map<string, number> {
+  const all = new Map(pids);
+  fleet.pids.forEach((pid, index) => all.set(`clients-${index}`, pid));
+  return all;
+}
+
+async function runThroughput(services: Services, config: BenchConfig, servicePids: Map<string, number>): Promise<ThroughputResult> {
+  // The light counter must see what socket.io-client sees (same ids, same order) before it counts anything.
+  const verified = await verifyLightClients(services.gateway.url, async () => {
+    const events = makeBatches(200, 200, config.streams)[0];
+    await postEvents(services.viewerApi.url, events);
+    return events.map((event) => event.event_id);
+  });
+  log(verified);
+  const fleet = await LightFleet.start(services.gateway.url, config.clients, config.clientThreads, false);
+  const pids = withFleet(servicePids, fleet);
   try {
     const warm = makeBatches(config.batch, config.batch, config.streams);
     for (const batch of warm) await postEvents(services.viewerApi.url, batch);
@@ -327,6 +352,7 @@ async function runThroughput(services: Services, config: BenchConfig, pids: Map<
       delivered: Math.min(...counts),
       expected: config.events,
       cpu,
+      verified,
     };
   } finally {
     await fleet.close();
@@ -342,20 +368,31 @@ interface LatencyResult {
   missing: number;
   achievedRate: number;
   cpu: CpuUse;
+  /** event-gateway's own CPU (process.cpuUsage via /metrics) per (event, client) receipt, µs. */
+  gatewayUsPerDelivery: number;
+  /** viewer-api's own CPU per event POSTed, µs. */
+  viewerApiUsPerEvent: number;
+  /** POST → 202 (acks=all) round trips, ms: what of the latency is viewer-api + Kafka's produce. */
+  postP50: number;
+  postP99: number;
 }
 
-async function runLatency(services: Services, config: BenchConfig, pids: Map<string, number>): Promise<LatencyResult> {
-  const fleet = await ClientFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
+async function runLatency(services: Services, config: BenchConfig, servicePids: Map<string, number>): Promise<LatencyResult> {
+  const fleet = await LightFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
+  const pids = withFleet(servicePids, fleet);
   try {
     const perTick = Math.max(1, Math.round(config.latencyRate / config.latencyTicks));
     const interval = 1000 / config.latencyTicks;
     const warmupMs = 2_000;
     const ticks = Math.ceil(((config.latencySeconds * 1000 + warmupMs) / 1000) * config.latencyTicks);
     const inFlight = new Set<Promise<void>>();
+    const postTimes: number[] = [];
     let measuredEvents = 0;
     let failures = 0;
     const start = performance.now();
     let watch: CpuWatch | undefined;
+    let gatewayCpu: ServiceCpu | undefined;
+    let viewerApiCpu: ServiceCpu | undefined;
     let measuredStart = 0;
     for (let tick = 0; tick < ticks; tick++) {
       const due = start + tick * interval;
@@ -365,12 +402,18 @@ async function runLatency(services: Services, config: BenchConfig, pids: Map<str
         // From here on, events (their ts) count; the fleet ignores earlier ones.
         await fleet.reset(Date.now());
         watch = new CpuWatch(pids);
+        [gatewayCpu, viewerApiCpu] = await Promise.all([ServiceCpu.begin(services.gateway.url), ServiceCpu.begin(services.viewerApi.url)]);
         measuredStart = performance.now();
       }
       // makeEvent stamps ts = now: the send time the clients subtract from their receipt time.
       const events = Array.from({ length: perTick }, () => makeEvent(config.streams));
       if (watch) measuredEvents += events.length;
+      const postedAt = performance.now();
+      const measured = watch !== undefined;
       const request = postEvents(services.viewerApi.url, events)
+        .then(() => {
+          if (measured) postTimes.push(performance.now() - postedAt);
+        })
         .catch((error: Error) => {
           failures += 1;
           log(`latency POST failed: ${error.message}`);
@@ -385,6 +428,8 @@ async function runLatency(services: Services, config: BenchConfig, pids: Map<str
     const deadline = Date.now() + 10_000;
     while (fleet.total < expected && Date.now() < deadline) await sleep(20);
     const cpu = watch ? watch.stop() : { wallSeconds: 1, seconds: new Map<string, number>() };
+    const gatewaySeconds = gatewayCpu ? await gatewayCpu.end() : Number.NaN;
+    const viewerApiSeconds = viewerApiCpu ? await viewerApiCpu.end() : Number.NaN;
     if (failures > 0) log(`latency: ${failures} POSTs failed`);
     const { latencies } = await fleet.collect();
     const sorted = Array.from(latencies).sort((a, b) => a - b);
@@ -397,6 +442,10 @@ async function runLatency(services: Services, config: BenchConfig, pids: Map<str
       missing: Math.max(0, expected - sorted.length),
       achievedRate: measuredEvents / ((measuredEnd - measuredStart) / 1000),
       cpu,
+      gatewayUsPerDelivery: (gatewaySeconds * 1e6) / Math.max(1, sorted.length),
+      postP50: percentile([...postTimes].sort((a, b) => a - b), 50),
+      postP99: percentile([...postTimes].sort((a, b) => a - b), 99),
+      viewerApiUsPerEvent: (viewerApiSeconds * 1e6) / Math.max(1, measuredEvents),
     };
   } finally {
     await fleet.close();
@@ -411,6 +460,8 @@ interface CodecRow {
   baseline?: BaselineResult;
   e2e?: ThroughputResult;
   latency?: LatencyResult;
+  /** The latency phase again with OTEL_SDK_DISABLED=true. */
+  untraced?: LatencyResult;
   error?: string;
 }
 
@@ -480,6 +531,19 @@ async function main(): Promise<void> {
           row.latency = await runLatency(services, config, servicePids);
           log(`${codec}: p99 ${fmt(row.latency.p99, 1)} ms (${describeCpu(row.latency.cpu)})`);
         }
+        if (config.phases.includes('latency') && config.tracingCompare === 1) {
+          await Promise.all([viewerApi.stop(), gateway.stop()]);
+          log(`${codec}: latency again with tracing off (OTEL_SDK_DISABLED=true)…`);
+          [viewerApi, gateway] = await Promise.all([
+            startViewerApi(config, brokers, prefix, codec, true),
+            startGateway(config, brokers, prefix, codec, true),
+          ]);
+          const untracedPids = new Map(pids);
+          untracedPids.set('viewer-api', viewerApi.child.pid!);
+          untracedPids.set('event-gateway', gateway.child.pid!);
+          row.untraced = await runLatency({ viewerApi, gateway }, config, untracedPids);
+          log(`${codec}: untraced p99 ${fmt(row.untraced.p99, 1)} ms (${describeCpu(row.untraced.cpu)})`);
+        }
       } catch (error) {
         row.error = (error as Error).message;
         log(`${codec}: ${row.error}`);
@@ -544,10 +608,46 @@ function printReport(config: BenchConfig, rows: readonly CodecRow[], startedAt: 
     }
     if (row.latency) {
       out.push(
-        `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s`,
+        `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s; POST → 202 p50 ${fmt(row.latency.postP50, 1)} ms, p99 ${fmt(row.latency.postP99, 1)} ms`,
+      );
+    }
+    if (row.untraced) {
+      out.push(
+        `  ${row.codec.padEnd(5)} untraced: ${describeCpu(row.untraced.cpu)}; ${fmt(row.untraced.samples)} receipts, ${fmt(row.untraced.missing)} missing, p50 ${fmt(row.untraced.p50, 1)} ms`,
       );
     }
   }
+  out.push('');
+  out.push(`Issue 11 targets (ratios and per-unit costs from this run; event-gateway CPU is its own process.cpuUsage(), read from its /metrics):`);
+  out.push(
+    table(
+      ['codec', 'figure', 'measured', 'target', ''],
+      rows.flatMap((row) => {
+        const lines: string[][] = [];
+        const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+        if (row.e2e && row.baseline) {
+          const ratio = row.e2e.eps / row.baseline.endToEndEps;
+          lines.push([row.codec, `e2e events/s to ${config.clients} clients ÷ raw kafkajs produce→consume`, `${fmt(ratio, 2)} (${fmt(row.e2e.eps)} / ${fmt(row.baseline.endToEndEps)})`, `≥ ${TARGET_E2E_RATIO}`, verdict(ratio >= TARGET_E2E_RATIO)]);
+          const post = row.e2e.postEps / row.baseline.produceEps;
+          lines.push([row.codec, `POST /v1/events accepted events/s (batches of ${config.batch}) ÷ raw kafkajs produce`, `${fmt(post, 2)} (${fmt(row.e2e.postEps)} / ${fmt(row.baseline.produceEps)})`, `≥ ${TARGET_POST_RATIO}`, verdict(post >= TARGET_POST_RATIO)]);
+        }
+        if (row.latency) {
+          const l = row.latency;
+          lines.push([row.codec, `event-gateway CPU per delivery, ${config.latencyClients} clients (µs per event per client)`, fmt(l.gatewayUsPerDelivery, 2), `≤ ${TARGET_GATEWAY_US_PER_DELIVERY}`, verdict(l.gatewayUsPerDelivery <= TARGET_GATEWAY_US_PER_DELIVERY)]);
+          lines.push([row.codec, `p99 POST → socket at ${fmt(config.latencyRate)} events/s × ${config.latencyClients} clients (ms)`, `${fmt(l.p99, 1)} (${fmt(l.missing)} missing)`, `≤ ${TARGET_P99_MS}`, verdict(l.p99 <= TARGET_P99_MS && l.missing === 0)]);
+        }
+        if (row.latency && row.untraced) {
+          const gw = row.latency.gatewayUsPerDelivery / row.untraced.gatewayUsPerDelivery;
+          const va = row.latency.viewerApiUsPerEvent / row.untraced.viewerApiUsPerEvent;
+          lines.push([row.codec, 'tracing 100 % (default sampler) ÷ off: event-gateway CPU per delivery', `${fmt(gw, 2)} (${fmt(row.latency.gatewayUsPerDelivery, 2)} / ${fmt(row.untraced.gatewayUsPerDelivery, 2)} µs)`, `< ${TARGET_TRACING_RATIO}`, verdict(gw < TARGET_TRACING_RATIO)]);
+          lines.push([row.codec, 'tracing 100 % (default sampler) ÷ off: viewer-api CPU per event', `${fmt(va, 2)} (${fmt(row.latency.viewerApiUsPerEvent, 1)} / ${fmt(row.untraced.viewerApiUsPerEvent, 1)} µs)`, `< ${TARGET_TRACING_RATIO}`, verdict(va < TARGET_TRACING_RATIO)]);
+          lines.push([row.codec, 'p99 POST → socket with tracing off (ms)', fmt(row.untraced.p99, 1), `≤ ${TARGET_P99_MS}`, verdict(row.untraced.p99 <= TARGET_P99_MS && row.untraced.missing === 0)]);
+        }
+        return lines;
+      }),
+    ),
+  );
+  for (const row of rows) if (row.e2e) out.push(`  ${row.codec.padEnd(5)} harness check: ${row.e2e.verified}`);
   out.push('');
   const measured = rows.filter((row) => row.e2e && !Number.isNaN(row.e2e.eps));
   const best = measured.sort((a, b) => b.e2e!.eps - a.e2e!.eps)[0];

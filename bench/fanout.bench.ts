@@ -1,29 +1,41 @@
 /**
- * bench:fanout (issue 4): many Socket.IO clients on ONE event-gateway process.
+ * bench:fanout (issues 4 and 11): many playback clients on ONE event-gateway process.
  *
+ * 0. harness check: one light client (bench/lib/light-clients.child.ts, a bare-ws Engine.IO/
+ *    Socket.IO frame counter in a child process) and one real socket.io-client receive the same
+ *    events; the run stops if they disagree.
  * 1. memory: the gateway's VmRSS with 0 clients (after a settle period), then with
  *    BENCH_FANOUT_CLIENTS idle clients connected (after the same settle period);
- *    per connection = difference / clients. Target ≤ 30 KB.
+ *    per connection = difference / clients. Target ≤ 25 KB.
  * 2. load rows, each with every client connected (namespace /playback, no filter = every stream):
  *    events are PRODUCED STRAIGHT TO `playback.events` (kafkajs, the key, value and headers
  *    viewer-api writes, idempotent acks=-1 like KafkaProducer) at a fixed rate in
  *    BENCH_FANOUT_TICKS sends per second — viewer-api is left out so that its CPU does not
  *    compete with the gateway on a 2-core machine. Each event's `ts` is stamped right before its
- *    send; each client records receipt time − `ts` (Date.now() is one clock for all threads).
+ *    send; each client records receipt time − `ts` (Date.now() is one clock for all processes).
  *    Figures: delivered events/s summed over clients during the send window, p50/p99 latency
- *    produce → socket receipt (target p99 ≤ 100 ms), receipts missing 10 s after the last send,
- *    CPU of the bench (clients in worker threads), the gateway and Kafka.
- *    Rows: the small rate first (so the heavy row's backlog cannot spill into it), then the full.
+ *    produce → socket receipt, receipts missing 10 s after the last send, the gateway's own CPU
+ *    (process.cpuUsage, read from its /metrics) per receipt, CPU of every process, RSS after.
+ *    Rows: the small rate (1,000 × 20 ev/s) first, then the full one (2,000 ev/s: an overload,
+ *    so its delivered/s is the gateway's saturation rate and its RSS shows memory stays bounded).
+ * 3. yardstick: a bare `ws` server (bench/lib/bare-ws-server.child.ts) broadcasting a
+ *    `playback.events` frame of BENCH_FANOUT_BARE_BATCH events to as many light clients, as fast
+ *    as they drain it: saturation ratio = the full row's delivered/s ÷ the bare server's.
  *
- * The gateway runs with its defaults (stats processor on, slow-client hold-back on), as deployed.
+ * Prints every issue-11 fan-out row with its target. The gateway runs EVENT_GATEWAY_ROLES=fanout,
+ * with the stats processor in a process of its own (BENCH_FANOUT_SPLIT_ROLES=0: both in one).
  */
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary/kafka';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
-import { ClientFleet } from './lib/client-fleet';
+import type { FromBare, ToBare } from './lib/bare-ws-server.child';
+import { LightFleet, verifyLightClients } from './lib/light-fleet';
+import { ServiceCpu } from './lib/process-cpu';
 import { type CpuUse, CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, rssBytes, sleep, table } from './lib/report';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { benchEvent, createEventsTopic, playbackEventMessage } from './lib/playback-load';
@@ -34,18 +46,32 @@ const benchEnvSpec = {
   clientThreads: int('BENCH_CLIENT_THREADS', { default: 2, min: 1, max: 16 }),
   rate: int('BENCH_FANOUT_RATE', { default: 2_000, min: 1, max: 100_000 }),
   seconds: int('BENCH_FANOUT_SECONDS', { default: 30, min: 3, max: 600 }),
-  smallRate: int('BENCH_FANOUT_SMALL_RATE', { default: 200, min: 0, max: 100_000 }),
+  smallRate: int('BENCH_FANOUT_SMALL_RATE', { default: 20, min: 0, max: 100_000 }),
+  /** Seconds of the bare-ws yardstick (saturation ratio); 0 = skip it. */
+  bareSeconds: int('BENCH_FANOUT_BARE_SECONDS', { default: 10, min: 0, max: 600 }),
+  /** Events per packet the bare-ws server broadcasts (the gateway's packets at the full rate: rate × FANOUT_FLUSH_MS). */
+  bareBatch: int('BENCH_FANOUT_BARE_BATCH', { default: 10, min: 1, max: 1_000 }),
   smallSeconds: int('BENCH_FANOUT_SMALL_SECONDS', { default: 20, min: 3, max: 600 }),
   ticks: int('BENCH_FANOUT_TICKS', { default: 20, min: 1, max: 1_000 }),
   settleMs: int('BENCH_FANOUT_SETTLE_MS', { default: 5_000, min: 0, max: 120_000 }),
   drainMs: int('BENCH_FANOUT_DRAIN_MS', { default: 10_000, min: 0, max: 120_000 }),
   streams: int('BENCH_STREAMS', { default: 12, min: 1, max: 1_000 }),
   partitions: int('BENCH_PARTITIONS', { default: 6, min: 1, max: 64 }),
+  /**
+   * 1 = the measured gateway runs EVENT_GATEWAY_ROLES=fanout and the stats processor runs in a
+   * gateway process of its own (the role split), so the fan-out's CPU is its own; 0 = one process
+   * with both roles (the defaults).
+   */
+  splitRoles: int('BENCH_FANOUT_SPLIT_ROLES', { default: 1, min: 0, max: 1 }),
 };
 type BenchConfig = ConfigOf<typeof benchEnvSpec>;
 
-const TARGET_P99_MS = 100;
-const TARGET_KB_PER_CONNECTION = 30;
+/** Issue 11's targets. */
+const TARGET_P99_MS = 250;
+const TARGET_KB_PER_CONNECTION = 25;
+const TARGET_US_PER_DELIVERY = 2;
+const TARGET_SATURATION_RATIO = 0.5;
+const TARGET_OVERLOAD_RSS_RATIO = 2;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const kafkaLogger = benchKafkaLogger(log);
@@ -82,6 +108,8 @@ interface LoadRow {
   max: number;
   cpu: CpuUse;
   gatewayRssMiB: number;
+  /** The gateway's own CPU (process.cpuUsage via /metrics) per receipt, µs. */
+  gatewayUsPerDelivery: number;
   error?: string;
 }
 
@@ -90,15 +118,17 @@ async function runLoad(
   rate: number,
   seconds: number,
   config: BenchConfig,
-  fleet: ClientFleet,
+  fleet: LightFleet,
   producer: Producer,
   topic: string,
   compression: ReturnType<typeof compressionType>,
   pids: ReadonlyMap<string, number>,
   gatewayPid: number,
+  gatewayUrl: string,
 ): Promise<LoadRow> {
   await fleet.reset(Date.now());
   const watch = new CpuWatch(pids);
+  const gatewayCpu = await ServiceCpu.begin(gatewayUrl);
   const started = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   let sent = 0;
@@ -138,9 +168,11 @@ async function runLoad(
       lastChange = Date.now();
     }
   }
+  const gatewaySeconds = await gatewayCpu.end();
   const { latencies } = await fleet.collect();
   const sorted = Array.from(latencies).sort((a, b) => a - b);
   return {
+    gatewayUsPerDelivery: (gatewaySeconds * 1e6) / Math.max(1, sorted.length),
     name,
     rate,
     seconds,
@@ -171,10 +203,12 @@ async function main(): Promise<void> {
   const kafka = createKafkaClient(kafkaConfig, `bench-${runId}`, kafkaLogger);
   const compression = compressionType(kafkaConfig.compression);
   let gateway: ServiceProcess | undefined;
-  let fleet: ClientFleet | undefined;
+  let statsGateway: ServiceProcess | undefined;
+  let fleet: LightFleet | undefined;
   let producer: Producer | undefined;
   const rows: LoadRow[] = [];
   const memory: { idle0?: number; idleN?: number; connectSeconds?: number } = {};
+  const saturation: { bareEps?: number; bareCpu?: CpuUse; verified?: string } = {};
   const notes: string[] = [];
   try {
     const topic = await createEventsTopic(kafka, prefix, config.partitions);
@@ -183,21 +217,27 @@ async function main(): Promise<void> {
     // Warm the producer (metadata, connections) before anything is timed.
     await producer.send({ topic, messages: [makeMessage(config.streams)], acks: -1, compression });
 
-    log('starting event-gateway…');
+    log(`starting event-gateway${config.splitRoles ? ' (fanout) and a stats-only event-gateway' : ''}…`);
+    const baseEnv = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: String(config.partitions), LOG_LEVEL: 'warn', NODE_ENV: 'production' };
     const port = await freePort();
     gateway = await startService('event-gateway', {
       port,
       env: {
-        KAFKA_BROKERS: brokers,
-        TOPIC_PREFIX: prefix,
-        KAFKA_EVENT_PARTITIONS: String(config.partitions),
+        ...baseEnv,
         EVENT_GATEWAY_PORT: String(port),
         EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}`,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
+        ...(config.splitRoles ? { EVENT_GATEWAY_ROLES: 'fanout' } : {}),
       },
       readyTimeoutMs: 120_000,
     });
+    if (config.splitRoles) {
+      const statsPort = await freePort();
+      statsGateway = await startService('event-gateway', {
+        port: statsPort,
+        env: { ...baseEnv, EVENT_GATEWAY_PORT: String(statsPort), EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-stats`, EVENT_GATEWAY_ROLES: 'stats' },
+        readyTimeoutMs: 120_000,
+      });
+    }
     const gatewayPid = gateway.child.pid!;
     const pids = new Map<string, number>([
       ['bench', process.pid],
@@ -208,12 +248,20 @@ async function main(): Promise<void> {
     await sleep(config.settleMs);
     memory.idle0 = await sampleRss(gatewayPid);
     log(`gateway RSS with 0 clients: ${fmt(memory.idle0 / 1024 / 1024, 1)} MiB; connecting ${config.clients} clients in ${config.clientThreads} threads…`);
+    // The light counter must see what socket.io-client sees before it counts anything.
+    saturation.verified = await verifyLightClients(gateway.url, async () => {
+      const messages = Array.from({ length: 100 }, () => makeMessage(config.streams));
+      await producer!.send({ topic, messages, acks: -1, compression });
+      return messages.map((message) => (JSON.parse(String(message.value)) as { event_id: string }).event_id);
+    });
+    log(saturation.verified);
     const connectStarted = performance.now();
-    fleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, true);
+    fleet = await LightFleet.start(gateway.url, config.clients, config.clientThreads, true);
     memory.connectSeconds = (performance.now() - connectStarted) / 1000;
     await sleep(config.settleMs);
     memory.idleN = await sampleRss(gatewayPid);
     log(`gateway RSS with ${config.clients} idle clients: ${fmt(memory.idleN / 1024 / 1024, 1)} MiB (connected in ${fmt(memory.connectSeconds, 1)} s)`);
+    fleet.pids.forEach((pid, index) => pids.set(`clients-${index}`, pid));
 
     const phases: [string, number, number][] = [];
     if (config.smallRate > 0) phases.push([`small: ${fmt(config.smallRate)} ev/s`, config.smallRate, config.smallSeconds]);
@@ -221,7 +269,7 @@ async function main(): Promise<void> {
     for (const [name, rate, seconds] of phases) {
       log(`${name} × ${config.clients} clients for ${seconds} s…`);
       try {
-        const row = await runLoad(name, rate, seconds, config, fleet, producer, topic, compression, pids, gatewayPid);
+        const row = await runLoad(name, rate, seconds, config, fleet, producer, topic, compression, pids, gatewayPid, gateway.url);
         rows.push(row);
         log(`${name}: delivered ${fmt(row.deliveredEps)}/s, p99 ${fmt(row.p99, 1)} ms (${describeCpu(row.cpu)})`);
       } catch (error) {
@@ -229,10 +277,21 @@ async function main(): Promise<void> {
         log(`${name}: ${(error as Error).message}`);
       }
     }
+    await fleet?.close();
+    fleet = undefined;
+    await Promise.all([gateway.stop(), statsGateway?.stop()]);
+    gateway = undefined;
+    statsGateway = undefined;
+    if (config.bareSeconds > 0) {
+      log(`bare ws yardstick: ${fmt(config.clients)} clients, packets of ${config.bareBatch} events, ${config.bareSeconds} s…`);
+      Object.assign(saturation, await runBare(config, pids));
+      log(`bare ws: ${fmt(saturation.bareEps ?? Number.NaN)} deliveries/s`);
+    }
   } finally {
     await fleet?.close().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await gateway?.stop();
+    await statsGateway?.stop();
     await localKafka?.stop();
   }
 
@@ -240,7 +299,7 @@ async function main(): Promise<void> {
   const lines = [
     `Tributary Socket.IO fan-out benchmark — ${startedAt.toISOString()} — run ${runId}`,
     `machine: ${conditionsAtStart}; at the end: load avg ${machineConditions().split('load avg 1 min ')[1]?.split(',')[0] ?? '?'}; Kafka ${brokers}${localKafka ? ' (started by the bench)' : ' (KAFKA_BROKERS)'}`,
-    `${fmt(config.clients)} Socket.IO clients (websocket, /playback, every stream) in ${config.clientThreads} worker threads of the bench process, ONE event-gateway (defaults: stats processor on, slow-client hold-back on); events produced straight to playback.events (${kafkaConfig.compression}) in ${config.ticks} sends/s over ${config.streams} streams, ${config.partitions} partitions`,
+    `${fmt(config.clients)} playback clients (light ws frame counters, /playback, every stream) in ${config.clientThreads} child processes, ONE event-gateway (${config.splitRoles ? 'EVENT_GATEWAY_ROLES=fanout; the stats processor in a stats-only gateway process of its own' : 'defaults: fanout + stats processor in one process'}; slow-client hold-back on); events produced straight to playback.events (${kafkaConfig.compression}) in ${config.ticks} sends/s over ${config.streams} streams, ${config.partitions} partitions`,
     '',
     'Memory (gateway VmRSS, median of 5 samples after a settle period):',
     table(
@@ -269,9 +328,13 @@ async function main(): Promise<void> {
       ]),
     ),
     '',
-    'CPU during the send window (cores used, 1.00 = one core busy; 2 cores on this machine; bench = the Socket.IO clients + producer):',
-    ...rows.map((row) => `  ${row.name}: ${describeCpu(row.cpu)}; gateway µs CPU per delivery ${fmt(((row.cpu.seconds.get('event-gateway') ?? Number.NaN) * 1e6) / Math.max(1, row.deliveredEps * row.cpu.wallSeconds), 1)}${row.error ? `; ${row.error}` : ''}`),
+    'CPU during the send window (cores used, 1.00 = one core busy; 2 cores on this machine; bench = the producer and the harness; clients-N = the light clients\' processes):',
+    ...rows.map((row) => `  ${row.name}: ${describeCpu(row.cpu)}; gateway µs CPU per delivery (its own process.cpuUsage ÷ receipts) ${fmt(row.gatewayUsPerDelivery, 2)}${row.error ? `; ${row.error}` : ''}`),
+    ...(saturation.bareCpu ? [`  bare ws yardstick: ${describeCpu(saturation.bareCpu)}`] : []),
     ...notes,
+    '',
+    `Issue 11 targets (same run): ${saturation.verified ?? 'light client NOT verified'}`,
+    table(['figure', 'measured', 'target', ''], targetRows(config, rows, memory, saturation)),
     '',
     `SUMMARY: ${[
       `RSS per idle connection ${fmt(perConnectionKB, 1)} KB (target ≤ ${TARGET_KB_PER_CONNECTION}: ${perConnectionKB <= TARGET_KB_PER_CONNECTION ? 'met' : 'MISSED'})`,
@@ -280,6 +343,87 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (memory.idleN === undefined) process.exitCode = 1;
+}
+
+/** The bare ws server (a child process) broadcasting one `playback.events` frame of `bareBatch` events to light clients. */
+async function runBare(config: BenchConfig, pids: ReadonlyMap<string, number>): Promise<{ bareEps: number; bareCpu: CpuUse }> {
+  const events = Array.from({ length: config.bareBatch }, () => String(makeMessage(config.streams).value));
+  const packet = `2/playback,["playback.events",[${events.map((event, index) => `{"event":${event},"position":{"partition":0,"offset":"${index}"}}`).join(',')}]]`;
+  const child = fork(join(__dirname, 'lib', 'bare-ws-server.child.js'), [JSON.stringify({ packet })], { serialization: 'advanced' });
+  const next = <T extends FromBare['type']>(type: T) =>
+    new Promise<Extract<FromBare, { type: T }>>((resolve) => {
+      const listener = (message: FromBare) => {
+        if (message.type !== type) return;
+        child.off('message', listener);
+        resolve(message as Extract<FromBare, { type: T }>);
+      };
+      child.on('message', listener);
+    });
+  let fleet: LightFleet | undefined;
+  try {
+    const { port } = await next('listening');
+    fleet = await LightFleet.start(`http://127.0.0.1:${port}`, config.clients, config.clientThreads, false);
+    const watched = new Map(pids);
+    watched.delete('event-gateway');
+    watched.set('bare-ws', child.pid!);
+    fleet.pids.forEach((pid, index) => watched.set(`clients-${index}`, pid));
+    await fleet.reset();
+    const watch = new CpuWatch(watched);
+    const started = performance.now();
+    const done = next('done');
+    child.send({ type: 'broadcast', seconds: config.bareSeconds } satisfies ToBare);
+    await done;
+    const delivered = fleet.total;
+    const seconds = (performance.now() - started) / 1000;
+    return { bareEps: delivered / seconds, bareCpu: watch.stop() };
+  } finally {
+    await fleet?.close();
+    child.send({ type: 'close' } satisfies ToBare);
+  }
+}
+
+function targetRows(
+  config: BenchConfig,
+  rows: readonly LoadRow[],
+  memory: { idle0?: number; idleN?: number },
+  saturation: { bareEps?: number },
+): string[][] {
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  const out: string[][] = [];
+  const small = rows.find((row) => row.name.startsWith('small'));
+  const full = rows.find((row) => row.name.startsWith('full'));
+  if (small) {
+    const delivered = (100 * small.receipts) / Math.max(1, small.receipts + small.missing);
+    out.push([`${fmt(config.clients)} clients × ${fmt(small.rate)} events/s: delivered`, `${fmt(delivered, 2)} %`, '100 %', verdict(small.missing === 0)]);
+    out.push([`${fmt(config.clients)} clients × ${fmt(small.rate)} events/s: p99 produce → socket`, `${fmt(small.p99, 1)} ms`, `≤ ${TARGET_P99_MS} ms`, verdict(small.p99 <= TARGET_P99_MS)]);
+    out.push([`gateway CPU per delivery, ${fmt(config.clients)} clients × ${fmt(small.rate)} events/s`, `${fmt(small.gatewayUsPerDelivery, 2)} µs`, `≤ ${TARGET_US_PER_DELIVERY} µs`, verdict(small.gatewayUsPerDelivery <= TARGET_US_PER_DELIVERY)]);
+  }
+  if (full) {
+    out.push([`gateway CPU per delivery, ${fmt(config.clients)} clients × ${fmt(full.rate)} events/s (saturated)`, `${fmt(full.gatewayUsPerDelivery, 2)} µs`, `≤ ${TARGET_US_PER_DELIVERY} µs`, verdict(full.gatewayUsPerDelivery <= TARGET_US_PER_DELIVERY)]);
+    if (saturation.bareEps !== undefined) {
+      const ratio = full.deliveredEps / saturation.bareEps;
+      out.push([
+        `fan-out saturation deliveries/s ÷ bare ws broadcasting the same frames`,
+        `${fmt(ratio, 2)} (${fmt(full.deliveredEps)} / ${fmt(saturation.bareEps)})`,
+        `≥ ${TARGET_SATURATION_RATIO}`,
+        verdict(ratio >= TARGET_SATURATION_RATIO),
+      ]);
+    }
+    if (memory.idleN !== undefined) {
+      const ratio = (full.gatewayRssMiB * 1024 * 1024) / memory.idleN;
+      out.push([
+        `gateway RSS after ${full.seconds} s of ${fmt(full.rate)} events/s × ${fmt(config.clients)} clients ÷ idle (clients connected)`,
+        `${fmt(ratio, 2)}× (${fmt(full.gatewayRssMiB, 1)} / ${fmt(memory.idleN / 1024 / 1024, 1)} MiB)`,
+        `≤ ${TARGET_OVERLOAD_RSS_RATIO}×`,
+        verdict(ratio <= TARGET_OVERLOAD_RSS_RATIO),
+      ]);
+    }
+  }
+  if (memory.idle0 !== undefined && memory.idleN !== undefined) {
+    const kb = (memory.idleN - memory.idle0) / 1024 / config.clients;
+    out.push(['RSS per idle Socket.IO connection', `${fmt(kb, 1)} KB`, `≤ ${TARGET_KB_PER_CONNECTION} KB`, verdict(kb <= TARGET_KB_PER_CONNECTION)]);
+  }
+  return out;
 }
 
 main().catch((error: unknown) => {
