@@ -1,5 +1,10 @@
 import type { SegmentMeta } from '../hls/segment-message';
 
+/** When a segment's media starts (its program date time, or its production time less its duration). */
+export function segmentStartMs(meta: SegmentMeta): number {
+  return meta.programTime ? Date.parse(meta.programTime) : meta.timestampMs - meta.durationSeconds * 1000;
+}
+
 /** One stream's archive index (segment metadata, never bytes) over a range of its partition. */
 export class ReplayIndex {
   /** Next offset to read to extend the index. */
@@ -51,7 +56,7 @@ export class ReplayIndex {
     const result: { meta: SegmentMeta; discontinuity: boolean }[] = [];
     let previous: SegmentMeta | undefined;
     for (const meta of list) {
-      const startMs = meta.programTime ? Date.parse(meta.programTime) : meta.timestampMs - meta.durationSeconds * 1000;
+      const startMs = segmentStartMs(meta);
       const include = fromMs === null || startMs + meta.durationSeconds * 1000 > fromMs;
       const gap =
         previous !== undefined &&

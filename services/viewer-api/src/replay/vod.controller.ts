@@ -4,7 +4,7 @@ import { allowAnyOrigin, parseArchiveSegmentFile, parseFrom, sendPlaylist, sendS
 import { StreamCatalogService } from '../streams/stream-catalog.service';
 import type { StreamView } from '../streams/stream-catalog';
 import { parseRendition, parseStreamId } from '../streams/stream-id';
-import { ReplayPlaylists } from './replay-playlists';
+import { ReplayPlaylists, withinRetention } from './replay-playlists';
 import { ReplayService } from './replay.service';
 import { PlaybackAuthGuard } from '../playback-auth/playback-auth.guard';
 
@@ -52,11 +52,15 @@ export class VodController {
     @Param('file') rawFile: string,
     @Res() response: Response,
   ): Promise<void> {
-    const id = parseStreamId(rawId);
+    const stream = this.stream(rawId);
+    const id = stream.id;
     const rendition = parseRendition(rawRendition);
     const { partition, offset } = parseArchiveSegmentFile(rawFile);
     const segment = await this.replay.segment(id, rendition, partition, offset);
     if (!segment) throw new NotFoundException(`no segment of ${id}/${rendition} at ${partition}-${offset} (outside retention?)`);
+    if (!withinRetention(segment.meta, stream)) {
+      throw new NotFoundException(`segment ${partition}-${offset} of ${id} is older than the stream's retention (${stream.retention_seconds} s)`);
+    }
     sendSegment(response, segment.bytes, segment.meta.contentType);
   }
 

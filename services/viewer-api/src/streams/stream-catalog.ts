@@ -33,6 +33,8 @@ export interface StreamView {
   playback: PlaybackMode;
   /** The transcoder's latest latency detail for the current publish (backlog, shedding), if any. */
   transcode: TranscodeDetail | null;
+  /** How long segments stay replayable (seconds); null = as long as `video.segments` keeps them. */
+  retention_seconds: number | null;
 }
 
 /**
@@ -177,6 +179,7 @@ export class StreamCatalog {
       publish_session_id: entry.publishSession,
       playback: playbackModeOf(record),
       transcode: entry.transcode,
+      retention_seconds: record.retention_seconds ?? null,
     };
   }
 }
