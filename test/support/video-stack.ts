@@ -28,7 +28,12 @@ export interface VideoStack {
 }
 
 /** ingest + transcoder + viewer-api on free ports, sharing one broker and TOPIC_PREFIX. */
-export async function startVideoStack(options: { brokers: string; prefix: string; transcoderEnv?: Record<string, string> }): Promise<VideoStack> {
+export async function startVideoStack(options: {
+  brokers: string;
+  prefix: string;
+  transcoderEnv?: Record<string, string>;
+  ingestEnv?: Record<string, string>;
+}): Promise<VideoStack> {
   const common = {
     KAFKA_BROKERS: options.brokers,
     TOPIC_PREFIX: options.prefix,
@@ -37,7 +42,7 @@ export async function startVideoStack(options: { brokers: string; prefix: string
     KAFKA_EVENT_PARTITIONS: '1',
   };
   const ingestPort = await freePort();
-  const ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
+  const ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort), ...options.ingestEnv } });
   const transcoderPort = await freePort();
   const transcoder = await startService('transcoder', {
     port: transcoderPort,

@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './kafka-metrics';
 export * from './media-tracing';
 export * from './redact';
+export * from './rtmp-metrics';

@@ -5,6 +5,7 @@ import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
 import { INGEST_CONFIG, type IngestConfig } from './config';
 import { PublishModule } from './publish/publish.module';
+import { RtmpModule } from './rtmp/rtmp.module';
 import { StreamsModule } from './streams/streams.module';
 
 /** Holds the parsed config for injection (INGEST_CONFIG). */
@@ -24,6 +25,7 @@ export class AppModule {
         { module: IngestConfigModule, global: true, providers: [{ provide: INGEST_CONFIG, useValue: config }], exports: [INGEST_CONFIG] },
         StreamsModule,
         PublishModule,
+        RtmpModule,
       ],
     };
   }

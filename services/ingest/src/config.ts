@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigOf, type Env, int, oneOf, optionalPort, optionalSecret, optionalStr, parseEnv, port, str } from '@tributary/config';
+import { bool, ConfigError, type ConfigOf, type Env, int, oneOf, optionalPort, optionalSecret, optionalStr, parseEnv, port, str } from '@tributary/config';
 import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
@@ -35,6 +35,27 @@ const ingestEnvSpec = {
   claimHeartbeatMs: int('CLAIM_HEARTBEAT_MS', { default: 2_000, min: 100, max: 60_000 }),
   /** How long a publish request waits for its claim to come back from Kafka before a 503. */
   claimWaitMs: int('CLAIM_WAIT_MS', { default: 5_000, min: 100, max: 60_000 }),
+  /**
+   * The RTMP (and RTMPS) publish server. Off unless set (the chart and `npm start` turn it on): a
+   * fixed port 1935 would collide between the many ingest processes tests start on one machine.
+   */
+  rtmpEnabled: bool('INGEST_RTMP_ENABLED', { default: false }),
+  rtmpPort: port('INGEST_RTMP_PORT', 1935),
+  /** RTMPS (RTMP over TLS) port; unset = no RTMPS. Needs INGEST_RTMPS_CERT_FILE and INGEST_RTMPS_KEY_FILE. */
+  rtmpsPort: optionalPort('INGEST_RTMPS_PORT'),
+  rtmpsCertFile: optionalStr('INGEST_RTMPS_CERT_FILE'),
+  rtmpsKeyFile: optionalStr('INGEST_RTMPS_KEY_FILE'),
+  /** The server URL publishers put in OBS (stream creation answers it as `rtmpUrl`). */
+  rtmpPublicUrl: str('INGEST_RTMP_PUBLIC_URL', { default: 'rtmp://localhost:1935/live', pattern: /^rtmps?:\/\/\S+$/ }),
+  /** TCP accept → publish accepted (handshake, connect, createStream, publish, claim) must take at most this long. */
+  rtmpSetupTimeoutMs: int('INGEST_RTMP_SETUP_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
+  /** After publish, no audio/video message for this long ends the publish. */
+  rtmpMediaTimeoutMs: int('INGEST_RTMP_MEDIA_TIMEOUT_MS', { default: 10_000, min: 100, max: 600_000 }),
+  /** A message (one video frame, typically) may not be larger; a bigger claim closes the connection. */
+  rtmpMaxMessageBytes: int('INGEST_RTMP_MAX_MESSAGE_BYTES', { default: 4 * 1024 * 1024, min: 64 * 1024, max: 64 * 1024 * 1024 }),
+  /** ffmpeg, which remuxes RTMP's FLV to MPEG-TS (else the one on PATH, else @ffmpeg-installer's). */
+  ffmpegPath: optionalStr('FFMPEG_PATH'),
+  searchPath: optionalStr('PATH'),
 };
 
 export type IngestConfig = ConfigOf<typeof ingestEnvSpec> & { kafka: ReturnType<typeof parseKafkaConfig> };
@@ -46,6 +67,9 @@ export function loadIngestConfig(env: Env): IngestConfig {
     throw new ConfigError([
       'ADMIN_TOKEN is required when NODE_ENV=production (the /v1/streams admin API would be open); set ADMIN_TOKEN, or ADMIN_AUTH=none to run it without authentication on purpose',
     ]);
+  }
+  if (config.rtmpsPort !== undefined && (!config.rtmpsCertFile || !config.rtmpsKeyFile)) {
+    throw new ConfigError(['INGEST_RTMPS_PORT is set but INGEST_RTMPS_CERT_FILE and INGEST_RTMPS_KEY_FILE are not: RTMPS needs a certificate and its key (PEM files)']);
   }
   return config;
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { VideoHeaders } from '@tributary/contracts';
 import { injectTraceContext, type KafkaProducer } from '@tributary/kafka';
 import { firstMisalignedPacket, TsChunker } from '@tributary/media';
@@ -29,6 +29,12 @@ export interface PublishSessionOptions {
   bitrateWindowMs: number;
   logger: Logger;
 }
+
+/**
+ * What a publish reads its MPEG-TS from: an HTTP request body (`complete` tells a finished body
+ * from a broken one), or the output of the RTMP path's remuxer (ended = finished).
+ */
+export type PublishSource = Readable & { readonly complete?: boolean };
 
 export interface PublishSummary {
   chunks: number;
@@ -74,7 +80,7 @@ export class PublishSession {
   }
 
   /** Pumps the request body to Kafka; resolves when the body ended or broke and every send settled. */
-  async run(request: IncomingMessage): Promise<PublishSummary> {
+  async run(request: PublishSource): Promise<PublishSummary> {
     const timer = setInterval(() => {
       this.cutIfOld(request);
       this.endIfIdle(request);
@@ -99,7 +105,7 @@ export class PublishSession {
           for (const chunk of this.chunker.push(data)) this.send(chunk, request);
         });
         request.once('end', () => resolve('completed'));
-        request.once('close', () => resolve(request.complete ? 'completed' : 'aborted'));
+        request.once('close', () => resolve((request.complete ?? request.readableEnded) ? 'completed' : 'aborted'));
         request.once('error', () => resolve('aborted'));
       });
     } finally {
@@ -120,7 +126,7 @@ export class PublishSession {
     };
   }
 
-  private endIfIdle(request: IncomingMessage): void {
+  private endIfIdle(request: PublishSource): void {
     // Paused by backpressure (Kafka slow), the publisher cannot send: that is not idleness.
     if (request.isPaused()) this.lastDataAt = Date.now();
     const silentMs = Date.now() - this.lastDataAt;
@@ -148,14 +154,14 @@ export class PublishSession {
     return true;
   }
 
-  private cutIfOld(request: IncomingMessage): void {
+  private cutIfOld(request: PublishSource): void {
     if (this.oldestPendingAt === undefined || this.failure) return;
     if (Date.now() - this.oldestPendingAt < this.options.chunkMaxMs) return;
     const chunk = this.chunker.drain();
     if (chunk) this.send(chunk, request);
   }
 
-  private send(chunk: Buffer, request: IncomingMessage): void {
+  private send(chunk: Buffer, request: PublishSource): void {
     this.oldestPendingAt = this.chunker.pendingBytes > 0 ? Date.now() : undefined;
     // video.ingest carries whole MPEG-TS packets only (its contract; consumers audit it): a chunk
     // with a packet that lacks the sync byte ends the publish and is not written. Over HTTP (TCP)

@@ -11,5 +11,6 @@ import { StreamStatusPublisher } from './stream-status.publisher';
   imports: [StreamsModule],
   controllers: [FramesController, PublishController],
   providers: [PublishService, StreamStatusPublisher, FramesService],
+  exports: [PublishService],
 })
 export class PublishModule {}

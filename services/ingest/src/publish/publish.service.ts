@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { ConflictException, ForbiddenException, Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { publishingEnabledOf, Topics } from '@tributary/contracts';
 import { KafkaProducer } from '@tributary/kafka';
@@ -9,13 +8,21 @@ import type { Logger } from '@tributary/telemetry';
 import { INGEST_CONFIG, type IngestConfig } from '../config';
 import { type LivePublisher, LivePublishers } from '../streams/live-publishers';
 import { StreamRegistryService } from '../streams/stream-registry.service';
-import { PublishSession, type PublishSummary } from './publish-session';
+import { PublishSession, type PublishSource, type PublishSummary } from './publish-session';
 import { StreamStatusPublisher } from './stream-status.publisher';
 import { type PublishClaim, PublishClaimsService } from '../claims/publish-claims.service';
 
 /** 503: this replica already carries INGEST_MAX_PUBLISHERS publishers; the answer carries Retry-After. */
 export class PublisherCapacityException extends ServiceUnavailableException {
   readonly retryAfterSeconds = 10;
+}
+
+/** How a publish's transport (HTTP body, RTMP connection) takes part in it. */
+export interface PublishHooks {
+  /** Cuts the publisher (claim lost, stream deleted, shutdown); default: destroy the source. */
+  disconnect?: (reason: string) => void;
+  /** Called once the stream is claimed and reported live, just before the source is read. */
+  onLive?: () => void;
 }
 
 export interface PublishResult extends PublishSummary {
@@ -52,8 +59,12 @@ export class PublishService {
     return record.id;
   }
 
-  /** Runs one publish from connect to disconnect. 409 when the stream already has a publisher (on any replica). */
-  async publish(streamId: string, request: IncomingMessage): Promise<PublishResult> {
+  /**
+   * Runs one publish from connect to disconnect, whatever the transport: claim, `live`, the
+   * source's MPEG-TS into video.ingest chunks, `ended`. 409 when the stream already has a
+   * publisher (on any replica), 503 at capacity or when the claim cannot be confirmed.
+   */
+  async publish(streamId: string, request: PublishSource, hooks: PublishHooks = {}): Promise<PublishResult> {
     const sessionId = randomUUID();
     let disconnectReason: string | undefined;
     const publisher: LivePublisher = {
@@ -61,7 +72,8 @@ export class PublishService {
       disconnect: (reason) => {
         disconnectReason ??= reason;
         this.logger.info({ streamId, publishSessionId: sessionId, reason }, 'disconnecting publisher');
-        request.destroy();
+        if (hooks.disconnect) hooks.disconnect(reason);
+        else request.destroy();
       },
     };
     if (!this.publishers.claim(streamId, publisher)) {
@@ -80,6 +92,7 @@ export class PublishService {
       claim = await this.claims.acquire(streamId, sessionId, (reason) => publisher.disconnect(reason));
       await this.status.report({ stream_id: streamId, state: 'live', publish_session_id: sessionId });
       log.info('publisher connected');
+      hooks.onLive?.();
       const session = new PublishSession({
         streamId,
         sessionId,

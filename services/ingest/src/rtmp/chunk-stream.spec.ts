@@ -135,6 +135,12 @@ describe(ChunkReader.name, () => {
     ]);
   });
 
+  it('after a type 0 header, a type 3 new message adds that header\'s timestamp field again (as ffmpeg writes and reads)', () => {
+    const reader = new ChunkReader(LIMITS);
+    const out = reader.push(Buffer.concat([chunk(0, 6, { ts: 40, length: 1 }, Buffer.from('a')), chunk(3, 6, {}, Buffer.from('b'))]));
+    expect(out.map((m) => m.timestamp)).toEqual([40, 80]);
+  });
+
   it('reads extended timestamps, also on the fmt 3 continuation chunks of the same message', () => {
     const reader = new ChunkReader(LIMITS);
     const payload = Buffer.alloc(300, 7);

@@ -166,8 +166,9 @@ export class ChunkReader {
     }
     if (startsMessage) {
       if (fmt === 0) {
+        // As ffmpeg and librtmp read it: a later fmt 3 message adds this header's field again.
         state.timestamp = timestampField;
-        state.delta = 0;
+        state.delta = timestampField;
       } else if (fmt === 1 || fmt === 2) {
         state.delta = timestampField;
         state.timestamp = (state.timestamp + timestampField) >>> 0;
@@ -235,12 +236,17 @@ export class ChunkWriter {
   chunkSize = DEFAULT_CHUNK_SIZE;
 
   write(message: RtmpMessage): Buffer {
+    return Buffer.concat(this.chunks(message));
+  }
+
+  /** The message's chunks, one buffer each (header + payload), in order. */
+  chunks(message: RtmpMessage): Buffer[] {
     const { payload } = message;
     const extended = message.timestamp >= 0xffffff;
-    const parts: Buffer[] = [];
-    for (let offset = 0; offset < payload.length || offset === 0; offset += this.chunkSize) {
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset === 0 || offset < payload.length; offset += this.chunkSize) {
       const first = offset === 0;
-      parts.push(basicHeader(first ? 0 : 3, message.chunkStreamId));
+      const parts = [basicHeader(first ? 0 : 3, message.chunkStreamId)];
       if (first) {
         const header = Buffer.alloc(11);
         header.writeUIntBE(extended ? 0xffffff : message.timestamp, 0, 3);
@@ -255,9 +261,9 @@ export class ChunkWriter {
         parts.push(ext);
       }
       parts.push(payload.subarray(offset, offset + this.chunkSize));
-      if (payload.length === 0) break;
+      chunks.push(Buffer.concat(parts));
     }
-    return Buffer.concat(parts);
+    return chunks;
   }
 }
 

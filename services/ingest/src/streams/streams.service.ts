@@ -20,6 +20,8 @@ export interface CreatedStream {
   /** Shown once: only its sha256 is stored. */
   streamKey: string;
   ingestUrl: string;
+  /** The RTMP server URL for OBS (Settings → Stream → Server; the key goes in Stream Key); only when RTMP is enabled. */
+  rtmpUrl?: string;
   playbackUrl: string;
 }
 
@@ -73,6 +75,7 @@ export class StreamsService {
       id: record.id,
       streamKey,
       ingestUrl: `${trimSlash(this.config.ingestPublicUrl)}/live/${streamKey}`,
+      ...(this.config.rtmpEnabled ? { rtmpUrl: trimSlash(this.config.rtmpPublicUrl) } : {}),
       playbackUrl: this.playbackUrl(record.id),
     };
   }
