@@ -56,6 +56,15 @@ describe('web player /watch/:id (Chromium, hls.js, real Kafka)', () => {
     expect(cmcdRequests.some((url) => decodeURIComponent(url).includes(`cid="${streamId}"`))).toBe(true);
     expect(pageErrors).toEqual([]);
 
+    // Live catch-up (issue 14): a player far behind jumps to the edge; the page shows its latency
+    // (wall clock − the program date time of what plays; the fixture stamps segments from now on).
+    const catchUp = await page.evaluate<number[]>(
+      '[window.tributaryPlayer.hls.config.liveSyncDurationCount, window.tributaryPlayer.hls.config.liveMaxLatencyDurationCount, window.tributaryPlayer.hls.config.maxLiveSyncPlaybackRate]',
+    );
+    expect(catchUp).toEqual([3, 6, 1.25]);
+    await page.waitForFunction('/^Latency \\d+\\.\\d s$/.test(document.querySelector("#latency").textContent)', undefined, { timeout: 10_000, polling: 250 });
+    expect(await page.evaluate<number>('window.tributaryPlayer.latencySeconds')).toBeLessThan(60);
+
     // CMCD-derived events (source cmcd) share the session id; the page's own are source player.
     const fromPlayer = (type: string) => events.find((e) => e.session_id === sessionId && e.event_type === type && e.source === 'player');
     const sessionId = await page.evaluate<string>('window.tributaryPlayer.sessionId');
