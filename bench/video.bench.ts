@@ -12,6 +12,11 @@
  *                       listed in viewer-api's media playlist (polled every 100 ms). p50/p95.
  *   3. memory           VmRSS of viewer-api and of the transcoder (node + its ffmpeg children)
  *                       with 1 and then 3 live streams; per stream = (3 streams − 1 stream) / 2.
+ *   4. concurrency      1, 2, 3, 4 simultaneous live 720p publishers (issue 14): per row the time
+ *                       from a publish starting to its first listed segment, the edge trailing
+ *                       (wall time since the publish started − media listed so far, every 500 ms)
+ *                       p50/p95, and the transcoder's shed actions; beside bare ffmpeg's real-time
+ *                       capacity for the same ladder in the same run (its speed in phase 1).
  *
  * Not a test: it exits non-zero only when the harness fails.
  */
@@ -44,7 +49,11 @@ const videoEnvSpec = {
   preset: str('TRANSCODER_PRESET', { default: 'veryfast' }),
   threads: int('TRANSCODER_THREADS', { default: 2, min: 0, max: 64 }),
   thumbnails: int('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
-  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory'] }),
+  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency'] }),
+  /** Simultaneous live publishers per row of the concurrency phase. */
+  concurrency: list('BENCH_VIDEO_CONCURRENCY', { default: ['1', '2', '3', '4'] }),
+  concurrencySize: str('BENCH_VIDEO_CONCURRENCY_SIZE', { default: '1280x720', pattern: /^\d+x\d+$/ }),
+  concurrencySeconds: int('BENCH_VIDEO_CONCURRENCY_SECONDS', { default: 30, min: 10, max: 600 }),
   serviceLogLevel: str('BENCH_SERVICE_LOG_LEVEL', { default: 'warn' }),
   /** The same ffmpeg/ffprobe the transcoder resolves (FFMPEG_PATH, else PATH, else the npm build). */
   ffmpegPath: optionalStr('FFMPEG_PATH'),
@@ -275,14 +284,21 @@ interface LivePublisher {
   stop(): Promise<void>;
 }
 
-async function publishLive(config: VideoConfig, services: Services, streamId: string, segmentSeconds: number, seconds: number): Promise<LivePublisher> {
+async function publishLive(
+  config: VideoConfig,
+  services: Services,
+  streamId: string,
+  segmentSeconds: number,
+  seconds: number,
+  size = config.liveSize,
+): Promise<LivePublisher> {
   const key = await createStream(services.ingest.url, streamId, segmentSeconds);
   const tools = mediaTools(config);
   const child = spawn(
     tools.ffmpeg,
     [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
-      '-re', '-f', 'lavfi', '-i', `testsrc2=size=${config.liveSize}:rate=30`,
+      '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
       '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
       '-t', String(seconds),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p',
@@ -450,6 +466,61 @@ async function runLive(
   return { segmentSeconds, samples: glassToGlass(clock, watcher, 2), rendition };
 }
 
+interface ConcurrencyResult {
+  streams: number;
+  /** Seconds from each publish starting to its first listed segment. */
+  firstPlaylist: number[];
+  /** Edge trailing samples (s) of every stream while publishing. */
+  trailing: number[];
+  /** Shed actions the transcoder reported (stream.status detail), by action. */
+  sheds: Record<string, number>;
+}
+
+async function runConcurrency(config: VideoConfig, services: Services, kafka: Kafka, streams: number): Promise<ConcurrencyResult> {
+  const ids = Array.from({ length: streams }, (_, i) => `c${streams}-${i}-${runId}`);
+  const [width, height] = config.concurrencySize.split('x').map(Number) as [number, number];
+  const lowest = selectLadder(DEFAULT_LADDER, { width, height, hasAudio: true }).at(-1)!.name;
+  const sheds: Record<string, number> = {};
+  const statusTap = await tap(kafka, topicName(Topics.streamStatus, prefix), (message) => {
+    if (!ids.includes(message.key?.toString() ?? '')) return;
+    const action = (JSON.parse(message.value?.toString() ?? '{}') as { detail?: { action?: string } }).detail?.action;
+    if (action) sheds[action] = (sheds[action] ?? 0) + 1;
+  });
+  const watchers = ids.map((id) => new PlaylistWatcher(`${services.viewerApi.url}/live/${id}/${lowest}/index.m3u8`));
+  const publishers: LivePublisher[] = [];
+  const trailing: number[] = [];
+  try {
+    log(`concurrency: ${streams} × ${config.concurrencySize} for ${config.concurrencySeconds} s…`);
+    const started: number[] = [];
+    for (const id of ids) {
+      publishers.push(await publishLive(config, services, id, 2, config.concurrencySeconds, config.concurrencySize));
+      started.push(Date.now());
+    }
+    let publishing = true;
+    void Promise.all(publishers.map((publisher) => publisher.finished)).then(() => (publishing = false));
+    while (publishing) {
+      const now = Date.now();
+      watchers.forEach((watcher, i) => {
+        const listed = [...watcher.durations.values()].reduce((sum, value) => sum + value, 0);
+        if (watcher.listedAt.size > 0) trailing.push((now - started[i]) / 1000 - listed);
+      });
+      await sleep(500);
+    }
+    return {
+      streams,
+      firstPlaylist: watchers.map((watcher, i) => (watcher.listedAt.size > 0 ? (Math.min(...watcher.listedAt.values()) - started[i]) / 1000 : Number.NaN)),
+      trailing,
+      sheds,
+    };
+  } finally {
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+    await Promise.all(watchers.map((watcher) => watcher.stop()));
+    await statusTap.disconnect();
+    // Let the transcoder finish these streams before the next row.
+    await sleep(12_000);
+  }
+}
+
 interface MemoryResult {
   viewer: number[];
   transcoderNode: number[];
@@ -545,6 +616,7 @@ async function main(): Promise<void> {
   let speed: SpeedResult | undefined;
   const glass: GlassResult[] = [];
   let memory: MemoryResult | undefined;
+  const concurrency: ConcurrencyResult[] = [];
   const errors: string[] = [];
   try {
     services = await startServices(config, brokers, workDir);
@@ -577,13 +649,23 @@ async function main(): Promise<void> {
         log(errors[errors.length - 1]);
       }
     }
-    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors);
+    if (config.phases.includes('concurrency')) {
+      for (const streams of config.concurrency.map(Number).filter((value) => value > 0)) {
+        try {
+          concurrency.push(await runConcurrency(config, services, kafka, streams));
+        } catch (error) {
+          errors.push(`concurrency ${streams}: ${(error as Error).message}`);
+          log(errors[errors.length - 1]);
+        }
+      }
+    }
+    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency);
   } finally {
     if (services) await Promise.all([services.ingest.stop(), services.transcoder.stop(), services.viewerApi.stop()]);
     await localKafka?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  if (!speed && glass.length === 0 && !memory) process.exitCode = 1;
+  if (!speed && glass.length === 0 && !memory && concurrency.length === 0) process.exitCode = 1;
 }
 
 function printReport(
@@ -595,6 +677,7 @@ function printReport(
   memory: MemoryResult | undefined,
   idle: { viewer: number; transcoderNode: number; transcoderTree: number },
   errors: string[],
+  concurrency: ConcurrencyResult[] = [],
 ): void {
   const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
   const out: string[] = ['', `Tributary video benchmark — ${startedAt.toISOString()} — run ${runId}`];
@@ -661,6 +744,33 @@ function printReport(
     );
     out.push('');
     summary.push(`RSS per stream: viewer-api ${mib(per(memory.viewer))} MiB, transcoder+ffmpeg ${mib(per(memory.transcoderTree))} MiB`);
+  }
+  if (concurrency.length > 0) {
+    // Bare ffmpeg's speed on the same ladder (phase 1) is how many such streams the machine could
+    // transcode in real time with nothing else running (one stream at speed S ≈ S streams).
+    const capacity = speed && config.fileSize === config.concurrencySize ? fmt(speed.mediaSeconds / speed.bareSeconds, 2) : '-';
+    out.push(
+      `Simultaneous live ${config.concurrencySize} streams (${config.concurrencySeconds} s each, -re, 2 s segments; bare ffmpeg real-time capacity for the same ladder in this run: ${capacity} streams):`,
+    );
+    out.push(
+      table(
+        ['streams', 'first playlist s p50', 'first playlist s max', 'edge trailing s p50', 'edge trailing s p95', 'sheds (drop/preset/skip)'],
+        concurrency.map((row) => {
+          const first = row.firstPlaylist.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+          const trailing = [...row.trailing].sort((a, b) => a - b);
+          return [
+            String(row.streams),
+            fmt(percentile(first, 50), 1),
+            fmt(first[first.length - 1] ?? Number.NaN, 1),
+            fmt(percentile(trailing, 50), 1),
+            fmt(percentile(trailing, 95), 1),
+            `${row.sheds.drop_rendition ?? 0}/${row.sheds.faster_preset ?? 0}/${row.sheds.skip_to_live ?? 0}`,
+          ];
+        }),
+      ),
+    );
+    out.push('');
+    summary.push(`concurrency trailing p95 ${concurrency.map((row) => `${row.streams}: ${fmt(percentile([...row.trailing].sort((a, b) => a - b), 95), 1)} s`).join(', ')}`);
   }
   for (const error of errors) out.push(`ERROR ${error}`);
   out.push(`SUMMARY: ${summary.length > 0 ? summary.join('; ') : 'nothing measured'}`);
