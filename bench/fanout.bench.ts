@@ -245,9 +245,6 @@ async function main(): Promise<void> {
     ]);
     if (brokerPid) pids.set('kafka', brokerPid);
 
-    await sleep(config.settleMs);
-    memory.idle0 = await sampleRss(gatewayPid);
-    log(`gateway RSS with 0 clients: ${fmt(memory.idle0 / 1024 / 1024, 1)} MiB; connecting ${config.clients} clients in ${config.clientThreads} threads…`);
     // The light counter must see what socket.io-client sees before it counts anything.
     saturation.verified = await verifyLightClients(gateway.url, async () => {
       const messages = Array.from({ length: 100 }, () => makeMessage(config.streams));
@@ -255,6 +252,9 @@ async function main(): Promise<void> {
       return messages.map((message) => (JSON.parse(String(message.value)) as { event_id: string }).event_id);
     });
     log(saturation.verified);
+    await sleep(config.settleMs);
+    memory.idle0 = await sampleRss(gatewayPid);
+    log(`gateway RSS with 0 clients: ${fmt(memory.idle0 / 1024 / 1024, 1)} MiB; connecting ${config.clients} clients in ${config.clientThreads} threads…`);
     const connectStarted = performance.now();
     fleet = await LightFleet.start(gateway.url, config.clients, config.clientThreads, true);
     memory.connectSeconds = (performance.now() - connectStarted) / 1000;
