@@ -7,6 +7,7 @@ One Deployment. Parameters (dict):
   replicas   a replica count, or nil when an autoscaler owns it
   resources  container resources
   port       container port; portEnv the variable the service reads it from
+  extraPorts more container ports (list of ContainerPort dicts)
   env        extra env entries (list of EnvVar dicts)
   volumes / volumeMounts   extra
   startup    start-up probe values (nil = probes.startup)
@@ -79,6 +80,9 @@ spec:
             - name: metrics
               containerPort: {{ . }}
               protocol: TCP
+            {{- end }}
+            {{- with .extraPorts }}
+            {{- toYaml . | nindent 12 }}
             {{- end }}
           envFrom:
             - configMapRef:

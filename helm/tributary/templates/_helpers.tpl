@@ -275,3 +275,41 @@ readinessProbe:
 {{- else }}http://{{ include "tributary.fullname" $root }}-viewer-api:{{ $root.Values.viewerApi.service.port }}
 {{- end }}
 {{- end }}
+
+{{/*
+ingest's RTMP/RTMPS ports, env, volume and mount (ingest.rtmp). Ports: a list of ContainerPort dicts.
+*/}}
+{{- define "tributary.rtmpPorts" -}}
+{{- $r := .Values.ingest.rtmp }}
+{{- $ports := list }}
+{{- if $r.enabled }}
+{{- $ports = append $ports (dict "name" "rtmp" "containerPort" (int $r.port) "protocol" "TCP") }}
+{{- if $r.rtmps.enabled }}
+{{- $ports = append $ports (dict "name" "rtmps" "containerPort" (int $r.rtmps.port) "protocol" "TCP") }}
+{{- end }}
+{{- end }}
+{{- toYaml $ports }}
+{{- end }}
+
+{{/* The RTMP server URL for OBS: ingest.rtmp.publicUrl, else rtmp://<ingest public host>:<port>/live. */}}
+{{- define "tributary.rtmpPublicUrl" -}}
+{{- $r := .Values.ingest.rtmp }}
+{{- $host := regexReplaceAll "^[a-z]+://([^/:]+).*$" (include "tributary.publicUrl" (list . "ingest")) "${1}" }}
+{{- default (printf "rtmp://%s:%v/live" $host $r.port) $r.publicUrl }}
+{{- end }}
+
+{{- define "tributary.rtmpEnv" -}}
+{{- $r := .Values.ingest.rtmp }}
+{{- $env := list (dict "name" "INGEST_RTMP_ENABLED" "value" (ternary "true" "false" $r.enabled)) }}
+{{- if $r.enabled }}
+{{- $env = append $env (dict "name" "INGEST_RTMP_PORT" "value" (toString $r.port)) }}
+{{- $env = append $env (dict "name" "INGEST_RTMP_PUBLIC_URL" "value" (include "tributary.rtmpPublicUrl" .)) }}
+{{- if $r.rtmps.enabled }}
+{{- if not $r.rtmps.certSecret }}{{ fail "ingest.rtmp.rtmps.certSecret is required when ingest.rtmp.rtmps.enabled: a kubernetes.io/tls Secret with tls.crt and tls.key" }}{{ end }}
+{{- $env = append $env (dict "name" "INGEST_RTMPS_PORT" "value" (toString $r.rtmps.port)) }}
+{{- $env = append $env (dict "name" "INGEST_RTMPS_CERT_FILE" "value" "/etc/tributary/rtmps/tls.crt") }}
+{{- $env = append $env (dict "name" "INGEST_RTMPS_KEY_FILE" "value" "/etc/tributary/rtmps/tls.key") }}
+{{- end }}
+{{- end }}
+{{- toYaml $env }}
+{{- end }}
