@@ -242,6 +242,8 @@ async function checkCodecInterop(kafka: Kafka, codec: Compression): Promise<stri
 interface Services {
   viewerApi: ServiceProcess;
   gateway: ServiceProcess;
+  /** The stats processor (EVENT_GATEWAY_ROLES=stats), as the chart deploys it: not the fan-out's event loop. */
+  stats?: ServiceProcess;
 }
 
 function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec: Compression, name: string, tracingOff = false): Record<string, string> {
@@ -271,14 +273,16 @@ async function startViewerApi(config: BenchConfig, brokers: string, prefix: stri
   });
 }
 
-async function startGateway(config: BenchConfig, brokers: string, prefix: string, codec: Compression, tracingOff = false): Promise<ServiceProcess> {
+async function startGateway(config: BenchConfig, brokers: string, prefix: string, codec: Compression, tracingOff = false, role = 'fanout'): Promise<ServiceProcess> {
   const port = await freePort();
   return startService('event-gateway', {
     port,
     env: {
-      ...serviceEnv(config, brokers, prefix, codec, 'event-gateway', tracingOff),
+      ...serviceEnv(config, brokers, prefix, codec, role === 'stats' ? 'stats' : 'event-gateway', tracingOff),
+      // As the chart deploys it: the fan-out and the stats processor in processes of their own.
+      EVENT_GATEWAY_ROLES: role,
       EVENT_GATEWAY_PORT: String(port),
-      EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}${tracingOff ? '-untraced' : ''}`,
+      EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}${tracingOff ? '-untraced' : ''}-${role}`,
     },
     readyTimeoutMs: 120_000,
   });
@@ -484,6 +488,7 @@ async function main(): Promise<void> {
   const rows: CodecRow[] = [];
   let gateway: ServiceProcess | undefined;
   let viewerApi: ServiceProcess | undefined;
+  let stats: ServiceProcess | undefined;
   const wantE2e = config.phases.includes('e2e') || config.phases.includes('latency');
   const prefix = `bench-${runId}`;
   try {
@@ -513,14 +518,16 @@ async function main(): Promise<void> {
         // The gateway only consumes, so the codec matters for viewer-api's producer; both are
         // restarted per codec so each codec's run starts from the same state.
         log(`${codec}: starting viewer-api and event-gateway…`);
-        [viewerApi, gateway] = await Promise.all([
+        [viewerApi, gateway, stats] = await Promise.all([
           startViewerApi(config, brokers, prefix, codec),
           startGateway(config, brokers, prefix, codec),
+          startGateway(config, brokers, prefix, codec, false, 'stats'),
         ]);
-        const services: Services = { viewerApi, gateway };
+        const services: Services = { viewerApi, gateway, stats };
         const servicePids = new Map(pids);
         servicePids.set('viewer-api', viewerApi.child.pid!);
         servicePids.set('event-gateway', gateway.child.pid!);
+        servicePids.set('stats', stats.child.pid!);
         if (config.phases.includes('e2e')) {
           log(`${codec}: e2e throughput with ${config.clients} clients…`);
           row.e2e = await runThroughput(services, config, servicePids);
@@ -532,15 +539,17 @@ async function main(): Promise<void> {
           log(`${codec}: p99 ${fmt(row.latency.p99, 1)} ms (${describeCpu(row.latency.cpu)})`);
         }
         if (config.phases.includes('latency') && config.tracingCompare === 1) {
-          await Promise.all([viewerApi.stop(), gateway.stop()]);
+          await Promise.all([viewerApi.stop(), gateway.stop(), stats.stop()]);
           log(`${codec}: latency again with tracing off (OTEL_SDK_DISABLED=true)…`);
-          [viewerApi, gateway] = await Promise.all([
+          [viewerApi, gateway, stats] = await Promise.all([
             startViewerApi(config, brokers, prefix, codec, true),
             startGateway(config, brokers, prefix, codec, true),
+            startGateway(config, brokers, prefix, codec, true, 'stats'),
           ]);
           const untracedPids = new Map(pids);
           untracedPids.set('viewer-api', viewerApi.child.pid!);
           untracedPids.set('event-gateway', gateway.child.pid!);
+          untracedPids.set('stats', stats.child.pid!);
           row.untraced = await runLatency({ viewerApi, gateway }, config, untracedPids);
           log(`${codec}: untraced p99 ${fmt(row.untraced.p99, 1)} ms (${describeCpu(row.untraced.cpu)})`);
         }
@@ -548,13 +557,14 @@ async function main(): Promise<void> {
         row.error = (error as Error).message;
         log(`${codec}: ${row.error}`);
       } finally {
-        await Promise.all([viewerApi?.stop(), gateway?.stop()]);
+        await Promise.all([viewerApi?.stop(), gateway?.stop(), stats?.stop()]);
         viewerApi = undefined;
         gateway = undefined;
+        stats = undefined;
       }
     }
   } finally {
-    await Promise.all([viewerApi?.stop(), gateway?.stop()]);
+    await Promise.all([viewerApi?.stop(), gateway?.stop(), stats?.stop()]);
     await localKafka?.stop();
   }
 
