@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 export interface FfmpegExit {
   code: number | null;
@@ -84,6 +85,28 @@ export class FfmpegProcess {
       this.child.stdin.once('drain', onDrain);
       this.child.once('close', onClose);
     });
+  }
+
+  /**
+   * Lowers a running ffmpeg's CPU priority to `niceness` (raising a nice value needs no
+   * privilege). Linux keeps a nice value per thread, so every thread of the process is set.
+   */
+  renice(niceness: number): void {
+    const pid = this.child.pid;
+    if (pid === undefined || !this.running) return;
+    let threads: number[] = [pid];
+    try {
+      threads = readdirSync(`/proc/${pid}/task`).map(Number);
+    } catch {
+      // No /proc (not Linux): the process's own priority only.
+    }
+    for (const thread of threads) {
+      try {
+        setPriority(thread, niceness);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
   }
 
   /** Closes stdin: ffmpeg finishes the last segment and exits. */

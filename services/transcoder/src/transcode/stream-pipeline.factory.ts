@@ -25,6 +25,8 @@ export type TranscodePipeline = Pick<
   | 'sequencesAfter'
   | 'transcodeMode'
   | 'goLive'
+  | 'toBacklog'
+  | 'edgeDelayMs'
   | 'cut'
   | 'checkLatency'
   | 'latencyBoundMs'

@@ -35,6 +35,10 @@ class FakeRun implements TranscodeRun {
   kill(): void {
     this.finish({ code: null, signal: 'SIGKILL', stderrTail: '' });
   }
+  niceness?: number;
+  renice(niceness: number): void {
+    this.niceness = niceness;
+  }
   finishOutput(): Promise<void> {
     return Promise.resolve();
   }
@@ -328,5 +332,24 @@ describe(StreamPipeline.name, () => {
     await subject.finished;
     expect(sink.statuses).toEqual([expect.objectContaining({ state: 'ended', detail: { mode: 'backlog' } })]);
     expect(gate.end).toHaveBeenCalled();
+  });
+
+  it('turns a live session whose publisher left while it trailed into backlog: reniced, its further input waits for a turn', async () => {
+    const engine = new FakeEngine();
+    const sink = new RecordingSink();
+    let grant: ((ok: boolean) => void) | undefined;
+    const gate = { turn: () => new Promise<boolean>((resolve) => (grant = resolve)), permit: () => Promise.resolve(), end: jest.fn() };
+    const subject = pipeline(engine, sink, new Map(), 1, { backlog: gate });
+    await subject.feed(chunk(0));
+    expect(subject.transcodeMode).toBe('live');
+    subject.toBacklog();
+    expect(subject.transcodeMode).toBe('backlog');
+    expect(engine.runs[0].niceness).toBe(15);
+    const fed = subject.feed(chunk(1));
+    await until(() => grant !== undefined);
+    expect(engine.runs[0].written).toHaveLength(1); // chunk 1 waits for the turn
+    grant!(true);
+    await fed;
+    expect(engine.runs[0].written).toHaveLength(2);
   });
 });

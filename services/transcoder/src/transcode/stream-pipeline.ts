@@ -359,7 +359,16 @@ export class StreamPipeline {
   }
 
   private async write(entry: InputChunk): Promise<void> {
-    if (this.mode === 'backlog' && this.hasTurn) await this.options.backlog?.permit(this);
+    const backlog = this.options.backlog;
+    if (this.mode === 'backlog' && backlog) {
+      // A live session that became backlog (its publisher left while it trailed) takes a turn too.
+      if (!this.hasTurn) {
+        const granted = await backlog.turn(this);
+        if (this.isFinished) return;
+        this.hasTurn = granted && this.mode === 'backlog';
+      }
+      if (this.hasTurn) await backlog.permit(this);
+    }
     const run = this.run;
     if (!run || this.stdinClosed) return;
     this.coverage.written(entry, maxPts(entry.data));
@@ -418,6 +427,19 @@ export class StreamPipeline {
     const from = this.newestKeyframe >= 0 && this.newestKeyframe <= freshSequence ? this.newestKeyframe : freshSequence;
     this.options.logger.info({ fromSequence: from }, 'backlog session is live after all: skipping its backlog to the newest keyframe');
     this.skipTo(from, 'skip_to_live');
+  }
+
+  /**
+   * The publisher left while the output trails its bound: the rest of the input is catch-up work.
+   * It no longer competes with live streams: ffmpeg is reniced and further input waits for a
+   * backlog turn and for live streams within their bound. The session ends normally (`ended`).
+   */
+  toBacklog(): void {
+    if (this.mode === 'backlog' || this.isFinished) return;
+    this.mode = 'backlog';
+    const niceness = this.options.settings.backlogNice;
+    if (niceness) this.run?.renice(niceness);
+    this.options.logger.info({ edgeDelayMs: Math.round(this.edge.delayMs(Date.now())) }, 'publisher gone while the output trails: the rest is backlog, after live streams');
   }
 
   /**

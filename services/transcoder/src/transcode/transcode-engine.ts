@@ -42,6 +42,8 @@ export interface TranscodeRun {
   write(data: Buffer): Promise<unknown>;
   endInput(): void;
   kill(): void;
+  /** Lowers the CPU priority of the running ffmpeg (its stream became backlog). */
+  renice(niceness: number): void;
   /** After exit: hands over every segment ffmpeg listed as finished. */
   finishOutput(): Promise<void>;
   /** Stops watching the output without handing anything more over. */
@@ -102,6 +104,7 @@ export class FfmpegEngine implements TranscodeEngine {
       write: (data) => process.write(data),
       endInput: () => process.endInput(),
       kill: () => process.kill(),
+      renice: (niceness) => process.renice(niceness),
       finishOutput: () => watcher.finish(),
       stopOutput: () => watcher.stop(),
     };

@@ -62,6 +62,14 @@ class FakePipeline implements TranscodePipeline {
   get transcodeMode() {
     return this.wentLive === undefined ? this.request.mode : 'live';
   }
+  backlogged = false;
+  edgeDelay = 0;
+  edgeDelayMs(): number {
+    return this.edgeDelay;
+  }
+  toBacklog(): void {
+    this.backlogged = true;
+  }
   goLive(sequence: number): void {
     this.wentLive = sequence;
   }
@@ -478,6 +486,31 @@ describe(`${TranscoderService.name} backlog`, () => {
     } finally {
       await stack.service.onApplicationShutdown();
       jest.useRealTimers();
+    }
+  });
+
+  it('makes a live pipeline backlog when ingest reports its publisher gone while it trails its bound', async () => {
+    const stack = await setup();
+    try {
+      const { ingest, status, pipelines } = stack;
+      await ingest.handlers.chunk(payload(0, chunkMessage(0, 'cam-a', 's1', 0, TS, Date.now())));
+      await ingest.handlers.chunk(payload(0, chunkMessage(1, 'cam-b', 's2', 0, TS, Date.now())));
+      pipelines[0].edgeDelay = 20_000; // trails far beyond its 6 s bound
+      pipelines[1].edgeDelay = 2_000;
+      const ended = (id: string, session: string) => ({
+        key: Buffer.from(id),
+        value: Buffer.from(JSON.stringify({ stream_id: id, state: 'ended', reporter: 'ingest', publish_session_id: session, last_chunk_sequence: 5, ts: new Date().toISOString() })),
+        offset: '0',
+        timestamp: '0',
+        attributes: 0,
+        headers: {},
+      });
+      status.onMessage(ended('cam-a', 's1'));
+      status.onMessage(ended('cam-b', 's2'));
+      expect(pipelines.map((p) => p.backlogged)).toEqual([true, false]);
+      expect(pipelines.map((p) => p.ends)).toEqual([[5], [5]]);
+    } finally {
+      await stack.service.onApplicationShutdown();
     }
   });
 });

@@ -357,6 +357,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     const pipeline = this.pipelines.get(recorded.streamId);
     if (pipeline && !pipeline.isFinished && pipeline.publishSessionId === recorded.ended.session) {
       this.endWhenComplete(pipeline, recorded.ended.lastChunkSequence);
+      // The publisher is gone: whatever trails beyond the bound is catch-up work now.
+      if (pipeline.transcodeMode === 'live' && pipeline.edgeDelayMs() > pipeline.latencyBoundMs) pipeline.toBacklog();
     }
   }
 
