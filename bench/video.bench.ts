@@ -12,6 +12,9 @@
  *                       listed in viewer-api's media playlist (polled every 100 ms). p50/p95.
  *   3. memory           VmRSS of viewer-api and of the transcoder (node + its ffmpeg children)
  *                       with 1 and then 3 live streams; per stream = (3 streams − 1 stream) / 2.
+ *   5. ingest           RTMP vs HTTP push (issue 13), same file, same run: ingest CPU per publisher
+ *                       and per Mbit/s, and the lag from a chunk's media being due to its cut (the
+ *                       latency the RTMP path adds before the transcoder). See lib/ingest-transports.ts.
  *   4. concurrency      1, 2, 3, 4 simultaneous live 720p publishers (issue 14): per row the time
  *                       from a publish starting to its first listed segment, the edge trailing
  *                       (wall time since the publish started − media listed so far, every 500 ms)
@@ -33,6 +36,7 @@ import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startS
 import { createKafkaClient, headerString, parseKafkaConfig } from '@tributary/kafka';
 import { buildTranscodeArgs, maxPts, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { type IngestTransportRow, runIngestTransports } from './lib/ingest-transports';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 
@@ -49,7 +53,10 @@ const videoEnvSpec = {
   preset: str('TRANSCODER_PRESET', { default: 'veryfast' }),
   threads: int('TRANSCODER_THREADS', { default: 2, min: 0, max: 64 }),
   thumbnails: int('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
-  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency'] }),
+  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency', 'ingest'] }),
+  /** The RTMP-vs-HTTP ingest phase: its file's size and length. */
+  ingestSize: str('BENCH_VIDEO_INGEST_SIZE', { default: '1280x720', pattern: /^\d+x\d+$/ }),
+  ingestSeconds: int('BENCH_VIDEO_INGEST_SECONDS', { default: 20, min: 5, max: 600 }),
   /** Simultaneous live publishers per row of the concurrency phase. */
   concurrency: list('BENCH_VIDEO_CONCURRENCY', { default: ['1', '2', '3', '4'] }),
   concurrencySize: str('BENCH_VIDEO_CONCURRENCY_SIZE', { default: '1280x720', pattern: /^\d+x\d+$/ }),
@@ -95,18 +102,21 @@ function run(command: string, args: string[], what: string): Promise<void> {
 // Services
 
 interface Services {
+  /** ingest's RTMP port (INGEST_RTMP_ENABLED in the bench). */
+  rtmpPort: number;
   ingest: ServiceProcess;
   transcoder: ServiceProcess;
   viewerApi: ServiceProcess;
 }
 
 async function startServices(config: VideoConfig, brokers: string, workDir: string): Promise<Services> {
-  const [ingestPort, transcoderPort, viewerPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [ingestPort, transcoderPort, viewerPort, rtmpPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: config.serviceLogLevel, NODE_ENV: 'production' };
   // Ingest creates the topics and the registry the others read; start it first.
   const ingest = await startService('ingest', {
     port: ingestPort,
-    env: { ...common, INGEST_PORT: String(ingestPort), INGEST_MAX_BITRATE_KBPS: '0' /* the speed run pushes a file as fast as ingest takes it */, INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}` },
+    // ADMIN_AUTH=none: the harness creates its streams without a token (ingest refuses an open admin API in production otherwise).
+    env: { ...common, ADMIN_AUTH: 'none', INGEST_PORT: String(ingestPort), INGEST_MAX_BITRATE_KBPS: '0' /* the speed run pushes a file as fast as ingest takes it */, INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}`, INGEST_RTMP_ENABLED: 'true', INGEST_RTMP_PORT: String(rtmpPort) },
     readyTimeoutMs: 120_000,
   });
   const [transcoder, viewerApi] = await Promise.all([
@@ -126,7 +136,7 @@ async function startServices(config: VideoConfig, brokers: string, workDir: stri
     }),
     startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) }, readyTimeoutMs: 120_000 }),
   ]);
-  return { ingest, transcoder, viewerApi };
+  return { rtmpPort, ingest, transcoder, viewerApi };
 }
 
 async function createStream(ingestUrl: string, id: string, segmentSeconds: number): Promise<string> {
@@ -617,6 +627,7 @@ async function main(): Promise<void> {
   const glass: GlassResult[] = [];
   let memory: MemoryResult | undefined;
   const concurrency: ConcurrencyResult[] = [];
+  let ingestRows: IngestTransportRow[] = [];
   const errors: string[] = [];
   try {
     services = await startServices(config, brokers, workDir);
@@ -659,13 +670,36 @@ async function main(): Promise<void> {
         }
       }
     }
-    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency);
+    if (config.phases.includes('ingest')) {
+      try {
+        const running = services;
+        const tools = mediaTools(config);
+        ingestRows = await runIngestTransports({
+          ffmpeg: tools.ffmpeg,
+          ffprobe: tools.ffprobe,
+          kafka,
+          ingestTopic: topicName(Topics.videoIngest, prefix),
+          ingestUrl: running.ingest.url,
+          rtmpPort: running.rtmpPort,
+          ingestPid: running.ingest.child.pid ?? 0,
+          workDir,
+          size: config.ingestSize,
+          seconds: config.ingestSeconds,
+          createStream: (id) => createStream(running.ingest.url, id, 2),
+          log,
+        });
+      } catch (error) {
+        errors.push(`ingest: ${(error as Error).message}`);
+        log(errors[errors.length - 1]);
+      }
+    }
+    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency, ingestRows);
   } finally {
     if (services) await Promise.all([services.ingest.stop(), services.transcoder.stop(), services.viewerApi.stop()]);
     await localKafka?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  if (!speed && glass.length === 0 && !memory && concurrency.length === 0) process.exitCode = 1;
+  if (!speed && glass.length === 0 && !memory && concurrency.length === 0 && ingestRows.length === 0) process.exitCode = 1;
 }
 
 function printReport(
@@ -678,6 +712,7 @@ function printReport(
   idle: { viewer: number; transcoderNode: number; transcoderTree: number },
   errors: string[],
   concurrency: ConcurrencyResult[] = [],
+  ingestRows: IngestTransportRow[] = [],
 ): void {
   const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
   const out: string[] = ['', `Tributary video benchmark — ${startedAt.toISOString()} — run ${runId}`];
@@ -771,6 +806,26 @@ function printReport(
     );
     out.push('');
     summary.push(`concurrency trailing p95 ${concurrency.map((row) => `${row.streams}: ${fmt(percentile([...row.trailing].sort((a, b) => a - b), 95), 1)} s`).join(', ')}`);
+  }
+  if (ingestRows.length > 0) {
+    out.push('');
+    out.push(`Ingest by transport (same ${config.ingestSeconds} s ${config.ingestSize} H.264+AAC file, ffmpeg -re, one publisher at a time; CPU = ingest + its waited children, i.e. RTMP's remuxer):`);
+    out.push(
+      table(
+        ['transport', 'chunks', 'input Mbit/s', 'ingest CPU s', 'CPU % of a core', 'CPU % per Mbit/s', 'lag p50 ms', 'lag p95 ms'],
+        ingestRows.map((row) => {
+          const percent = (row.cpuSeconds / row.mediaSeconds) * 100;
+          return [row.transport, String(row.chunks), fmt(row.inputMbps, 2), fmt(row.cpuSeconds, 2), fmt(percent, 1), fmt(percent / row.inputMbps, 2), fmt(row.lagP50Ms), fmt(row.lagP95Ms)];
+        }),
+      ),
+    );
+    const http = ingestRows.find((row) => row.transport === 'http');
+    const rtmp = ingestRows.find((row) => row.transport === 'rtmp');
+    if (http && rtmp) {
+      summary.push(
+        `RTMP vs HTTP ingest: CPU ${fmt((rtmp.cpuSeconds / rtmp.mediaSeconds) * 100, 1)} % vs ${fmt((http.cpuSeconds / http.mediaSeconds) * 100, 1)} % of a core per publisher, added lag p50 ${fmt(rtmp.lagP50Ms - http.lagP50Ms)} ms (target ≤ +100 ms)`,
+      );
+    }
   }
   for (const error of errors) out.push(`ERROR ${error}`);
   out.push(`SUMMARY: ${summary.length > 0 ? summary.join('; ') : 'nothing measured'}`);
