@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { VideoHeaders } from '@tributary/contracts';
-import { freePort, type ServiceProcess } from '@tributary/devkit';
+import { freePort, type OtlpReceiver, type ServiceProcess, startOtlpReceiver } from '@tributary/devkit';
 import { control, MessageType } from '../services/ingest/src/rtmp/chunk-stream';
 import { type FlvTag, readFlvTags, RtmpTestClient } from './support/rtmp-client';
 import { FFPROBE, ffmpegRead } from './support/video-fixture';
@@ -37,6 +37,7 @@ let dir: string;
 let rtmpPort: number;
 let rtmpsPort: number;
 let fixture: FlvTag[];
+let receiver: OtlpReceiver;
 const keys: string[] = [];
 
 const chunksOf = (streamId: string, messages: ReadMessage[]) => messages.filter((m) => m.topic === ingestTopic && m.key === streamId);
@@ -105,6 +106,7 @@ beforeAll(async () => {
   fixture = readFlvTags(readFileSync(join(dir, 'fixture.flv')));
   rtmpPort = await freePort();
   rtmpsPort = await freePort();
+  receiver = await startOtlpReceiver();
   stack = await startVideoStack({
     brokers,
     prefix,
@@ -118,6 +120,9 @@ beforeAll(async () => {
       INGEST_RTMP_SETUP_TIMEOUT_MS: String(SETUP_TIMEOUT_MS),
       INGEST_RTMP_MEDIA_TIMEOUT_MS: String(MEDIA_TIMEOUT_MS),
       LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
     },
   });
   ({ ingest, viewer } = stack);
@@ -128,6 +133,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await tap?.stop();
   await stack?.stop();
+  await receiver?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -264,6 +270,17 @@ it('serves RTMPS with the configured certificate (ffmpeg publishes; a verifying 
   expect(published.stderr).toBe('');
   expect(published.code).toBe(0);
   expect((await ended(id)).length).toBeGreaterThan(0);
+  // Spans: one `rtmp publish` span for the publish; each chunk's `ingest chunk` span links to it
+  // (as HTTP chunks link to their request's span), and its trace is the one in the chunk's headers.
+  const spans = await receiver.waitFor((all) => all.some((span) => span.name === 'rtmp publish' && span.attributes['tributary.stream_id'] === id), 20_000);
+  const publishSpan = spans.find((span) => span.name === 'rtmp publish' && span.attributes['tributary.stream_id'] === id);
+  expect(publishSpan?.attributes['tributary.ingest.transport']).toBe('rtmps');
+  const chunkSpans = spans.filter((span) => span.name === 'ingest chunk' && span.attributes['tributary.stream_id'] === id);
+  expect(chunkSpans.length).toBeGreaterThan(0);
+  for (const span of chunkSpans) expect(span.links).toContainEqual(expect.objectContaining({ spanId: publishSpan?.spanId }));
+  const chunkTraces = new Set(chunkSpans.map((span) => span.traceId));
+  for (const chunk of chunksOf(id, tap.messages)) expect(chunkTraces.has(chunk.headers.traceparent?.split('-')[1] ?? '')).toBe(true);
+
   const verified = await scriptedPublish(randomBytes(8).toString('hex'), rtmpsPort, { ca: readFileSync(join(dir, 'cert.pem')) });
   expect(verified.status.code).toBe('NetStream.Publish.BadName');
   await verified.client.closed;
@@ -391,5 +408,9 @@ it('handles protocol edge cases with the right behaviour or a clean close, other
   expect(metrics).not.toMatch(/^tributary_ingest_rtmp[^\n]*stream/m);
   const output = ingest.output();
   expect(output).toContain('RTMP connection closed');
-  for (const key of keys) expect(output).not.toContain(key);
+  const exported = JSON.stringify(receiver.spans);
+  for (const key of keys) {
+    expect(output).not.toContain(key);
+    expect(exported).not.toContain(key);
+  }
 }, 150_000);
