@@ -15,6 +15,14 @@ describe('loadIngestConfig', () => {
     expect(loadIngestConfig({}).adminToken).toBeUndefined();
   });
 
+  it('serves RTMP only when enabled, on 1935 by default, and refuses RTMPS without its certificate and key', () => {
+    expect(loadIngestConfig({})).toMatchObject({ rtmpEnabled: false, rtmpPort: 1935, rtmpPublicUrl: 'rtmp://localhost:1935/live' });
+    expect(loadIngestConfig({ INGEST_RTMP_ENABLED: 'true', INGEST_RTMP_PORT: '1936' })).toMatchObject({ rtmpEnabled: true, rtmpPort: 1936 });
+    expect(() => loadIngestConfig({ INGEST_RTMPS_PORT: '443' })).toThrow(/INGEST_RTMPS_PORT is set but INGEST_RTMPS_CERT_FILE and INGEST_RTMPS_KEY_FILE are not/);
+    expect(loadIngestConfig({ INGEST_RTMPS_PORT: '443', INGEST_RTMPS_CERT_FILE: '/c.pem', INGEST_RTMPS_KEY_FILE: '/k.pem' }).rtmpsPort).toBe(443);
+    expect(() => loadIngestConfig({ INGEST_RTMP_PUBLIC_URL: 'http://x/live' })).toThrow(/INGEST_RTMP_PUBLIC_URL/);
+  });
+
   it('validates the publish limits', () => {
     expect(loadIngestConfig({})).toMatchObject({ publishIdleTimeoutMs: 15_000, maxPublishers: 50, maxBitrateKbps: 25_000 });
     expect(() => loadIngestConfig({ INGEST_IDLE_TIMEOUT_MS: '5' })).toThrow(/INGEST_IDLE_TIMEOUT_MS must be >= 100/);
