@@ -220,6 +220,8 @@ describe('tracing across the media path', () => {
           TRANSCODER_GROUP_ID: `transcoder-${prefix}`,
           TRANSCODER_PRESET: 'ultrafast',
           TRANSCODER_THREADS: '1',
+          // Traces of the full ladder: no load shedding on a busy test machine.
+          TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
           TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
         },
       }),

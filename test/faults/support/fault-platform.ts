@@ -155,6 +155,8 @@ export class FaultPlatform {
         TRANSCODER_GROUP_ID: `${this.prefix}-transcoder`,
         TRANSCODER_PRESET: 'ultrafast',
         TRANSCODER_THREADS: '1',
+        // Faults, not overload: shedding (renditions dropped, skips) would blur what each scenario checks.
+        TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
         TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '0',
         TRANSCODER_SESSION_TIMEOUT_MS: '10000',
         ...this.options.transcoderEnv,
