@@ -120,6 +120,9 @@ describe('live dashboard end to end', () => {
     const after = client({ streamId, resume: { positions: [position] } });
     await waitFor('the resume to complete', () => after.notices.some((n) => n.code === 'resume_complete'), 30_000);
     expect(after.ids()).toEqual(missed.map((e) => e.event_id));
+    // Protocol 2: the replay comes in playback.events batches, not one packet per event.
+    expect(after.packets['playback.event']).toBe(0);
+    expect(after.packets['playback.events']).toBeLessThan(missed.length);
     expect(after.notices.find((n) => n.code === 'resume_complete')?.count).toBe(50);
 
     const live = makeEvent(streamId);
@@ -160,6 +163,8 @@ describe('live dashboard end to end', () => {
       lags.push(Date.now() - sent);
     }
     expect(fast.messages).toHaveLength(total);
+    // Batched delivery: far fewer packets than events reached the client that keeps up.
+    expect(fast.packets['playback.events']).toBeLessThan(total / 5);
     // "On time": POST → Kafka → gateway → socket for a batch of 500 on a shared 2-core machine; the
     // median stays at the level of an unloaded run and no batch waits for the paused client.
     const sorted = [...lags].sort((a, b) => a - b);
