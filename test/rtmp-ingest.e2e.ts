@@ -9,7 +9,7 @@ import { VideoHeaders } from '@tributary/contracts';
 import { freePort, type OtlpReceiver, type ServiceProcess, startOtlpReceiver } from '@tributary/devkit';
 import { control, MessageType } from '../services/ingest/src/rtmp/chunk-stream';
 import { type FlvTag, readFlvTags, RtmpTestClient } from './support/rtmp-client';
-import { FFPROBE, ffmpegRead } from './support/video-fixture';
+import { FFMPEG, FFPROBE, ffmpegRead } from './support/video-fixture';
 import { createStream, parseManifest as parse, startVideoStack, until, type VideoStack } from './support/video-stack';
 import { kafkaFor, messageCount, type ReadMessage, runFfmpeg, TopicTap } from './support/video-topics';
 
@@ -106,7 +106,7 @@ beforeAll(async () => {
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
   ]);
   // 4 s of small H.264 + AAC as FLV: what the scripted client sends as RTMP messages.
-  await run('ffmpeg', [
+  await run(FFMPEG, [
     '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=44100',
     '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '15', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', join(dir, 'fixture.flv'),
   ]);
