@@ -1,25 +1,19 @@
-import { DEFAULT_LADDER, type StreamRecord, type TranscodeDetail, type TranscodeMode } from '@tributary/contracts';
-import {
-  type FinishedSegment,
-  hasRandomAccessPoint,
-  maxPts,
-  type MediaTools,
-  type PlannedRendition,
-  selectLadder,
-  type SourceInfo,
-} from '@tributary/media';
+import type { StreamRecord, TranscodeDetail, TranscodeMode } from '@tributary/contracts';
+import { type FinishedSegment, maxPts, type MediaTools, type PlannedRendition } from '@tributary/media';
 import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import type { BacklogGate } from './backlog-scheduler';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
-import { EdgeDelay } from './edge-delay';
 import { InputEnd } from './input-end';
-import { LatencyGovernor, type ShedAction } from './latency-governor';
+import { InputSkip } from './input-skip';
+import { LadderPlan } from './ladder-plan';
+import { LatencyControl, type ShedDecision } from './latency-control';
 import type { PipelineSink } from './pipeline-sink';
 import { PipelineStatus } from './pipeline-status';
 import { ProbeSchedule } from './probe-schedule';
 import { RestartBudget } from './restart-budget';
 import { SegmentPublisher } from './segment-publisher';
 import { SerialQueue } from './serial-queue';
+import { SessionMode } from './session-mode';
 import { FfmpegEngine, type TranscodeEngine, type TranscodeRun } from './transcode-engine';
 import { StreamWorkDir } from './work-dir';
 
@@ -82,10 +76,11 @@ type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
  * SerialQueue and the TranscodeEngine (ffmpeg).
  *
  * Live stays live: a `backlog` session (publisher gone) waits for a turn and writes input only
- * while no live stream trails (BacklogGate), with a niced ffmpeg. A live session measures how far
- * its output trails its input (EdgeDelay); its LatencyGovernor sheds work when that passes the
- * bound (top rendition → faster preset → skip to the newest keyframe) and restores it with
- * headroom. Each shed/restore restarts ffmpeg (re-fed what is not yet covered, DISCONTINUITY).
+ * while no live stream trails (SessionMode with the BacklogGate), with a niced ffmpeg. A live
+ * session measures how far its output trails its input; its LatencyControl sheds work when that
+ * passes the bound (top rendition → faster preset → skip to the newest keyframe, InputSkip) and
+ * restores it with headroom (LadderPlan: the renditions and preset that leaves). Each shed/restore
+ * restarts ffmpeg (re-fed what is not yet covered, DISCONTINUITY).
  */
 export class StreamPipeline {
   readonly streamId: string;
@@ -101,24 +96,16 @@ export class StreamPipeline {
   private readonly workDir: StreamWorkDir;
   private readonly queue = new SerialQueue();
   private readonly engine: TranscodeEngine;
+  private readonly mode: SessionMode;
+  private readonly latency: LatencyControl;
+  private readonly skips = new InputSkip();
   private renditions: PlannedRendition[] = [];
   private run?: TranscodeRun;
   private stdinClosed = false;
   private runs = 0;
   private hasAudio = false;
   private frameRate?: number;
-  private source?: SourceInfo;
-  private mode: TranscodeMode;
-  private hasTurn = false;
-  private readonly edge = new EdgeDelay();
-  private governor?: LatencyGovernor;
-  /** Chunks of a lower sequence are skipped, not transcoded (skip to live). */
-  private skipBefore = -1;
-  private skipped = 0;
-  private newestKeyframe = -1;
   private cutting = false;
-  /** The current run published a segment (its edge delay means something). */
-  private runProducing = false;
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
   lastChunkAt = Date.now();
@@ -130,7 +117,18 @@ export class StreamPipeline {
     this.probes = new ProbeSchedule(options.settings.probeInitialBytes ?? 128 * 1024, options.settings.probeMaxBytes);
     this.output = new SegmentPublisher({ ...options, coverage: this.coverage });
     this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
-    this.mode = options.mode ?? 'live';
+    this.mode = new SessionMode(options.mode ?? 'live', options.backlog, this);
+    this.latency = new LatencyControl({
+      plan: new LadderPlan({
+        ...(options.record ? { ladder: options.record.ladder } : {}),
+        preset: options.settings.preset,
+        ...(options.settings.shedPreset !== undefined ? { shedPreset: options.settings.shedPreset } : {}),
+      }),
+      segmentSeconds: options.record?.segment_duration_seconds ?? 2,
+      ...(options.settings.liveMaxTrailSegments !== undefined ? { trailSegments: options.settings.liveMaxTrailSegments } : {}),
+      ...(options.settings.shedRestoreMs !== undefined ? { restoreAfterMs: options.settings.shedRestoreMs } : {}),
+      logger: options.logger,
+    });
     this.restarts = new RestartBudget(options.settings.maxRestarts);
     this.workDir = new StreamWorkDir(options.settings.workDir, options.streamId);
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
@@ -146,27 +144,27 @@ export class StreamPipeline {
   }
 
   get transcodeMode(): TranscodeMode {
-    return this.mode;
+    return this.mode.mode;
   }
 
   /** How long the oldest input not yet covered by published output has waited since ingest. */
   edgeDelayMs(now = Date.now()): number {
-    return this.edge.delayMs(now);
+    return this.latency.delayMs(now);
   }
 
   /** Ingest time of the oldest input not yet transcoded. */
   get oldestPendingMs(): number | undefined {
-    return this.edge.oldestMs;
+    return this.latency.oldestMs;
   }
 
   /** How far the output may trail (ms) before the stream sheds work. */
   get latencyBoundMs(): number {
-    return (this.options.settings.liveMaxTrailSegments ?? 3) * this.segmentSeconds * 1000;
+    return this.latency.boundMs;
   }
 
   /** 0 = full ladder and preset; 1 = top rendition dropped; 2 = and a faster preset. */
   get shedLevel(): number {
-    return this.governor?.level ?? 0;
+    return this.latency.level;
   }
 
   /** The running ffmpeg's pid (for diagnostics and fault tests). */
@@ -182,16 +180,15 @@ export class StreamPipeline {
   /** Queues a chunk; resolves once it was written to ffmpeg (or buffered, or skipped). */
   feed(chunk: InputChunk): Promise<void> {
     this.lastChunkAt = Date.now();
-    this.edge.accepted(chunk.ingestTimeMs, this.lastChunkAt);
-    if (hasRandomAccessPoint(chunk.data)) this.newestKeyframe = Math.max(this.newestKeyframe, chunk.sequence);
+    this.latency.accepted(chunk.ingestTimeMs, this.lastChunkAt);
+    this.skips.seen(chunk.sequence, chunk.data);
     return this.queue.run(async () => {
       if (chunk.traceparent) this.output.lastTraceparent = chunk.traceparent;
       if (this.state !== 'probing' && this.state !== 'running') {
         this.done(chunk.offset);
         return;
       }
-      if (chunk.sequence < this.skipBefore) {
-        this.skipped += 1;
+      if (this.skips.skips(chunk.sequence)) {
         this.done(chunk.offset);
         return;
       }
@@ -221,7 +218,7 @@ export class StreamPipeline {
   async abandon(): Promise<void> {
     if (this.isFinished) return;
     this.state = 'abandoned';
-    this.endTurn();
+    this.mode.end();
     this.run?.kill();
     await this.run?.stopOutput();
     await this.workDir.remove();
@@ -265,15 +262,8 @@ export class StreamPipeline {
     }
     this.hasAudio = info.hasAudio;
     this.frameRate = info.frameRate;
-    this.source = info;
-    this.renditions = this.plan();
-    const settings = this.options.settings;
-    this.governor = new LatencyGovernor({
-      boundMs: this.latencyBoundMs,
-      restoreAfterMs: settings.shedRestoreMs ?? 30_000,
-      canDropRendition: this.renditions.length > 1,
-      canFasterPreset: settings.shedPreset !== undefined && settings.shedPreset !== settings.preset,
-    });
+    this.latency.probed(info);
+    this.renditions = this.latency.renditions();
     const last = await this.options.lastSequences.catch((error: unknown) => {
       this.options.logger.error(
         { err: error },
@@ -291,41 +281,21 @@ export class StreamPipeline {
       'source probed; starting ffmpeg',
     );
     // A backlog session is not live: it reports `ended` (with its detail) once transcoded.
-    if (this.mode === 'live') await this.reports.live(this.renditions);
+    if (this.mode.isLive) await this.reports.live(this.renditions);
     this.state = 'running';
     await this.startRun();
   }
 
-  private get segmentSeconds(): number {
-    return this.options.record?.segment_duration_seconds ?? 2;
-  }
-
-  /** The renditions and preset for the current shedding level. */
-  private plan(): PlannedRendition[] {
-    const ladder = this.options.record?.ladder ?? DEFAULT_LADDER;
-    const planned = selectLadder(ladder, this.source!, { preset: this.preset });
-    if (!this.governor?.dropsRendition || planned.length < 2) return planned;
-    const top = planned.reduce((best, rendition) => (rendition.height * rendition.width > best.height * best.width ? rendition : best));
-    return planned.filter((rendition) => rendition !== top);
-  }
-
-  private get preset(): string {
-    const settings = this.options.settings;
-    return this.governor?.usesFasterPreset && settings.shedPreset ? settings.shedPreset : settings.preset;
-  }
-
   private async startRun(): Promise<void> {
     const settings = this.options.settings;
-    if (this.mode === 'backlog' && !this.hasTurn && this.options.backlog) {
+    if (this.mode.waitsForTurn) {
       this.options.logger.info('backlog session: waiting for a backlog turn (live streams go first)');
-      const granted = await this.options.backlog.turn(this);
-      if (this.isFinished || this.cutting) return;
       // Not granted: the wait ended because the session went live (or is stopping).
-      this.hasTurn = granted && this.mode === 'backlog';
-      if (this.hasTurn) this.options.logger.info('backlog session: transcoding for replay');
+      if (!(await this.mode.awaitTurn(() => this.isFinished || this.cutting))) return;
+      if (this.mode.holdsTurn) this.options.logger.info('backlog session: transcoding for replay');
     }
     const id = ++this.runs;
-    this.runProducing = false;
+    this.latency.runStarting();
     const dir = await this.workDir.runDir(
       id,
       this.renditions.map((rendition) => rendition.name),
@@ -336,11 +306,11 @@ export class StreamPipeline {
       id,
       dir,
       renditions: this.renditions,
-      segmentDurationSeconds: this.segmentSeconds,
+      segmentDurationSeconds: this.options.record?.segment_duration_seconds ?? 2,
       hasAudio: this.hasAudio,
       ...(this.frameRate ? { frameRate: this.frameRate } : {}),
-      preset: this.preset,
-      ...(this.mode === 'backlog' && settings.backlogNice ? { niceness: settings.backlogNice } : {}),
+      preset: this.latency.preset,
+      ...(this.mode.mode === 'backlog' && settings.backlogNice ? { niceness: settings.backlogNice } : {}),
       threads: settings.threads,
       thumbnailIntervalSeconds: settings.thumbnailIntervalSeconds,
       onSegment: (segment) => this.publishSegment(run, segment),
@@ -359,16 +329,9 @@ export class StreamPipeline {
   }
 
   private async write(entry: InputChunk): Promise<void> {
-    const backlog = this.options.backlog;
-    if (this.mode === 'backlog' && backlog) {
-      // A live session that became backlog (its publisher left while it trailed) takes a turn too.
-      if (!this.hasTurn) {
-        const granted = await backlog.turn(this);
-        if (this.isFinished) return;
-        this.hasTurn = granted && this.mode === 'backlog';
-      }
-      if (this.hasTurn) await backlog.permit(this);
-    }
+    // A live session that became backlog (its publisher left while it trailed) takes a turn too.
+    if (!(await this.mode.awaitTurn(() => this.isFinished))) return;
+    await this.mode.permit();
     const run = this.run;
     if (!run || this.stdinClosed) return;
     this.coverage.written(entry, maxPts(entry.data));
@@ -383,22 +346,14 @@ export class StreamPipeline {
       segment,
       this.renditions.map((rendition) => rendition.name),
     );
-    if (run === this.run) {
-      this.runProducing = true;
-      if (segment.rendition === this.renditions.at(-1)?.name) this.edge.mediaPublished(segment.durationSeconds, Date.now());
-    }
+    if (run === this.run) this.latency.published(segment.rendition === this.renditions.at(-1)?.name, segment.durationSeconds, Date.now());
     for (const offset of released) this.done(offset);
   }
 
   /** The chunk at `offset` needs nothing more (covered by published output, or skipped). */
   private done(offset: string): void {
-    this.edge.released();
+    this.latency.released();
     this.options.sink.chunkDone(this.partition, offset);
-  }
-
-  private endTurn(): void {
-    this.options.backlog?.end(this);
-    this.hasTurn = false;
   }
 
   /**
@@ -406,13 +361,10 @@ export class StreamPipeline {
    * restores work. Returns the edge delay of a running live stream (undefined otherwise).
    */
   checkLatency(now = Date.now()): number | undefined {
-    if (this.mode !== 'live' || this.state !== 'running' || !this.governor) return undefined;
-    const delay = this.edge.delayMs(now);
-    // Right after (re)starting ffmpeg the delay includes its start-up: judge a producing run only.
-    if (!this.runProducing && this.runs > 0) return delay;
-    const action = this.governor.decide(now, delay);
-    if (action) this.shed(action, delay, now);
-    return delay;
+    if (!this.mode.isLive || this.state !== 'running') return undefined;
+    const check = this.latency.check(now, this.runs > 0);
+    if (check?.shed) this.shed(check.shed);
+    return check?.delayMs;
   }
 
   /**
@@ -421,10 +373,9 @@ export class StreamPipeline {
    * restarts at normal priority.
    */
   goLive(freshSequence: number): void {
-    if (this.mode === 'live' || this.isFinished) return;
-    this.mode = 'live';
-    this.endTurn();
-    const from = this.newestKeyframe >= 0 && this.newestKeyframe <= freshSequence ? this.newestKeyframe : freshSequence;
+    if (this.mode.isLive || this.isFinished) return;
+    this.mode.goLive();
+    const from = this.skips.liveFrom(freshSequence);
     this.options.logger.info({ fromSequence: from }, 'backlog session is live after all: skipping its backlog to the newest keyframe');
     this.skipTo(from, 'skip_to_live');
   }
@@ -435,11 +386,11 @@ export class StreamPipeline {
    * backlog turn and for live streams within their bound. The session ends normally (`ended`).
    */
   toBacklog(): void {
-    if (this.mode === 'backlog' || this.isFinished) return;
-    this.mode = 'backlog';
+    if (this.mode.mode === 'backlog' || this.isFinished) return;
+    this.mode.toBacklog();
     const niceness = this.options.settings.backlogNice;
     if (niceness) this.run?.renice(niceness);
-    this.options.logger.info({ edgeDelayMs: Math.round(this.edge.delayMs(Date.now())) }, 'publisher gone while the output trails: the rest is backlog, after live streams');
+    this.options.logger.info({ edgeDelayMs: Math.round(this.latency.delayMs(Date.now())) }, 'publisher gone while the output trails: the rest is backlog, after live streams');
   }
 
   /**
@@ -447,9 +398,9 @@ export class StreamPipeline {
    * not covered and what is still queued are skipped (a recorded gap), and it reports `ended`.
    */
   cut(reason: string): Promise<void> {
-    this.skipBefore = Number.MAX_SAFE_INTEGER;
+    this.skips.skipAll();
     this.cutting = true;
-    this.endTurn();
+    this.mode.end();
     return this.queue.run(async () => {
       if (this.isFinished) return;
       const run = this.run;
@@ -458,65 +409,45 @@ export class StreamPipeline {
       await run?.stopOutput();
       const skipped = this.coverage.releaseAll();
       for (const offset of skipped) this.done(offset);
-      this.skipped += skipped.length;
-      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, this.skipped);
-      this.options.logger.warn({ reason, skippedChunks: this.skipped }, 'backlog session cut: its untranscoded input is a recorded gap');
+      this.skips.counted(skipped.length);
+      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, this.skips.skipped);
+      this.options.logger.warn({ reason, skippedChunks: this.skips.skipped }, 'backlog session cut: its untranscoded input is a recorded gap');
       this.state = 'done';
-      await this.reports.ended({ mode: this.mode, action: 'backlog_cut', skipped_chunks: this.skipped }, `backlog cut: ${reason}`);
+      await this.reports.ended({ mode: this.mode.mode, action: 'backlog_cut', skipped_chunks: this.skips.skipped }, `backlog cut: ${reason}`);
       await this.workDir.remove();
       this.resolveFinished();
     });
   }
 
-  private shed(action: ShedAction, delayMs: number, now: number): void {
+  private shed({ action, detail: snapshot }: ShedDecision): void {
     // As decided now (the restart itself waits for the queue).
-    const snapshot: TranscodeDetail = {
-      mode: 'live',
-      edge_delay_ms: Math.round(delayMs),
-      speed: Math.round(this.edge.speed(now) * 100) / 100,
-      shed_level: this.governor?.level ?? 0,
-      dropped_renditions: this.droppedRenditions(),
-      preset: this.preset,
-      action,
-    };
-    const detail = (): TranscodeDetail => ({ ...snapshot, skipped_chunks: this.skipped });
-    transcodeMetrics.sheds().inc({ action });
-    this.options.logger.warn(
-      { action, edgeDelayMs: Math.round(delayMs), boundSegments: this.options.settings.liveMaxTrailSegments ?? 3, level: this.governor?.level },
-      action.startsWith('restore') ? 'live stream has headroom again: restoring work' : 'live stream trails its latency bound: shedding work',
-    );
+    const detail = (): TranscodeDetail => ({ ...snapshot, skipped_chunks: this.skips.skipped });
     if (action === 'skip_to_live') {
-      this.skipTo(this.newestKeyframe >= 0 ? this.newestKeyframe : Number.MAX_SAFE_INTEGER, action, detail);
+      this.skipTo(this.skips.shedFrom, action, detail);
       return;
     }
     this.restart(false, () => this.reports.live(this.renditions, detail()));
   }
 
-  private droppedRenditions(): string[] {
-    const active = new Set(this.plan().map((rendition) => rendition.name));
-    const full = selectLadder(this.options.record?.ladder ?? DEFAULT_LADDER, this.source!, { preset: this.preset });
-    return full.map((rendition) => rendition.name).filter((name) => !active.has(name));
-  }
-
   /** Skips input before chunk `sequence` (queued or already written, not yet covered) and restarts ffmpeg. */
   private skipTo(sequence: number, reason: 'skip_to_live', detail?: () => TranscodeDetail): void {
-    this.skipBefore = Math.max(this.skipBefore, sequence);
-    const before = this.skipped;
+    this.skips.skipBefore(sequence);
+    const before = this.skips.skipped;
     this.restart(true, async () => {
-      transcodeMetrics.skippedChunks().inc({ reason }, this.skipped - before);
-      if (this.state === 'running') await this.reports.live(this.renditions, detail?.() ?? { mode: 'live', action: reason, skipped_chunks: this.skipped });
+      transcodeMetrics.skippedChunks().inc({ reason }, this.skips.skipped - before);
+      if (this.state === 'running') await this.reports.live(this.renditions, detail?.() ?? { mode: 'live', action: reason, skipped_chunks: this.skips.skipped });
     });
   }
 
   /**
    * Stops the current ffmpeg at once (so a write blocked on it returns) and, in the queue, starts
    * the next one with the current plan, re-fed what is not yet covered (`discard`: except the
-   * chunks before `skipBefore`, which are skipped). The next segment of every rendition carries a DISCONTINUITY.
+   * chunks before the InputSkip's `from`, which are skipped). The next segment of every rendition carries a DISCONTINUITY.
    */
   private restart(discard: boolean, then: () => Promise<void>): void {
     if (this.state !== 'running') return;
     // No further decision until the next run shows its effect.
-    this.runProducing = false;
+    this.latency.runStarting();
     const old = this.run;
     this.run = undefined;
     old?.kill();
@@ -530,12 +461,12 @@ export class StreamPipeline {
         await started?.stopOutput();
         if (this.state !== 'running') return;
         if (discard) {
-          for (const offset of this.coverage.releaseBefore(this.skipBefore)) {
-            this.skipped += 1;
+          for (const offset of this.coverage.releaseBefore(this.skips.from)) {
+            this.skips.counted(1);
             this.done(offset);
           }
         }
-        this.renditions = this.plan();
+        this.renditions = this.latency.renditions();
         this.output.numbering.breakAll();
         await this.startRun();
         await then();
@@ -550,9 +481,10 @@ export class StreamPipeline {
     if (this.state === 'ending' && code === 0) {
       this.releaseAll();
       this.state = 'done';
-      this.endTurn();
+      this.mode.end();
+      const skipped = this.skips.skipped;
       await this.reports.ended(
-        this.mode === 'backlog' || this.skipped > 0 ? { mode: this.mode, ...(this.skipped > 0 ? { skipped_chunks: this.skipped } : {}) } : undefined,
+        this.mode.mode === 'backlog' || skipped > 0 ? { mode: this.mode.mode, ...(skipped > 0 ? { skipped_chunks: skipped } : {}) } : undefined,
       );
       this.options.logger.info({ sequences: this.output.numbering.toJSON() }, 'stream transcoded to the end');
       await this.workDir.remove();
@@ -583,7 +515,7 @@ export class StreamPipeline {
   private async fail(reason: string): Promise<void> {
     this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
     this.state = 'error';
-    this.endTurn();
+    this.mode.end();
     this.run?.kill();
     await this.run?.stopOutput();
     this.releaseAll();

@@ -1,0 +1,50 @@
+import { InputSkip } from './input-skip';
+
+/** One TS packet; with a random access point (a keyframe) when `keyframe`. */
+function packet(keyframe: boolean): Buffer {
+  const data = Buffer.alloc(188, 0xff);
+  data[0] = 0x47;
+  data[1] = 0x40; // payload unit start
+  data[3] = 0x30; // adaptation field + payload
+  data[4] = 7;
+  data[5] = keyframe ? 0x40 : 0x00; // random_access_indicator
+  return data;
+}
+
+describe(InputSkip.name, () => {
+  it('skips nothing until told to', () => {
+    const skip = new InputSkip();
+    expect(skip.skips(0)).toBe(false);
+    expect(skip.skipped).toBe(0);
+  });
+
+  it('skips and counts the chunks before the skip point, never moving it back', () => {
+    const skip = new InputSkip();
+    skip.skipBefore(5);
+    skip.skipBefore(3);
+    expect(skip.from).toBe(5);
+    expect(skip.skips(4)).toBe(true);
+    expect(skip.skips(5)).toBe(false);
+    skip.counted(2);
+    expect(skip.skipped).toBe(3);
+    skip.skipAll();
+    expect(skip.skips(1_000_000)).toBe(true);
+  });
+
+  it('sheds to the newest keyframe seen, or past everything when none was seen', () => {
+    const skip = new InputSkip();
+    expect(skip.shedFrom).toBe(Number.MAX_SAFE_INTEGER);
+    skip.seen(3, packet(true));
+    skip.seen(4, packet(false));
+    skip.seen(2, packet(true));
+    expect(skip.shedFrom).toBe(3);
+  });
+
+  it('resumes a session that went live at the newest keyframe not after the fresh chunk, else at that chunk', () => {
+    const skip = new InputSkip();
+    expect(skip.liveFrom(9)).toBe(9);
+    skip.seen(7, packet(true));
+    expect(skip.liveFrom(9)).toBe(7);
+    expect(skip.liveFrom(6)).toBe(6);
+  });
+});

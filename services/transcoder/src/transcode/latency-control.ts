@@ -1,0 +1,127 @@
+import type { TranscodeDetail } from '@tributary/contracts';
+import type { PlannedRendition, SourceInfo } from '@tributary/media';
+import { type Logger, transcodeMetrics } from '@tributary/telemetry';
+import { EdgeDelay } from './edge-delay';
+import type { LadderPlan } from './ladder-plan';
+import { LatencyGovernor, type ShedAction } from './latency-governor';
+
+export interface LatencyControlOptions {
+  plan: LadderPlan;
+  segmentSeconds: number;
+  /** The output may trail its input by this many segment durations before the stream sheds work (default 3). */
+  trailSegments?: number;
+  /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms, default 30 s). */
+  restoreAfterMs?: number;
+  logger: Logger;
+}
+
+/** A shed or restore decided now: the caller restarts ffmpeg (or skips input) and reports `detail`. */
+export interface ShedDecision {
+  action: ShedAction;
+  /** The latency as decided (without skipped_chunks, which the caller adds once it skipped). */
+  detail: TranscodeDetail;
+}
+
+/**
+ * A stream's latency and what it sheds: how far its output trails its input (EdgeDelay, fed by the
+ * pipeline as chunks arrive, are released and segments are published) and, once the source is
+ * probed, its LatencyGovernor's decisions and the ladder and preset they leave (LadderPlan).
+ * Right after ffmpeg (re)starts the delay includes its start-up, so only a producing run is
+ * judged. Pure apart from the log line and metric of each decision: the caller passes the clock.
+ */
+export class LatencyControl {
+  private readonly edge = new EdgeDelay();
+  private governor?: LatencyGovernor;
+  private source?: SourceInfo;
+  /** The current run published a segment (its edge delay means something). */
+  private producing = false;
+
+  constructor(private readonly options: LatencyControlOptions) {}
+
+  /** How far the output may trail (ms) before the stream sheds work. */
+  get boundMs(): number {
+    return (this.options.trailSegments ?? 3) * this.options.segmentSeconds * 1000;
+  }
+
+  /** 0 = full ladder and preset; 1 = top rendition dropped; 2 = and a faster preset. */
+  get level(): number {
+    return this.governor?.level ?? 0;
+  }
+
+  /** Ingest time of the oldest input not yet covered by published output (or skipped). */
+  get oldestMs(): number | undefined {
+    return this.edge.oldestMs;
+  }
+
+  delayMs(now: number): number {
+    return this.edge.delayMs(now);
+  }
+
+  /** A chunk entered the pipeline. */
+  accepted(ingestTimeMs: number | undefined, now: number): void {
+    this.edge.accepted(ingestTimeMs, now);
+  }
+
+  /** The oldest accepted chunk needs nothing more (covered by published output, or skipped). */
+  released(): void {
+    this.edge.released();
+  }
+
+  /** The source is known: shedding may start (dropping a rendition only if the ladder has several). */
+  probed(source: SourceInfo): void {
+    this.source = source;
+    this.governor = new LatencyGovernor({
+      boundMs: this.boundMs,
+      restoreAfterMs: this.options.restoreAfterMs ?? 30_000,
+      canDropRendition: this.options.plan.renditions(source).length > 1,
+      canFasterPreset: this.options.plan.canFasterPreset,
+    });
+  }
+
+  /** The renditions for what is shed now (needs the probed source). */
+  renditions(): PlannedRendition[] {
+    return this.options.plan.renditions(this.source!, this.governor);
+  }
+
+  get preset(): string {
+    return this.options.plan.preset(this.governor);
+  }
+
+  /** ffmpeg (re)starts (or is about to): no decision until it produces again. */
+  runStarting(): void {
+    this.producing = false;
+  }
+
+  /** The current run published a segment; `reference`: of the rendition whose media rate is the speed. */
+  published(reference: boolean, durationSeconds: number, now: number): void {
+    this.producing = true;
+    if (reference) this.edge.mediaPublished(durationSeconds, now);
+  }
+
+  /**
+   * Judges the edge delay of a running live stream (before the probe: undefined). `hasRun`: an
+   * ffmpeg run was started (until then, no run to wait for).
+   */
+  check(now: number, hasRun: boolean): { delayMs: number; shed?: ShedDecision } | undefined {
+    if (!this.governor) return undefined;
+    const delayMs = this.edge.delayMs(now);
+    if (!this.producing && hasRun) return { delayMs };
+    const action = this.governor.decide(now, delayMs);
+    if (!action) return { delayMs };
+    const detail: TranscodeDetail = {
+      mode: 'live',
+      edge_delay_ms: Math.round(delayMs),
+      speed: Math.round(this.edge.speed(now) * 100) / 100,
+      shed_level: this.governor.level,
+      dropped_renditions: this.options.plan.dropped(this.source!, this.governor),
+      preset: this.preset,
+      action,
+    };
+    transcodeMetrics.sheds().inc({ action });
+    this.options.logger.warn(
+      { action, edgeDelayMs: Math.round(delayMs), boundSegments: this.options.trailSegments ?? 3, level: this.governor.level },
+      action.startsWith('restore') ? 'live stream has headroom again: restoring work' : 'live stream trails its latency bound: shedding work',
+    );
+    return { delayMs, shed: { action, detail } };
+  }
+}
