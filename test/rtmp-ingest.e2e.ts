@@ -8,7 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { VideoHeaders } from '@tributary/contracts';
 import { freePort, type OtlpReceiver, type ServiceProcess, startOtlpReceiver } from '@tributary/devkit';
 import { control, MessageType } from '../services/ingest/src/rtmp/chunk-stream';
-import { type FlvTag, readFlvTags, RtmpTestClient } from './support/rtmp-client';
+import { type FlvTag, readFlvTags, RtmpTestClient } from '../services/ingest/src/rtmp/testing/rtmp-test-client';
 import { FFMPEG, FFPROBE, ffmpegRead } from './support/video-fixture';
 import { createStream, parseManifest as parse, startVideoStack, until, type VideoStack } from './support/video-stack';
 import { kafkaFor, messageCount, type ReadMessage, runFfmpeg, TopicTap } from './support/video-topics';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type Amf0Value, decodeAmf0, encodeAmf0 } from '../../services/ingest/src/rtmp/amf0';
-import { ChunkReader, ChunkWriter, control, MessageType, type RtmpMessage } from '../../services/ingest/src/rtmp/chunk-stream';
-import { FLASH_PLAYER_KEY, HANDSHAKE_SIZE, signPacket } from '../../services/ingest/src/rtmp/handshake';
+import { type Amf0Value, decodeAmf0, encodeAmf0 } from '../amf0';
+import { ChunkReader, ChunkWriter, control, MessageType, type RtmpMessage } from '../chunk-stream';
+import { FLASH_PLAYER_KEY, HANDSHAKE_SIZE, signPacket } from '../handshake';
 
 /** One FLV tag as read from a file (what an RTMP publisher sends as one audio/video/data message). */
 export interface FlvTag {
