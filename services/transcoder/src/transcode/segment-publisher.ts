@@ -1,5 +1,5 @@
 import type { FinishedSegment } from '@tributary/media';
-import { publishSegmentTraced, SegmentLinkTracker, traceHeaders } from '@tributary/telemetry';
+import { type Logger, publishSegmentTraced, SegmentLinkTracker, traceHeaders } from '@tributary/telemetry';
 import type { ChunkCoverage } from './chunk-coverage';
 import type { PipelineSink } from './pipeline-sink';
 import { SequenceNumbering } from './sequence-numbering';
@@ -10,6 +10,7 @@ export interface SegmentPublisherOptions {
   partition: number;
   sink: PipelineSink;
   coverage: ChunkCoverage;
+  logger: Logger;
 }
 
 /**
@@ -25,6 +26,22 @@ export class SegmentPublisher {
   lastTraceparent?: string;
 
   constructor(private readonly options: SegmentPublisherOptions) {}
+
+  /**
+   * Numbers each rendition's segments on from `last` (the stream's last sequences on
+   * video.segments); if those cannot be read, from the current time in seconds.
+   */
+  async startNumbering(renditions: readonly string[], last: Promise<Map<string, number>>): Promise<void> {
+    const sequences = await last.catch((error: unknown) => {
+      this.options.logger.error(
+        { err: error },
+        'could not read the tail of video.segments; numbering from the current time to stay monotonic',
+      );
+      const floor = Math.floor(Date.now() / 1000);
+      return new Map(renditions.map((rendition) => [rendition, floor] as const));
+    });
+    this.numbering.start(renditions, sequences);
+  }
 
   /** A chunk went to ffmpeg: the next segment of each rendition links to its span. */
   chunkWritten(traceparent: string | undefined): void {

@@ -1,13 +1,13 @@
-import type { StreamRecord, TranscodeDetail, TranscodeMode } from '@tributary/contracts';
-import { type FinishedSegment, maxPts, type MediaTools, type PlannedRendition } from '@tributary/media';
-import { type Logger, transcodeMetrics } from '@tributary/telemetry';
-import type { BacklogGate } from './backlog-scheduler';
+import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
+import { type FinishedSegment, maxPts, type PlannedRendition } from '@tributary/media';
+import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
+import { FfmpegRuns } from './ffmpeg-runs';
 import { InputEnd } from './input-end';
 import { InputSkip } from './input-skip';
 import { LadderPlan } from './ladder-plan';
 import { LatencyControl, type ShedDecision } from './latency-control';
-import type { PipelineSink } from './pipeline-sink';
+import type { PipelineOptions } from './pipeline-options';
 import { PipelineStatus } from './pipeline-status';
 import { ProbeSchedule } from './probe-schedule';
 import { RestartBudget } from './restart-budget';
@@ -18,47 +18,8 @@ import { FfmpegEngine, type TranscodeEngine, type TranscodeRun } from './transco
 import { StreamWorkDir } from './work-dir';
 
 export type { InputChunk } from './chunk-coverage';
+export type { PipelineOptions, PipelineSettings } from './pipeline-options';
 export type { OutgoingSegment, PipelineSink } from './pipeline-sink';
-
-export interface PipelineSettings {
-  tools: MediaTools;
-  workDir: string;
-  preset: string;
-  threads: number;
-  thumbnailIntervalSeconds: number;
-  maxRestarts: number;
-  probeMaxBytes: number;
-  /** First probe once this much input is buffered (doubling on each failed attempt). */
-  probeInitialBytes?: number;
-  /** A live stream's output may trail its input by this many segment durations before it sheds work. */
-  liveMaxTrailSegments?: number;
-  /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms). */
-  shedRestoreMs?: number;
-  /** The preset of the second shedding step. */
-  shedPreset?: string;
-  /** nice(1) value of backlog ffmpeg processes. */
-  backlogNice?: number;
-}
-
-export interface PipelineOptions {
-  streamId: string;
-  partition: number;
-  publishSessionId: string;
-  record?: StreamRecord;
-  settings: PipelineSettings;
-  sink: PipelineSink;
-  logger: Logger;
-  /**
-   * The last media sequence per rendition already on video.segments for this stream (read from
-   * its tail on takeover, or remembered from this process's previous pipeline of the stream).
-   */
-  lastSequences: Promise<Map<string, number>>;
-  /** ffprobe/ffmpeg (default: child processes of settings.tools). */
-  engine?: TranscodeEngine;
-  /** `backlog`: the publisher is gone; transcode only with a turn from `backlog` (default `live`). */
-  mode?: TranscodeMode;
-  backlog?: BacklogGate;
-}
 
 type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
 
@@ -72,8 +33,8 @@ type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
  * This class is the lifecycle (probing → running → ending → done/error/abandoned); the parts
  * with one job each live beside it: ProbeSchedule (when to probe), ChunkCoverage (which offsets
  * are covered by durable output), SegmentPublisher (numbering and publishing output), InputEnd
- * (where the input ends), PipelineStatus (stream.status reports), RestartBudget, StreamWorkDir,
- * SerialQueue and the TranscodeEngine (ffmpeg).
+ * (where the input ends), PipelineStatus (stream.status reports), RestartBudget, FfmpegRuns
+ * (the current ffmpeg run and its folder), SerialQueue and the TranscodeEngine (ffmpeg).
  *
  * Live stays live: a `backlog` session (publisher gone) waits for a turn and writes input only
  * while no live stream trails (SessionMode with the BacklogGate), with a niced ffmpeg. A live
@@ -93,16 +54,13 @@ export class StreamPipeline {
   private readonly input = new InputEnd();
   private readonly reports: PipelineStatus;
   private readonly restarts: RestartBudget;
-  private readonly workDir: StreamWorkDir;
+  private readonly runs: FfmpegRuns;
   private readonly queue = new SerialQueue();
   private readonly engine: TranscodeEngine;
   private readonly mode: SessionMode;
   private readonly latency: LatencyControl;
   private readonly skips = new InputSkip();
   private renditions: PlannedRendition[] = [];
-  private run?: TranscodeRun;
-  private stdinClosed = false;
-  private runs = 0;
   private hasAudio = false;
   private frameRate?: number;
   private cutting = false;
@@ -130,8 +88,8 @@ export class StreamPipeline {
       logger: options.logger,
     });
     this.restarts = new RestartBudget(options.settings.maxRestarts);
-    this.workDir = new StreamWorkDir(options.settings.workDir, options.streamId);
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
+    this.runs = new FfmpegRuns(this.engine, new StreamWorkDir(options.settings.workDir, options.streamId));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
@@ -169,7 +127,8 @@ export class StreamPipeline {
 
   /** The running ffmpeg's pid (for diagnostics and fault tests). */
   get ffmpegPid(): number | undefined {
-    return this.run?.running ? this.run.pid : undefined;
+    const run = this.runs.current;
+    return run?.running ? run.pid : undefined;
   }
 
   /** The last media sequence per rendition (to continue numbering in this process). */
@@ -219,9 +178,8 @@ export class StreamPipeline {
     if (this.isFinished) return;
     this.state = 'abandoned';
     this.mode.end();
-    this.run?.kill();
-    await this.run?.stopOutput();
-    await this.workDir.remove();
+    await this.runs.stop();
+    await this.runs.removeFiles();
     this.resolveFinished();
   }
 
@@ -237,10 +195,7 @@ export class StreamPipeline {
     if (this.state === 'running') {
       this.options.logger.info({ reason }, 'input complete; flushing ffmpeg');
       this.state = 'ending';
-      if (this.run) {
-        this.stdinClosed = true;
-        this.run.endInput();
-      }
+      this.runs.endInput();
     }
   }
 
@@ -264,17 +219,9 @@ export class StreamPipeline {
     this.frameRate = info.frameRate;
     this.latency.probed(info);
     this.renditions = this.latency.renditions();
-    const last = await this.options.lastSequences.catch((error: unknown) => {
-      this.options.logger.error(
-        { err: error },
-        'could not read the tail of video.segments; numbering from the current time to stay monotonic',
-      );
-      const floor = Math.floor(Date.now() / 1000);
-      return new Map(this.renditions.map((rendition) => [rendition.name, floor] as const));
-    });
-    this.output.numbering.start(
+    await this.output.startNumbering(
       this.renditions.map((rendition) => rendition.name),
-      last,
+      this.options.lastSequences,
     );
     this.options.logger.info(
       { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.output.numbering.toJSON() },
@@ -294,17 +241,8 @@ export class StreamPipeline {
       if (!(await this.mode.awaitTurn(() => this.isFinished || this.cutting))) return;
       if (this.mode.holdsTurn) this.options.logger.info('backlog session: transcoding for replay');
     }
-    const id = ++this.runs;
     this.latency.runStarting();
-    const dir = await this.workDir.runDir(
-      id,
-      this.renditions.map((rendition) => rendition.name),
-    );
-    this.coverage.startRun(id);
-    this.stdinClosed = false;
-    const run: TranscodeRun = this.engine.start({
-      id,
-      dir,
+    const run: TranscodeRun = await this.runs.start({
       renditions: this.renditions,
       segmentDurationSeconds: this.options.record?.segment_duration_seconds ?? 2,
       hasAudio: this.hasAudio,
@@ -321,8 +259,8 @@ export class StreamPipeline {
       },
       onOutputError: (error) => this.options.logger.warn({ err: error }, 'segment watcher error'),
     });
-    this.run = run;
-    this.options.logger.info({ run: id, transcodeSession: run.session, pid: run.pid }, 'ffmpeg started');
+    this.coverage.startRun(run.id);
+    this.options.logger.info({ run: run.id, transcodeSession: run.session, pid: run.pid }, 'ffmpeg started');
     void run.exited.then((exit) => this.queue.run(() => this.onExit(run, exit.code, exit.signal, exit.stderrTail)));
     // Re-feed what is not yet covered by durable output (the probe buffer, or a crashed run's input).
     for (const entry of [...this.coverage.chunks]) await this.write(entry);
@@ -332,8 +270,8 @@ export class StreamPipeline {
     // A live session that became backlog (its publisher left while it trailed) takes a turn too.
     if (!(await this.mode.awaitTurn(() => this.isFinished))) return;
     await this.mode.permit();
-    const run = this.run;
-    if (!run || this.stdinClosed) return;
+    const run = this.runs.input;
+    if (!run) return;
     this.coverage.written(entry, maxPts(entry.data));
     this.output.chunkWritten(entry.traceparent);
     await run.write(entry.data);
@@ -346,7 +284,7 @@ export class StreamPipeline {
       segment,
       this.renditions.map((rendition) => rendition.name),
     );
-    if (run === this.run) this.latency.published(segment.rendition === this.renditions.at(-1)?.name, segment.durationSeconds, Date.now());
+    if (run === this.runs.current) this.latency.published(segment.rendition === this.renditions.at(-1)?.name, segment.durationSeconds, Date.now());
     for (const offset of released) this.done(offset);
   }
 
@@ -362,7 +300,7 @@ export class StreamPipeline {
    */
   checkLatency(now = Date.now()): number | undefined {
     if (!this.mode.isLive || this.state !== 'running') return undefined;
-    const check = this.latency.check(now, this.runs > 0);
+    const check = this.latency.check(now, this.runs.started > 0);
     if (check?.shed) this.shed(check.shed);
     return check?.delayMs;
   }
@@ -389,7 +327,7 @@ export class StreamPipeline {
     if (this.mode.mode === 'backlog' || this.isFinished) return;
     this.mode.toBacklog();
     const niceness = this.options.settings.backlogNice;
-    if (niceness) this.run?.renice(niceness);
+    if (niceness) this.runs.current?.renice(niceness);
     this.options.logger.info({ edgeDelayMs: Math.round(this.latency.delayMs(Date.now())) }, 'publisher gone while the output trails: the rest is backlog, after live streams');
   }
 
@@ -403,10 +341,7 @@ export class StreamPipeline {
     this.mode.end();
     return this.queue.run(async () => {
       if (this.isFinished) return;
-      const run = this.run;
-      this.run = undefined;
-      run?.kill();
-      await run?.stopOutput();
+      await this.runs.stop();
       const skipped = this.coverage.releaseAll();
       for (const offset of skipped) this.done(offset);
       this.skips.counted(skipped.length);
@@ -414,7 +349,7 @@ export class StreamPipeline {
       this.options.logger.warn({ reason, skippedChunks: this.skips.skipped }, 'backlog session cut: its untranscoded input is a recorded gap');
       this.state = 'done';
       await this.reports.ended({ mode: this.mode.mode, action: 'backlog_cut', skipped_chunks: this.skips.skipped }, `backlog cut: ${reason}`);
-      await this.workDir.remove();
+      await this.runs.removeFiles();
       this.resolveFinished();
     });
   }
@@ -448,17 +383,12 @@ export class StreamPipeline {
     if (this.state !== 'running') return;
     // No further decision until the next run shows its effect.
     this.latency.runStarting();
-    const old = this.run;
-    this.run = undefined;
-    old?.kill();
+    const old = this.runs.kill();
     void this.queue
       .run(async () => {
         await old?.stopOutput();
         // A run started meanwhile (a backlog turn ended by goLive) is replaced too.
-        const started = this.run;
-        this.run = undefined;
-        started?.kill();
-        await started?.stopOutput();
+        await this.runs.stop();
         if (this.state !== 'running') return;
         if (discard) {
           for (const offset of this.coverage.releaseBefore(this.skips.from)) {
@@ -475,7 +405,7 @@ export class StreamPipeline {
   }
 
   private async onExit(run: TranscodeRun, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): Promise<void> {
-    if (this.run !== run || this.state === 'abandoned' || this.isFinished) return;
+    if (this.runs.current !== run || this.state === 'abandoned' || this.isFinished) return;
     // Whatever ffmpeg listed as finished is complete: publish it before anything else.
     await run.finishOutput();
     if (this.state === 'ending' && code === 0) {
@@ -487,7 +417,7 @@ export class StreamPipeline {
         this.mode.mode === 'backlog' || skipped > 0 ? { mode: this.mode.mode, ...(skipped > 0 ? { skipped_chunks: skipped } : {}) } : undefined,
       );
       this.options.logger.info({ sequences: this.output.numbering.toJSON() }, 'stream transcoded to the end');
-      await this.workDir.remove();
+      await this.runs.removeFiles();
       this.resolveFinished();
       return;
     }
@@ -516,11 +446,10 @@ export class StreamPipeline {
     this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
     this.state = 'error';
     this.mode.end();
-    this.run?.kill();
-    await this.run?.stopOutput();
+    await this.runs.stop();
     this.releaseAll();
     await this.reports.error(reason);
-    await this.workDir.remove();
+    await this.runs.removeFiles();
     this.resolveFinished();
   }
 }
