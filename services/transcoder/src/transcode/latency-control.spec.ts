@@ -1,16 +1,14 @@
+import { DEFAULT_LADDER } from '@tributary/contracts';
 import type { SourceInfo } from '@tributary/media';
 import pino from 'pino';
-import { LadderPlan } from './ladder-plan';
 import { LatencyControl } from './latency-control';
 
 const hd: SourceInfo = { width: 1920, height: 1080, hasVideo: true, hasAudio: true, frameRate: 30 };
 
 function control(restoreAfterMs = 5_000) {
   return new LatencyControl({
-    plan: new LadderPlan({ preset: 'veryfast', shedPreset: 'ultrafast' }),
-    segmentSeconds: 2,
-    trailSegments: 3,
-    restoreAfterMs,
+    record: { ladder: DEFAULT_LADDER, segment_duration_seconds: 2 },
+    settings: { preset: 'veryfast', shedPreset: 'ultrafast', liveMaxTrailSegments: 3, shedRestoreMs: restoreAfterMs },
     logger: pino({ level: 'silent' }),
   });
 }

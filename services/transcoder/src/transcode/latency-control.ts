@@ -1,17 +1,15 @@
-import type { TranscodeDetail } from '@tributary/contracts';
+import type { StreamRecord, TranscodeDetail } from '@tributary/contracts';
 import type { PlannedRendition, SourceInfo } from '@tributary/media';
 import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import { EdgeDelay } from './edge-delay';
-import type { LadderPlan } from './ladder-plan';
+import { LadderPlan } from './ladder-plan';
 import { LatencyGovernor, type ShedAction } from './latency-governor';
+import type { PipelineSettings } from './pipeline-options';
 
 export interface LatencyControlOptions {
-  plan: LadderPlan;
-  segmentSeconds: number;
-  /** The output may trail its input by this many segment durations before the stream sheds work (default 3). */
-  trailSegments?: number;
-  /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms, default 30 s). */
-  restoreAfterMs?: number;
+  /** The stream's ladder and segment duration (default: DEFAULT_LADDER, 2 s). */
+  record?: Pick<StreamRecord, 'ladder' | 'segment_duration_seconds'>;
+  settings: Pick<PipelineSettings, 'preset' | 'shedPreset' | 'liveMaxTrailSegments' | 'shedRestoreMs'>;
   logger: Logger;
 }
 
@@ -35,12 +33,20 @@ export class LatencyControl {
   private source?: SourceInfo;
   /** The current run published a segment (its edge delay means something). */
   private producing = false;
+  private readonly plan: LadderPlan;
 
-  constructor(private readonly options: LatencyControlOptions) {}
+  constructor(private readonly options: LatencyControlOptions) {
+    const { record, settings } = options;
+    this.plan = new LadderPlan({
+      ...(record ? { ladder: record.ladder } : {}),
+      preset: settings.preset,
+      ...(settings.shedPreset !== undefined ? { shedPreset: settings.shedPreset } : {}),
+    });
+  }
 
   /** How far the output may trail (ms) before the stream sheds work. */
   get boundMs(): number {
-    return (this.options.trailSegments ?? 3) * this.options.segmentSeconds * 1000;
+    return (this.options.settings.liveMaxTrailSegments ?? 3) * (this.options.record?.segment_duration_seconds ?? 2) * 1000;
   }
 
   /** 0 = full ladder and preset; 1 = top rendition dropped; 2 = and a faster preset. */
@@ -72,19 +78,19 @@ export class LatencyControl {
     this.source = source;
     this.governor = new LatencyGovernor({
       boundMs: this.boundMs,
-      restoreAfterMs: this.options.restoreAfterMs ?? 30_000,
-      canDropRendition: this.options.plan.renditions(source).length > 1,
-      canFasterPreset: this.options.plan.canFasterPreset,
+      restoreAfterMs: this.options.settings.shedRestoreMs ?? 30_000,
+      canDropRendition: this.plan.renditions(source).length > 1,
+      canFasterPreset: this.plan.canFasterPreset,
     });
   }
 
   /** The renditions for what is shed now (needs the probed source). */
   renditions(): PlannedRendition[] {
-    return this.options.plan.renditions(this.source!, this.governor);
+    return this.plan.renditions(this.source!, this.governor);
   }
 
   get preset(): string {
-    return this.options.plan.preset(this.governor);
+    return this.plan.preset(this.governor);
   }
 
   /** ffmpeg (re)starts (or is about to): no decision until it produces again. */
@@ -113,13 +119,13 @@ export class LatencyControl {
       edge_delay_ms: Math.round(delayMs),
       speed: Math.round(this.edge.speed(now) * 100) / 100,
       shed_level: this.governor.level,
-      dropped_renditions: this.options.plan.dropped(this.source!, this.governor),
+      dropped_renditions: this.plan.dropped(this.source!, this.governor),
       preset: this.preset,
       action,
     };
     transcodeMetrics.sheds().inc({ action });
     this.options.logger.warn(
-      { action, edgeDelayMs: Math.round(delayMs), boundSegments: this.options.trailSegments ?? 3, level: this.governor.level },
+      { action, edgeDelayMs: Math.round(delayMs), boundSegments: this.options.settings.liveMaxTrailSegments ?? 3, level: this.governor.level },
       action.startsWith('restore') ? 'live stream has headroom again: restoring work' : 'live stream trails its latency bound: shedding work',
     );
     return { delayMs, shed: { action, detail } };

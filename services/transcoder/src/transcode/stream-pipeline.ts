@@ -5,7 +5,6 @@ import { ChunkCoverage, type InputChunk } from './chunk-coverage';
 import { FfmpegRuns } from './ffmpeg-runs';
 import { InputEnd } from './input-end';
 import { InputSkip } from './input-skip';
-import { LadderPlan } from './ladder-plan';
 import { LatencyControl, type ShedDecision } from './latency-control';
 import type { PipelineOptions } from './pipeline-options';
 import { PipelineStatus } from './pipeline-status';
@@ -76,17 +75,7 @@ export class StreamPipeline {
     this.output = new SegmentPublisher({ ...options, coverage: this.coverage });
     this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
     this.mode = new SessionMode(options.mode ?? 'live', options.backlog, this);
-    this.latency = new LatencyControl({
-      plan: new LadderPlan({
-        ...(options.record ? { ladder: options.record.ladder } : {}),
-        preset: options.settings.preset,
-        ...(options.settings.shedPreset !== undefined ? { shedPreset: options.settings.shedPreset } : {}),
-      }),
-      segmentSeconds: options.record?.segment_duration_seconds ?? 2,
-      ...(options.settings.liveMaxTrailSegments !== undefined ? { trailSegments: options.settings.liveMaxTrailSegments } : {}),
-      ...(options.settings.shedRestoreMs !== undefined ? { restoreAfterMs: options.settings.shedRestoreMs } : {}),
-      logger: options.logger,
-    });
+    this.latency = new LatencyControl(options);
     this.restarts = new RestartBudget(options.settings.maxRestarts);
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
     this.runs = new FfmpegRuns(this.engine, new StreamWorkDir(options.settings.workDir, options.streamId));
