@@ -67,7 +67,7 @@ afterAll(() => {
 
 it('npm start brings up the platform with a playing demo stream, and Ctrl-C stops all of it within 15 s, broker last', async () => {
   kafkaPort = await freePort();
-  const ports = { viewer: await freePort(), ingest: await freePort(), gateway: await freePort(), transcoder: await freePort() };
+  const ports = { viewer: await freePort(), ingest: await freePort(), gateway: await freePort(), transcoder: await freePort(), rtmp: await freePort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_PORT: String(kafkaPort),
@@ -75,6 +75,7 @@ it('npm start brings up the platform with a playing demo stream, and Ctrl-C stop
     INGEST_PORT: String(ports.ingest),
     EVENT_GATEWAY_PORT: String(ports.gateway),
     TRANSCODER_PORT: String(ports.transcoder),
+    INGEST_RTMP_PORT: String(ports.rtmp),
     DEMO_EVENT_RATE: '5',
   };
   delete env.KAFKA_BROKERS; // npm start's own broker, as on a fresh clone
@@ -92,6 +93,7 @@ it('npm start brings up the platform with a playing demo stream, and Ctrl-C stop
     throw new Error(`${(error as Error).message}\n${output}`);
   });
   expect(output).toContain(`player (demo stream):      http://localhost:${ports.viewer}/watch/demo`);
+  expect(output).toContain(`server rtmp://localhost:${ports.rtmp}/live`);
   // The demo stream really plays: the transcoder's ladder is listed and media segments are served.
   const viewer = `http://127.0.0.1:${ports.viewer}`;
   const media = await until(

@@ -27,6 +27,7 @@ const env = parseEnv(
     ingestPort: port('INGEST_PORT', 8081),
     eventGatewayPort: port('EVENT_GATEWAY_PORT', 8082),
     transcoderPort: port('TRANSCODER_PORT', 8083),
+    rtmpPort: port('INGEST_RTMP_PORT', 1935),
     simulatorRate: int('DEMO_EVENT_RATE', { default: 5, min: 0, max: 100_000 }),
     demoVideo: bool('DEMO_VIDEO', { default: true }),
     adminToken: optionalStr('ADMIN_TOKEN'),
@@ -90,6 +91,10 @@ async function startPlatformService(name: ServiceName, httpPort: number, brokers
       EVENT_GATEWAY_PORT: String(env.eventGatewayPort),
       TRANSCODER_PORT: String(env.transcoderPort),
       INGEST_PUBLIC_URL: `http://localhost:${env.ingestPort}`,
+      // OBS and other RTMP publishers: rtmp://localhost:1935/live + the stream key.
+      INGEST_RTMP_ENABLED: 'true',
+      INGEST_RTMP_PORT: String(env.rtmpPort),
+      INGEST_RTMP_PUBLIC_URL: `rtmp://localhost:${env.rtmpPort}/live`,
       VIEWER_PUBLIC_URL: `http://localhost:${env.viewerApiPort}`,
     },
     readyTimeoutMs: 120_000,
@@ -174,6 +179,7 @@ async function main(): Promise<void> {
   }
   say(`  streams:                   http://localhost:${env.viewerApiPort}/v1/streams`);
   say(`  admin API (create streams): http://localhost:${env.ingestPort}/v1/streams  with  Authorization: Bearer ${adminToken}`);
+  say(`  publish from OBS (RTMP):   server rtmp://localhost:${env.rtmpPort}/live, stream key from the admin API`);
   if (!env.adminToken) say('                             (a token generated for this run; set ADMIN_TOKEN to choose your own)');
   say(`  dashboard (live events):   http://localhost:${env.eventGatewayPort}/`);
   say(`  Socket.IO namespace:       http://localhost:${env.eventGatewayPort}/playback  (server event "playback.events": arrays of events)`);
