@@ -6,13 +6,16 @@ import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { type Logger, streamMetrics, transcodeMetrics } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
 import { BacklogScheduler } from './backlog-scheduler';
+import { BacklogSkips } from './backlog-skips';
 import { EndedPublishes, parseStreamStatus } from './ended-publishes';
 import { type IngestChunk, parseIngestChunk } from './ingest-chunk';
 import { InputBudget } from './input-budget';
 import { LastSequenceStore } from './last-sequences';
+import { LatencySweep } from './latency-sweep';
 import { PartitionCommits } from './partition-commits';
 import { PublishSessionGate } from './publish-sessions';
 import type { OutgoingSegment, PipelineSink } from './pipeline-sink';
+import { RebalanceFence } from './rebalance-fence';
 import { type PipelineFactory, StreamPipelineFactory, type TranscodePipeline } from './stream-pipeline.factory';
 import { type StatusChannel, StreamStatusRepository } from './stream-status.repository';
 import { type TranscodeOutput, TranscodeOutputRepository } from './transcode-output.repository';
@@ -36,13 +39,14 @@ export const STREAM_RECORDS = Symbol('STREAM_RECORDS');
  * This class decides; its collaborators do one job each and hide Kafka and ffmpeg: the ingest
  * consumer (VideoIngestRepository), stream.status (StreamStatusRepository), the output topics
  * (TranscodeOutputRepository), the registry view, pipelines (StreamPipelineFactory), offset
- * commits (PartitionCommits), ingest `ended` reports (EndedPublishes) and remembered numbering
- * (LastSequenceStore).
+ * commits (PartitionCommits), ingest `ended` reports (EndedPublishes), remembered numbering
+ * (LastSequenceStore) and the fence that holds output through a rebalance (RebalanceFence).
  *
  * Live stays live: reading never waits on an ffmpeg (InputBudget bounds what is queued instead);
  * a session whose publisher is gone is backlog (BacklogScheduler: a few at a time, niced, only
- * while no live stream trails; or skipped with a recorded gap, TRANSCODER_BACKLOG_POLICY=skip);
- * every second each live pipeline checks its edge delay and sheds or restores work.
+ * while no live stream trails; or skipped with a recorded gap, BacklogSkips under
+ * TRANSCODER_BACKLOG_POLICY=skip); every second each live pipeline checks its edge delay and
+ * sheds or restores work (LatencySweep).
  */
 @Injectable()
 export class TranscoderService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -55,7 +59,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   private readonly sessions = new PublishSessionGate();
   private idleTimer?: NodeJS.Timeout;
   /** Closed while the group rebalances: no segment is produced until we know which partitions we keep. */
-  private fence?: { promise: Promise<void>; open: () => void };
+  private readonly fence = new RebalanceFence();
   private assigned = new Set<number>();
   /** Settles once the output of the assigned partitions is owned (their previous writers fenced). */
   private owning: Promise<void> = Promise.resolve();
@@ -63,10 +67,9 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   private readonly idleEnded = new WeakSet<TranscodePipeline>();
   private readonly budget: InputBudget;
   private readonly backlog: BacklogScheduler;
-  /** Some live stream trails its latency bound (backlog input waits). */
-  private liveTrailing = false;
-  /** Backlog sessions skipped under TRANSCODER_BACKLOG_POLICY=skip: stream → session and chunks skipped. */
-  private readonly skipping = new Map<string, { session: string; chunks: number }>();
+  /** Backlog sessions skipped under TRANSCODER_BACKLOG_POLICY=skip. */
+  private readonly skips = new BacklogSkips();
+  private readonly latency: LatencySweep;
 
   constructor(
     @Inject(TRANSCODER_CONFIG) private readonly config: TranscoderConfig,
@@ -86,7 +89,8 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
       onError: (error, partition, offset) => this.logger.warn({ err: error, partition, offset }, 'offset commit failed (retried on the next one)'),
     });
     this.budget = new InputBudget(config.inputBufferBytes);
-    this.backlog = new BacklogScheduler(config.backlogConcurrency, () => this.liveTrailing);
+    this.latency = new LatencySweep(this.logger);
+    this.backlog = new BacklogScheduler(config.backlogConcurrency, () => this.latency.liveTrailing);
     streamMetrics.active(() => [...this.pipelines.values()].filter((pipeline) => !pipeline.isFinished).length);
     readiness.register('stream-registry', () => this.registry.caughtUp);
     readiness.register('video-ingest-consumer', () => this.ingest.isJoined);
@@ -100,12 +104,12 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     await this.status.start((message) => this.onStatus(message));
     await this.ingest.start({
       chunk: (payload) => this.onChunk(payload),
-      rebalancing: () => this.closeFence(),
+      rebalancing: () => this.fence.close(),
       assigned: (partitions) => this.onAssigned(partitions),
     });
     this.idleTimer = setInterval(() => {
       this.endIdleStreams();
-      this.checkLatency();
+      this.latency.sweep(this.pipelines.values(), this.backlog);
     }, 1000);
   }
 
@@ -117,13 +121,6 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     // Uncommitted input is re-read by the partition's next owner; stop ffmpeg without output.
     await Promise.all([...this.pipelines.values()].map((pipeline) => pipeline.abandon()));
     await this.registry.stop();
-  }
-
-  private closeFence(): void {
-    if (this.fence) return;
-    let open!: () => void;
-    const promise = new Promise<void>((resolve) => (open = resolve));
-    this.fence = { promise, open };
   }
 
   private onAssigned(partitions: Set<number>): Promise<void> {
@@ -150,9 +147,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
     }
     this.lastSequences.keepPartitions(partitions);
     this.logger.info({ partitions: [...partitions], lost }, 'video.ingest partitions assigned');
-    const fence = this.fence;
-    this.fence = undefined;
-    fence?.open();
+    this.fence.open();
   }
 
   /** Stops the streams of `partitions` without output and forgets their positions. */
@@ -231,15 +226,9 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   private skipBacklog(chunk: IngestChunk, partition: number, late: boolean): boolean {
     if (this.config.backlogPolicy !== 'skip') return false;
     const { streamId, publishSessionId: session } = chunk;
-    const skipping = this.skipping.get(streamId);
-    const known = this.pipelines.get(streamId);
-    const isNew = !skipping || skipping.session !== session;
-    if (!late || (isNew && known && !known.isFinished && known.publishSessionId === session)) {
-      if (skipping?.session === session) this.skipping.delete(streamId);
-      return false;
-    }
-    if (isNew) {
-      this.skipping.set(streamId, { session, chunks: 0 });
+    const skip = this.skips.decide(streamId, session, late, this.pipelines.get(streamId));
+    if (!skip) return false;
+    if (skip === 'first') {
       this.logger.warn({ streamId, publishSessionId: session, chunkSequence: chunk.sequence }, 'backlog session (publisher gone): skipping it, not transcoded (TRANSCODER_BACKLOG_POLICY=skip)');
       void this.reportStatus(partition, {
         stream_id: streamId,
@@ -249,7 +238,6 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
         detail: { mode: 'backlog', action: 'backlog_skipped' },
       });
     }
-    this.skipping.get(streamId)!.chunks += 1;
     transcodeMetrics.skippedChunks().inc({ reason: 'backlog_skipped' });
     this.commits.done(partition, chunk.offset);
     return true;
@@ -331,7 +319,7 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async produceSegment(segment: OutgoingSegment): Promise<boolean> {
-    while (this.fence) await this.fence.promise;
+    await this.fence.passed();
     const pipeline = this.pipelines.get(segment.streamId);
     if (!pipeline || !this.assigned.has(pipeline.partition)) return false;
     try {
@@ -364,38 +352,6 @@ export class TranscoderService implements OnApplicationBootstrap, OnApplicationS
 
   private endWhenComplete(pipeline: TranscodePipeline, lastChunkSequence: number | undefined): void {
     pipeline.endAfter(lastChunkSequence, 'publisher ended').catch((error: unknown) => this.logger.error({ err: error }, 'ending stream failed'));
-  }
-
-  /**
-   * Every second: each live pipeline measures its edge delay and sheds/restores work; backlog
-   * waits while any live stream trails its bound; the metrics follow (no per-stream labels).
-   */
-  private checkLatency(): void {
-    const now = Date.now();
-    let trailing = false;
-    const shedding = [0, 0, 0];
-    let backlogOldest: number | undefined;
-    for (const pipeline of this.pipelines.values()) {
-      if (pipeline.isFinished) continue;
-      if (pipeline.transcodeMode === 'backlog') {
-        const oldest = pipeline.oldestPendingMs;
-        if (oldest !== undefined) backlogOldest = Math.min(backlogOldest ?? oldest, oldest);
-        continue;
-      }
-      const delay = pipeline.checkLatency(now);
-      if (delay === undefined) continue;
-      transcodeMetrics.edgeDelay().observe(delay / 1000);
-      if (delay > pipeline.latencyBoundMs) trailing = true;
-      shedding[pipeline.shedLevel] += 1;
-    }
-    if (trailing !== this.liveTrailing) this.logger.info({ liveTrailing: trailing }, trailing ? 'a live stream trails its bound: backlog waits' : 'live streams within their bound: backlog may run');
-    this.liveTrailing = trailing;
-    this.backlog.poke();
-    transcodeMetrics.shedding().set({ level: '1' }, shedding[1]);
-    transcodeMetrics.shedding().set({ level: '2' }, shedding[2]);
-    transcodeMetrics.backlogSessions().set({ state: 'running' }, this.backlog.runningCount);
-    transcodeMetrics.backlogSessions().set({ state: 'waiting' }, this.backlog.waitingCount);
-    transcodeMetrics.backlogAge().set(backlogOldest === undefined ? 0 : Math.max(0, now - backlogOldest) / 1000);
   }
 
   private endIdleStreams(): void {
