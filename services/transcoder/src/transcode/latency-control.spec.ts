@@ -7,7 +7,7 @@ const hd: SourceInfo = { width: 1920, height: 1080, hasVideo: true, hasAudio: tr
 
 function control(restoreAfterMs = 5_000) {
   return new LatencyControl({
-    record: { ladder: DEFAULT_LADDER, segment_duration_seconds: 2 },
+    record: { ladder: [...DEFAULT_LADDER], segment_duration_seconds: 2 },
     settings: { preset: 'veryfast', shedPreset: 'ultrafast', liveMaxTrailSegments: 3, shedRestoreMs: restoreAfterMs },
     logger: pino({ level: 'silent' }),
   });
@@ -39,7 +39,7 @@ describe(LatencyControl.name, () => {
     expect(latency.check(20_000, false)).toBeUndefined();
     latency.probed(hd);
     latency.runStarting();
-    expect(checks(latency, 1000, 30_000).every((check) => check?.shed === undefined && check.delayMs > 0)).toBe(true);
+    expect(checks(latency, 1000, 30_000).every((check) => check !== undefined && check.shed === undefined && check.delayMs > 0)).toBe(true);
   });
 
   it('sheds the top rendition of a producing run that trails for a whole bound, and reports it as decided', () => {
