@@ -1,5 +1,5 @@
 /**
- * The service images (services/<name>/Dockerfile), built here with buildah (vfs storage, chroot
+ * The service images (the root Dockerfile, one `--build-arg SERVICE=<name>` each), built here with buildah (vfs storage, chroot
  * isolation; no Docker engine and no registry) by tools/images/build.sh, which assembles a
  * stand-in for debian:trixie-slim with debootstrap when the base is not in local storage.
  *
@@ -12,7 +12,7 @@
  * config: `npm run test:images`. Skipped where buildah or debootstrap is missing, or not as root.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -134,7 +134,7 @@ describeWithBuildah('service images (buildah)', () => {
       const config = await imageConfig(image(name));
       expect(config.User).toBe('10001:10001');
       expect(config.Env).toEqual(expect.arrayContaining(['NODE_ENV=production', 'TMPDIR=/tmp']));
-      expect(config.Entrypoint).toEqual(['/usr/bin/tini', '--', 'node', '--enable-source-maps', `/app/services/${name}/dist/main.js`]);
+      expect(config.Entrypoint).toEqual(['/usr/bin/tini', '--', 'node', '--enable-source-maps', '/app/main.js']);
       expect(config.WorkingDir).toBe('/app');
       expect(Object.keys(config.ExposedPorts ?? {})).toEqual([`${port}/tcp`]);
     });
@@ -175,6 +175,9 @@ describeWithBuildah('service images (buildah)', () => {
           const shipped = DEV_ONLY.filter((pkg) => existsSync(join(root, 'app/node_modules', pkg)));
           expect(shipped).toEqual([]);
           expect(existsSync(join(root, `app/services/${name}/dist/main.js`))).toBe(true);
+          // The entrypoint is this service's, and only this service is in the image.
+          expect(readlinkSync(join(root, 'app/main.js'))).toBe(`services/${name}/dist/main.js`);
+          expect(readdirSync(join(root, 'app/services'))).toEqual([name]);
           expect(existsSync(join(root, 'app/src'))).toBe(false);
         } finally {
           await buildah('umount', ctr);
@@ -183,8 +186,9 @@ describeWithBuildah('service images (buildah)', () => {
     });
   });
 
-  it('the transcoder image carries ffmpeg and ffprobe 7.1 on PATH', async () => {
-    await inContainer(image('transcoder'), async (ctr) => {
+  // The transcoder runs the ladder with ffmpeg; ingest remuxes RTMP publishes with it.
+  it.each(['transcoder', 'ingest'])('the %s image carries ffmpeg and ffprobe 7.1 on PATH', async (name) => {
+    await inContainer(image(name), async (ctr) => {
       for (const tool of ['ffmpeg', 'ffprobe']) {
         const outcome = await runIn(ctr, {}, [tool, '-hide_banner', '-version']);
         expect(outcome.code).toBe(0);
@@ -194,7 +198,7 @@ describeWithBuildah('service images (buildah)', () => {
   });
 
   it('the Node-only images carry no ffmpeg', async () => {
-    for (const name of ['ingest', 'event-gateway', 'viewer-api', 'operator']) {
+    for (const name of ['event-gateway', 'viewer-api', 'operator']) {
       const outcome = await inContainer(image(name), (ctr) => runIn(ctr, {}, ['sh', '-c', 'command -v ffmpeg || echo none']));
       expect(outcome.output.trim()).toBe('none');
     }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the service images from services/<name>/Dockerfile with buildah (no Docker engine needed):
+# Builds the service images from the one Dockerfile at the root (--build-arg SERVICE=<name>) with
+# buildah (no Docker engine needed):
 #   tools/images/build.sh [--base-standin] <all|ingest|transcoder|event-gateway|viewer-api|operator>...
 #   tools/images/build.sh base        # only ensure the base image (stand-in, see below)
 #   tools/images/build.sh clean       # remove the service images and every dangling layer
@@ -7,11 +8,11 @@
 # Images are tagged $IMAGE_PREFIX<name>:$IMAGE_TAG (default tributary/<name>:<root package.json
 # version>; buildah stores them as localhost/tributary/<name>:<tag>).
 #
-# The Dockerfiles copy the host's compiled dist/ folders, so this first runs tools/bootstrap.js
+# The Dockerfile copies the host's compiled dist/ folders, so this first runs tools/bootstrap.js
 # (npm install when missing + tsc -b). buildah runs with the vfs storage driver and chroot
 # isolation: the only combination that works on our machines (no overlay mounts, no OCI runtime).
 #
-# The Dockerfiles' base image (docker.io/library/debian:trixie-slim) comes from local storage; when
+# The Dockerfile's base image (docker.io/library/debian:trixie-slim) comes from local storage; when
 # it is missing it is pulled, and when that fails (no registry, as on our machines) - or right away
 # with --base-standin (BASE_STANDIN=1) - a stand-in is assembled with `debootstrap --variant=minbase
 # trixie` and tagged with that name (label org.tributary.base-standin). The rootfs tarball
@@ -22,6 +23,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SERVICES=(ingest transcoder event-gateway viewer-api operator)
+# Per service: the port its image EXPOSEs, and Debian packages its runtime needs beyond Node
+# (ingest remuxes RTMP publishes with ffmpeg; the transcoder runs the ABR ladder with it).
+declare -A PORTS=([ingest]=8081 [transcoder]=8083 [event-gateway]=8082 [viewer-api]=8080 [operator]=8084)
+declare -A RUNTIME_PACKAGES=([ingest]=ffmpeg [transcoder]=ffmpeg)
 BASE_IMAGE="docker.io/library/debian:trixie-slim"
 BASE_KEY="debian-trixie-minbase-r2"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -116,14 +121,16 @@ ensure_base() {
 build_image() {
   local service="$1" started=$SECONDS
   say "building ${IMAGE_PREFIX}$service:$IMAGE_TAG"
-  # --layers: cache each instruction (the apt and npm layers are shared by all four images);
+  # --layers: cache each instruction (the apt layers are shared by every image, the npm layer per service);
   # --force-rm: no working container is left behind when a step fails;
   # --pull=false: the base comes from local storage only (no registry on our machines).
   # The host's CA bundle as build secret `build-ca`: npm in the deps stage trusts what the host
   # trusts (e.g. a TLS-inspecting proxy in front of the registry); it is not stored in any layer.
   local ca=()
   [ -s "$BUILD_CA_FILE" ] && ca=(--secret "id=build-ca,src=$BUILD_CA_FILE")
-  bh bud --layers --force-rm --pull=false --isolation chroot "${ca[@]}" -f "services/$service/Dockerfile" \
+  bh bud --layers --force-rm --pull=false --isolation chroot "${ca[@]}" -f Dockerfile \
+    --build-arg "SERVICE=$service" --build-arg "PORT=${PORTS[$service]}" \
+    --build-arg "RUNTIME_PACKAGES=${RUNTIME_PACKAGES[$service]:-}" \
     -t "${IMAGE_PREFIX}$service:$IMAGE_TAG" . >&2
   say "built ${IMAGE_PREFIX}$service:$IMAGE_TAG in $((SECONDS - started)) s"
 }
