@@ -130,7 +130,10 @@ describe('operator lag autoscaler (real broker, real API server)', () => {
     expect(desiredReplicas(kedaLag(more, SETTINGS), 3, SETTINGS, BOUNDS)).toBe(PARTITIONS);
     await until(`spec.replicas = ${PARTITIONS}`, async () => (await deploymentReplicas(kube, NAMESPACE, DEPLOYMENT)) === PARTITIONS, 60_000, 100);
     const atPartitionsSince = Date.now();
-    const upEvents = (await eventsOf(kube, NAMESPACE)).filter((event) => event.reason === 'LagScaledUp');
+    // The Event of a decision is recorded after its scale write: wait for both.
+    const scaledUp = async () => (await eventsOf(kube, NAMESPACE)).filter((event) => event.reason === 'LagScaledUp');
+    await until('two LagScaledUp events', async () => (await scaledUp()).length >= 2, 30_000);
+    const upEvents = await scaledUp();
     expect(upEvents.map((event) => event.message)).toEqual([
       expect.stringContaining(`lag 25 on ${topic} (group ${group}, 4 partitions, lagThreshold 10): 1 → 3 replicas`),
       expect.stringContaining(`lag 225 on ${topic} (group ${group}, 4 partitions, lagThreshold 10): 3 → 4 replicas`),
@@ -146,7 +149,9 @@ describe('operator lag autoscaler (real broker, real API server)', () => {
     // The last recommendation of 4 came at or after the scale to 4 (observed within ~100 ms of it).
     expect(heldFor).toBeGreaterThanOrEqual(STABILIZATION_MS - 1_000);
     await until('spec.replicas = 1', async () => (await deploymentReplicas(kube, NAMESPACE, DEPLOYMENT)) === 1, 60_000);
-    const downEvents = (await eventsOf(kube, NAMESPACE)).filter((event) => event.reason === 'LagScaledDown');
+    const scaledDown = async () => (await eventsOf(kube, NAMESPACE)).filter((event) => event.reason === 'LagScaledDown');
+    await until('the LagScaledDown event of the step to 1', async () => (await scaledDown()).some((event) => /→ 1 replicas/.test(event.message ?? '')), 30_000);
+    const downEvents = await scaledDown();
     // Usually one step 4 → 1; a slow catch-up can leave a smaller recommendation in the window (4 → 2 → 1).
     expect(downEvents[0].message).toMatch(new RegExp(`on ${topic.replace(/\./g, '\\.')} .*: 4 → \\d replicas`));
     expect(downEvents[downEvents.length - 1].message).toContain(`lag 0 on ${topic} (group ${group}, 4 partitions, lagThreshold 10):`);

@@ -227,7 +227,12 @@ describe("the operator's RBAC (chart Role, real API server, ServiceAccount token
     await until('the transcoder to be scaled back to 1', async () => (await deploymentReplicas(kube, NAMESPACE, TRANSCODER)) === 1, 60_000);
     const lease = await kube.request<{ spec: { holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases/tributary-operator`);
     expect(lease.body.spec.holderIdentity).toBe('operator-under-rbac');
-    expect((await eventsOf(kube, NAMESPACE)).some((event) => event.reason === 'LagScaledDown' && event.message?.includes(`${replicasBefore} → 1 replicas`))).toBe(true);
+    // The Event of the decision is recorded after its scale write.
+    await until(
+      `a LagScaledDown event ${replicasBefore} → 1`,
+      async () => (await eventsOf(kube, NAMESPACE)).some((event) => event.reason === 'LagScaledDown' && event.message?.includes(`${replicasBefore} → 1 replicas`) === true),
+      30_000,
+    );
     // Nothing it tried was refused.
     expect(operator.output()).not.toMatch(/forbidden|403/i);
     await operator.stop();

@@ -33,6 +33,7 @@ export async function deploymentReplicas(kube: KubeApiServer, namespace: string,
 }
 
 export interface CoreEvent {
+  metadata?: { resourceVersion?: string };
   reason?: string;
   message?: string;
   type?: string;
@@ -41,7 +42,10 @@ export interface CoreEvent {
 
 export async function eventsOf(kube: KubeApiServer, namespace: string): Promise<CoreEvent[]> {
   const response = await kube.request<{ items?: CoreEvent[] }>('GET', `/api/v1/namespaces/${namespace}/events`);
-  return response.body.items ?? [];
+  // In the order they were recorded: a list comes sorted by name, and event names end in a random
+  // suffix (generateName); timestamps have one-second precision. The resource version is etcd's
+  // revision of the create, which only grows (fine for a test against one API server).
+  return (response.body.items ?? []).sort((a, b) => Number(a.metadata?.resourceVersion ?? 0) - Number(b.metadata?.resourceVersion ?? 0));
 }
 
 /**
