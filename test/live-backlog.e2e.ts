@@ -28,6 +28,7 @@ let transcoder: ServiceProcess | undefined;
 let viewer: ServiceProcess;
 let tap: TopicTap;
 const publishers: FfmpegRun[] = [];
+const BACKLOG_AFTER_MS = 5_000;
 
 async function startIngest(): Promise<ServiceProcess> {
   const port = await freePort();
@@ -47,7 +48,7 @@ async function startTranscoder(): Promise<ServiceProcess> {
       TRANSCODER_THREADS: '1',
       TRANSCODER_SESSION_TIMEOUT_MS: '6000',
       TRANSCODER_IDLE_TIMEOUT_MS: '4000',
-      TRANSCODER_BACKLOG_AFTER_MS: '5000',
+      TRANSCODER_BACKLOG_AFTER_MS: String(BACKLOG_AFTER_MS),
       TRANSCODER_BACKLOG_POLICY: 'replay',
       TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: String(BOUND_SEGMENTS),
     },
@@ -92,6 +93,9 @@ it('after a SIGKILL with backlog, a new live stream stays near its edge while th
   await ingest!.kill();
   ingest = undefined;
   for (const publisher of publishers) publisher.kill();
+  // Let the newest chunk age past TRANSCODER_BACKLOG_AFTER_MS: a restart faster than that would
+  // rightly take the old sessions for live ones (their publisher could still be sending).
+  await new Promise((resolve) => setTimeout(resolve, BACKLOG_AFTER_MS + 2_000));
 
   [ingest, transcoder] = await Promise.all([startIngest(), startTranscoder()]);
   const id = `new-${randomUUID().slice(0, 4)}`;
