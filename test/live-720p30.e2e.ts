@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { ServiceProcess } from '@tributary/devkit';
 import { publishTestPattern } from './support/video-topics';
 import { FFPROBE, ffmpegRead } from './support/video-fixture';
-import { createStream, parseManifest as parse, startVideoStack, until, type VideoStack } from './support/video-stack';
+import { createStream, expectEndedAndReplayable, parseManifest as parse, startVideoStack, until, type VideoStack } from './support/video-stack';
 
 /**
  * The video issue's acceptance scenario, literally: ffmpeg publishes 20 s of 720p30 test video →
@@ -85,27 +85,8 @@ it('publishes 20 s of 720p30 and serves three renditions live, to the end, and a
 
   expect((await publisher.done).code).toBe(0);
   const topMediaUrl = `${viewer.url}/live/${id}/${master.playlists[0].uri}`;
-  const ended = await until('EXT-X-ENDLIST after the publisher stopped', async () => {
-    const manifest = parse(await (await fetch(topMediaUrl)).text());
-    return manifest.endList ? manifest : undefined;
-  }, 90_000);
-  expect(ended.segments.length).toBeGreaterThan(0);
-
-  const independentRead = await ffmpegRead(`${viewer.url}/live/${id}/master.m3u8`);
-  expect(independentRead.stderr.trim()).toBe('');
-  expect(independentRead.code).toBe(0);
-
-  // Replay from Kafka: every segment from media sequence 0, covering the whole 20 s publish.
-  const vodMaster = parse(await (await fetch(`${viewer.url}/vod/${id}/master.m3u8`)).text());
-  expect(vodMaster.playlists).toHaveLength(3);
-  for (const playlist of vodMaster.playlists) {
-    const vod = parse(await (await fetch(`${viewer.url}${playlist.uri}`)).text());
-    expect(vod.playlistType).toBe('VOD');
-    expect(vod.endList).toBe(true);
-    expect(vod.mediaSequence ?? 0).toBe(0);
-    const total = vod.segments.reduce((sum, segment) => sum + segment.duration, 0);
-    expect(total).toBeGreaterThanOrEqual(18);
-  }
+  // Ended live, read whole by ffmpeg, and a replay from Kafka from media sequence 0 covering the whole 20 s publish.
+  await expectEndedAndReplayable(viewer.url, id, topMediaUrl, 3, 18);
   const replayRead = await ffmpegRead(`${viewer.url}/vod/${id}/master.m3u8`);
   expect(replayRead.stderr.trim()).toBe('');
   expect(replayRead.code).toBe(0);

@@ -1,5 +1,6 @@
 import { Parser } from 'm3u8-parser';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
+import { ffmpegRead } from './video-fixture';
 
 /** An HLS playlist parsed by an independent parser (m3u8-parser), as a player would read it. */
 export function parseManifest(text: string) {
@@ -78,4 +79,34 @@ export async function createStream(ingestUrl: string, id: string, title = id): P
   });
   if (created.status !== 201) throw new Error(`creating stream ${id} answered ${created.status}: ${await created.text()}`);
   return ((await created.json()) as { streamKey: string }).streamKey;
+}
+
+/**
+ * What a finished live publish must leave behind, as a player sees it: the live playlist gets
+ * EXT-X-ENDLIST, ffmpeg reads the whole ladder from the master playlist without an error, and the
+ * replay from Kafka (`/vod`) has every rendition as a VOD playlist from media sequence 0 covering at
+ * least `minSeconds`.
+ */
+export async function expectEndedAndReplayable(viewerUrl: string, id: string, topMediaUrl: string, renditions: number, minSeconds: number): Promise<void> {
+  const ended = await until(
+    'EXT-X-ENDLIST after the publisher stopped',
+    async () => {
+      const manifest = parseManifest(await (await fetch(topMediaUrl)).text());
+      return manifest.endList ? manifest : undefined;
+    },
+    90_000,
+  );
+  expect(ended.segments.length).toBeGreaterThan(0);
+  const independentRead = await ffmpegRead(`${viewerUrl}/live/${id}/master.m3u8`);
+  expect(independentRead.stderr.trim()).toBe('');
+  expect(independentRead.code).toBe(0);
+  const vodMaster = parseManifest(await (await fetch(`${viewerUrl}/vod/${id}/master.m3u8`)).text());
+  expect(vodMaster.playlists).toHaveLength(renditions);
+  for (const playlist of vodMaster.playlists) {
+    const vod = parseManifest(await (await fetch(`${viewerUrl}${playlist.uri}`)).text());
+    expect(vod.playlistType).toBe('VOD');
+    expect(vod.endList).toBe(true);
+    expect(vod.mediaSequence ?? 0).toBe(0);
+    expect(vod.segments.reduce((sum, segment) => sum + segment.duration, 0)).toBeGreaterThanOrEqual(minSeconds);
+  }
 }
