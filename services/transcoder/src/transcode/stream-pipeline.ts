@@ -63,6 +63,8 @@ export class StreamPipeline {
   private hasAudio = false;
   private frameRate?: number;
   private cutting = false;
+  /** Segment publications under way: a cut waits for them, so the next session numbers after them. */
+  private readonly publishing = new Set<Promise<unknown>>();
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
   lastChunkAt = Date.now();
@@ -267,12 +269,20 @@ export class StreamPipeline {
   }
 
   private async publishSegment(run: TranscodeRun, segment: FinishedSegment): Promise<void> {
-    if (this.state === 'abandoned') return;
-    const released = await this.output.publish(
+    // A cut session's remaining output is part of its recorded gap.
+    if (this.state === 'abandoned' || this.cutting) return;
+    const publication = this.output.publish(
       run,
       segment,
       this.renditions.map((rendition) => rendition.name),
     );
+    this.publishing.add(publication);
+    let released: string[];
+    try {
+      released = await publication;
+    } finally {
+      this.publishing.delete(publication);
+    }
     if (run === this.runs.current) this.latency.published(segment.rendition === this.renditions.at(-1)?.name, segment.durationSeconds, Date.now());
     for (const offset of released) this.done(offset);
   }
@@ -331,6 +341,9 @@ export class StreamPipeline {
     return this.queue.run(async () => {
       if (this.isFinished) return;
       await this.runs.stop();
+      // A publication that started before the cut must land (or fail) before the stream's next
+      // session takes its first sequence number from this one's last.
+      await Promise.allSettled([...this.publishing]);
       const skipped = this.coverage.releaseAll();
       for (const offset of skipped) this.done(offset);
       this.skips.counted(skipped.length);
