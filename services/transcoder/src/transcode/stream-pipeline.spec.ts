@@ -334,6 +334,37 @@ describe(StreamPipeline.name, () => {
     expect(gate.end).toHaveBeenCalled();
   });
 
+  it('a cut waits for the publications under way before it finishes, and publishes nothing after', async () => {
+    const engine = new FakeEngine();
+    const sink = new RecordingSink();
+    let release!: () => void;
+    const held = new Promise<boolean>((resolve) => (release = () => resolve(true)));
+    sink.segment = (segment) => {
+      sink.segments.push(segment);
+      return held; // Kafka slow to acknowledge
+    };
+    const gate = { turn: () => Promise.resolve(true), permit: () => Promise.resolve(), end: jest.fn() };
+    const subject = pipeline(engine, sink, new Map([['360p', 5]]), 1, { mode: 'backlog', backlog: gate });
+    await subject.feed(chunk(0));
+    await until(() => engine.runs.length === 1);
+    const run = engine.runs[0];
+    const publishing = run.segment();
+    await until(() => sink.segments.length === 1);
+    let finished = false;
+    void subject.finished.then(() => (finished = true));
+    const cut = subject.cut('a newer publish session of the stream started');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(finished).toBe(false); // the next session must not take its numbers yet
+    release();
+    await publishing;
+    await cut;
+    await subject.finished;
+    expect(sink.segments.map((segment) => segment.sequence)).toEqual([6]);
+    expect(subject.sequencesAfter().get('360p')).toBe(6);
+    await run.segment(); // ffmpeg output after the cut: part of the recorded gap
+    expect(sink.segments).toHaveLength(1);
+  });
+
   it('turns a live session whose publisher left while it trailed into backlog: reniced, its further input waits for a turn', async () => {
     const engine = new FakeEngine();
     const sink = new RecordingSink();
