@@ -10,9 +10,17 @@ const SEGMENT_CONTENT_TYPES = ['video/mp2t', 'video/mp4', 'video/iso.segment'] a
 export interface VideoSegmentHeaders {
   rendition: string;
   kind: SegmentKind;
-  /** HLS media sequence within the rendition (init segments: the media segment they precede, or 0). */
+  /** HLS media sequence within the rendition (init segments: the media segment they precede, or 0; parts: the segment they belong to). */
   sequence: number;
+  /** Duration of the segment, or of the part for kind `part`. */
   durationSeconds: number;
+  /**
+   * Low-latency HLS (kind `part` only, else null): the part's index within segment `sequence` and
+   * whether it starts with a sync sample. A segment is the concatenation of its parts in index order,
+   * after the rendition's init segment; it is complete when a part of a later segment (or the
+   * stream's end) arrives — no separate whole-segment record is written.
+   */
+  part: { index: number; independent: boolean } | null;
   /** ISO-8601 time of the first frame, or null. */
   programTime: string | null;
   discontinuity: boolean;
@@ -43,6 +51,10 @@ export function buildVideoSegmentHeaders(segment: VideoSegmentHeaders): Record<s
     [VideoHeaders.discontinuity]: segment.discontinuity ? '1' : '0',
     [VideoHeaders.contentType]: segment.contentType,
   };
+  if (segment.part !== null) {
+    headers[VideoHeaders.partIndex] = String(segment.part.index);
+    headers[VideoHeaders.partIndependent] = segment.part.independent ? '1' : '0';
+  }
   if (segment.programTime !== null) headers[VideoHeaders.programTime] = segment.programTime;
   if (segment.transcodeSession !== null) headers[VideoHeaders.transcodeSession] = segment.transcodeSession;
   if (segment.publishSessionId !== null) headers[VideoHeaders.publishSession] = segment.publishSessionId;
@@ -64,7 +76,7 @@ export function parseVideoSegment(
   const rendition = header(headers, VideoHeaders.rendition) ?? '';
   if (!RENDITION_NAME.test(rendition)) throw new Error(`header ${VideoHeaders.rendition} is missing or invalid`);
   const kind = (header(headers, VideoHeaders.segmentKind) ?? 'media') as SegmentKind;
-  if (kind !== 'media' && kind !== 'init') throw new Error(`header ${VideoHeaders.segmentKind} must be media or init`);
+  if (kind !== 'media' && kind !== 'init' && kind !== 'part') throw new Error(`header ${VideoHeaders.segmentKind} must be media, init or part`);
   const rawSequence = header(headers, VideoHeaders.mediaSequence) ?? (kind === 'init' ? '0' : '');
   if (!/^\d{1,15}$/.test(rawSequence)) throw new Error(`header ${VideoHeaders.mediaSequence} must be a non-negative integer`);
   const rawDuration = header(headers, VideoHeaders.durationSeconds) ?? (kind === 'init' ? '0' : '');
@@ -72,10 +84,18 @@ export function parseVideoSegment(
   if (rawDuration === '' || !Number.isFinite(duration) || duration < 0 || duration > 120) {
     throw new Error(`header ${VideoHeaders.durationSeconds} must be a duration in seconds`);
   }
-  if (kind === 'media' && duration <= 0) throw new Error(`header ${VideoHeaders.durationSeconds} must be > 0 for media segments`);
+  if (kind !== 'init' && duration <= 0) throw new Error(`header ${VideoHeaders.durationSeconds} must be > 0 for media segments and parts`);
+  let part: VideoSegmentHeaders['part'] = null;
+  if (kind === 'part') {
+    const rawIndex = header(headers, VideoHeaders.partIndex) ?? '';
+    if (!/^\d{1,6}$/.test(rawIndex)) throw new Error(`header ${VideoHeaders.partIndex} must be a non-negative integer for parts`);
+    const independent = header(headers, VideoHeaders.partIndependent) ?? '';
+    if (independent !== '0' && independent !== '1') throw new Error(`header ${VideoHeaders.partIndependent} must be 0 or 1 for parts`);
+    part = { index: Number(rawIndex), independent: independent === '1' };
+  }
   const programTime = header(headers, VideoHeaders.programTime) ?? null;
   if (programTime !== null && Number.isNaN(Date.parse(programTime))) throw new Error(`header ${VideoHeaders.programTime} is not a date`);
-  const contentType = header(headers, VideoHeaders.contentType) ?? (kind === 'init' ? 'video/mp4' : 'video/mp2t');
+  const contentType = header(headers, VideoHeaders.contentType) ?? (kind === 'media' ? 'video/mp2t' : 'video/mp4');
   if (!(SEGMENT_CONTENT_TYPES as readonly string[]).includes(contentType)) {
     throw new Error(`header ${VideoHeaders.contentType} must be video/mp2t or video/mp4`);
   }
@@ -92,5 +112,6 @@ export function parseVideoSegment(
     publishSessionId: header(headers, VideoHeaders.publishSession) ?? null,
     contentType,
     traceparent: header(headers, 'traceparent') ?? null,
+    part,
   };
 }

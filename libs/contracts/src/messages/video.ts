@@ -17,8 +17,12 @@ export const VideoHeaders = {
   ingestTimeMs: 'tributary-ingest-time-ms',
   /** Rendition name (`720p`…). */
   rendition: 'tributary-rendition',
-  /** `media` or `init`. */
+  /** `media`, `init` or `part` (a low-latency HLS part of the media segment `mediaSequence`). */
   segmentKind: 'tributary-segment-kind',
+  /** Index of a part within its media segment, from 0 (kind `part` only). */
+  partIndex: 'tributary-part-index',
+  /** "1" when the part starts with a sync sample (EXT-X-PART INDEPENDENT=YES; kind `part` only). */
+  partIndependent: 'tributary-part-independent',
   /** HLS media sequence number of the segment within its rendition. */
   mediaSequence: 'tributary-media-sequence',
   /** Segment duration in seconds (decimal). */
@@ -37,7 +41,7 @@ export const VideoHeaders = {
   frameTimeMs: 'tributary-frame-time-ms',
 } as const;
 
-export const SEGMENT_KINDS = ['media', 'init'] as const;
+export const SEGMENT_KINDS = ['media', 'init', 'part'] as const;
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
 export const FRAME_KINDS = ['published', 'thumbnail'] as const;
 export type FrameKind = (typeof FRAME_KINDS)[number];

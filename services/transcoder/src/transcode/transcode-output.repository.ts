@@ -36,6 +36,7 @@ export function segmentHeaders(segment: OutgoingSegment): Record<string, string>
   const headers = buildVideoSegmentHeaders({
     rendition: segment.rendition,
     kind: 'media',
+    part: null,
     sequence: segment.sequence,
     durationSeconds: segment.durationSeconds,
     programTime: segment.programTime,

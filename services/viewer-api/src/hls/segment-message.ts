@@ -9,6 +9,8 @@ export interface SegmentMeta {
   /** Media sequence (init segments: the sequence of the media segment they precede, or 0). */
   sequence: number;
   durationSeconds: number;
+  /** Low-latency HLS parts only (kind `part`): index within segment `sequence`, sync-sample start. */
+  part: { index: number; independent: boolean } | null;
   programTime: string | null;
   discontinuity: boolean;
   transcodeSession: string | null;

@@ -8,6 +8,7 @@ export function segmentMeta(streamId: string, sequence: number, extra: Partial<S
     kind: 'media',
     sequence,
     durationSeconds: 2,
+    part: null,
     programTime: null,
     discontinuity: false,
     transcodeSession: 't1',
