@@ -32,4 +32,32 @@ describe(SegmentPublisher.name, () => {
     expect(sequence).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
     expect(output.numbering.peek('360p').sequence).toBe(sequence);
   });
+
+  it('settles once the publications under way landed, so the next run numbers after them', async () => {
+    const sent: OutgoingSegment[] = [];
+    let acknowledge!: () => void;
+    const output = new SegmentPublisher({
+      streamId: 'cam',
+      publishSessionId: 's1',
+      partition: 0,
+      sink: {
+        segment: (segment) => new Promise<boolean>((resolve) => (acknowledge = () => resolve(sent.push(segment) > 0))),
+        thumbnail: () => Promise.resolve(),
+        status: () => Promise.resolve(),
+        chunkDone: () => undefined,
+      },
+      coverage: new ChunkCoverage(),
+      logger: pino({ level: 'silent' }),
+    });
+    await output.startNumbering(['360p'], Promise.resolve(new Map([['360p', 9]])));
+    const publishing = output.publish({ id: 1, session: 'run-1' }, { rendition: '360p', sequence: 0, durationSeconds: 2, data: Buffer.from('ts') }, ['360p']);
+    let settled = false;
+    const settling = output.settled().then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    acknowledge();
+    await publishing;
+    await settling;
+    expect(output.numbering.peek('360p').sequence).toBe(11);
+  });
 });

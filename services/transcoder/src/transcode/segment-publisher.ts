@@ -24,6 +24,8 @@ export class SegmentPublisher {
   private readonly chunkLinks = new SegmentLinkTracker();
   /** The newest chunk's trace context (for output made when no span is active). */
   lastTraceparent?: string;
+  /** Publications under way (sent, not yet acknowledged or failed). */
+  private readonly underWay = new Set<Promise<unknown>>();
 
   constructor(private readonly options: SegmentPublisherOptions) {}
 
@@ -49,10 +51,28 @@ export class SegmentPublisher {
   }
 
   /**
+   * Resolves once every publication under way has landed or failed: a cut or a restart waits for
+   * it, so the stream's next segments (of its next run or next session) number after them.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.underWay]);
+  }
+
+  /**
    * Publishes `segment` of run `run` (whose renditions are `renditions`); returns the offsets of
    * input chunks now covered by durable output.
    */
   async publish(run: { id: number; session: string }, segment: FinishedSegment, renditions: readonly string[]): Promise<string[]> {
+    const publication = this.send(run, segment, renditions);
+    this.underWay.add(publication);
+    try {
+      return await publication;
+    } finally {
+      this.underWay.delete(publication);
+    }
+  }
+
+  private async send(run: { id: number; session: string }, segment: FinishedSegment, renditions: readonly string[]): Promise<string[]> {
     const { sequence, discontinuity } = this.numbering.peek(segment.rendition);
     const programTime = segment.programTime ? new Date(segment.programTime) : new Date();
     // `transcode segment` (linked to the chunks that fed it) → `segment published` → send; the

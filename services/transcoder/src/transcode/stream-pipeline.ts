@@ -63,8 +63,6 @@ export class StreamPipeline {
   private hasAudio = false;
   private frameRate?: number;
   private cutting = false;
-  /** Segment publications under way: a cut waits for them, so the next session numbers after them. */
-  private readonly publishing = new Set<Promise<unknown>>();
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
   lastChunkAt = Date.now();
@@ -271,18 +269,11 @@ export class StreamPipeline {
   private async publishSegment(run: TranscodeRun, segment: FinishedSegment): Promise<void> {
     // A cut session's remaining output is part of its recorded gap.
     if (this.state === 'abandoned' || this.cutting) return;
-    const publication = this.output.publish(
+    const released = await this.output.publish(
       run,
       segment,
       this.renditions.map((rendition) => rendition.name),
     );
-    this.publishing.add(publication);
-    let released: string[];
-    try {
-      released = await publication;
-    } finally {
-      this.publishing.delete(publication);
-    }
     if (run === this.runs.current) this.latency.published(segment.rendition === this.renditions.at(-1)?.name, segment.durationSeconds, Date.now());
     for (const offset of released) this.done(offset);
   }
@@ -343,7 +334,7 @@ export class StreamPipeline {
       await this.runs.stop();
       // A publication that started before the cut must land (or fail) before the stream's next
       // session takes its first sequence number from this one's last.
-      await Promise.allSettled([...this.publishing]);
+      await this.output.settled();
       const skipped = this.coverage.releaseAll();
       for (const offset of skipped) this.done(offset);
       this.skips.counted(skipped.length);
@@ -391,6 +382,8 @@ export class StreamPipeline {
         await old?.stopOutput();
         // A run started meanwhile (a backlog turn ended by goLive) is replaced too.
         await this.runs.stop();
+        // The next run numbers after what the old one is still publishing.
+        await this.output.settled();
         if (this.state !== 'running') return;
         if (discard) {
           for (const offset of this.coverage.releaseBefore(this.skips.from)) {
