@@ -6,9 +6,9 @@ describe(resolveInstanceId.name, () => {
     expect(resolveInstanceId('gateway-0')).toBe('gateway-0');
   });
 
-  it('defaults to the hostname with a random suffix, different per start', () => {
+  it('defaults to libs/kafka memberId() (hostname + random suffix), different per start', () => {
     const first = resolveInstanceId(undefined);
-    expect(first).toMatch(/^[A-Za-z0-9._-]+-[0-9a-f]{8}$/);
+    expect(first).toMatch(/^[A-Za-z0-9-]+\.[0-9a-f]{8}$/);
     expect(resolveInstanceId(undefined)).not.toBe(first);
   });
 

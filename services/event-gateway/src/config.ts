@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { ConfigError, type ConfigOf, type Env, optionalPort, optionalSecret, optionalStr, parseEnv, port, someOf } from '@tributary/config';
 import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
-import { parseKafkaConfig } from '@tributary/kafka';
+import { memberId, parseKafkaConfig } from '@tributary/kafka';
 import { loadStatsConfig, type StatsConfig } from './stats/stats.config';
 import { type DashboardOptions, loadDashboardOptions } from './dashboard/dashboard.options';
 import { type FanoutOptions, loadFanoutOptions } from './playback/fanout.options';
@@ -20,7 +18,7 @@ const event_gatewayEnvSpec = {
   /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
   metricsPort: optionalPort('METRICS_PORT'),
   roles: someOf('EVENT_GATEWAY_ROLES', EVENT_GATEWAY_ROLES, { default: EVENT_GATEWAY_ROLES }),
-  /** Names this replica's own consumer group (`event-gateway.<id>`); default: hostname + random suffix. */
+  /** Names this replica's own consumer groups (`event-gateway.<purpose>.<id>`); default: libs/kafka memberId() (host + random suffix). */
   instanceId: optionalStr('EVENT_GATEWAY_INSTANCE_ID'),
   /** Verifies playback tokens of signed streams (the same key as ingest's); unset = their events are refused. */
   playbackSigningKey: optionalSecret('PLAYBACK_SIGNING_KEY', { minBytes: PLAYBACK_SIGNING_KEY_MIN_BYTES }),
@@ -49,8 +47,7 @@ export function resolveInstanceId(configured: string | undefined): string {
     }
     return configured;
   }
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80) || 'host';
-  return `${host}-${randomBytes(4).toString('hex')}`;
+  return memberId();
 }
 
 /** Replaced by EVENT_GATEWAY_ROLES; refused rather than ignored, so an old deployment fails loudly. */
