@@ -43,6 +43,15 @@ const transcoderEnvSpec = {
   inputBufferBytes: int('TRANSCODER_INPUT_BUFFER_BYTES', { default: 256 * 1024 * 1024, min: 4 * 1024 * 1024, max: 16 * 1024 * 1024 * 1024 }),
   /** A live stream's bound: its output may trail its input by this many segment durations before it sheds work. */
   liveMaxTrailSegments: num('TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS', { default: 3, min: 1, max: 100 }),
+  /**
+   * `off`: live streams never shed work (the edge delay is still measured, reported and exported);
+   * for tests that check something else on a loaded machine, or a node sized for its streams.
+   */
+  shedding: oneOf('TRANSCODER_SHEDDING', ['on', 'off'] as const, { default: 'on' }),
+  /** Low-latency mode (registry latency_mode low): target duration of an LL-HLS part (s); PART-TARGET is the longest part produced. */
+  llPartSeconds: num('TRANSCODER_LL_PART_SECONDS', { default: 0.2, min: 0.05, max: 2 }),
+  /** Low-latency mode: longest keyframe interval (s); the GOP divides the segment and is a whole number of parts. */
+  llKeyframeSeconds: num('TRANSCODER_LL_KEYFRAME_SECONDS', { default: 1, min: 0.1, max: 10 }),
   /** Shed work comes back one step after the edge delay stayed under half the bound this long. */
   shedRestoreMs: int('TRANSCODER_SHED_RESTORE_MS', { default: 30_000, min: 1_000, max: 3_600_000 }),
   /** The preset a shedding stream switches to (its second step). */

@@ -74,4 +74,19 @@ describe(LatencyControl.name, () => {
     expect(latency.level).toBe(0);
     expect(latency.preset).toBe('veryfast');
   });
+
+  it('with shedding off, measures and reports the delay of a trailing stream but sheds nothing', () => {
+    const latency = new LatencyControl({
+      record: { ladder: [...DEFAULT_LADDER], segment_duration_seconds: 2 },
+      settings: { preset: 'veryfast', shedPreset: 'ultrafast', liveMaxTrailSegments: 3, shedRestoreMs: 5_000, shedding: false },
+      logger: pino({ level: 'silent' }),
+    });
+    latency.probed(hd);
+    latency.accepted(0, 0);
+    latency.published(true, 2, 500);
+    const results = checks(latency, 7000, 60_000);
+    expect(results.every((check) => check !== undefined && check.shed === undefined)).toBe(true);
+    expect(results.at(-1)?.delayMs).toBe(60_000);
+    expect(latency.level).toBe(0);
+  });
 });

@@ -9,7 +9,7 @@ import type { PipelineSettings } from './pipeline-options';
 export interface LatencyControlOptions {
   /** The stream's ladder and segment duration (default: DEFAULT_LADDER, 2 s). */
   record?: Pick<StreamRecord, 'ladder' | 'segment_duration_seconds'>;
-  settings: Pick<PipelineSettings, 'preset' | 'shedPreset' | 'liveMaxTrailSegments' | 'shedRestoreMs'>;
+  settings: Pick<PipelineSettings, 'preset' | 'shedPreset' | 'liveMaxTrailSegments' | 'shedRestoreMs' | 'shedding'>;
   logger: Logger;
 }
 
@@ -111,7 +111,7 @@ export class LatencyControl {
   check(now: number, hasRun: boolean): { delayMs: number; shed?: ShedDecision } | undefined {
     if (!this.governor) return undefined;
     const delayMs = this.edge.delayMs(now);
-    if (!this.producing && hasRun) return { delayMs };
+    if ((!this.producing && hasRun) || this.options.settings.shedding === false) return { delayMs };
     const action = this.governor.decide(now, delayMs);
     if (!action) return { delayMs };
     const detail: TranscodeDetail = {

@@ -18,6 +18,8 @@ export interface PipelineSettings {
   probeInitialBytes?: number;
   /** A live stream's output may trail its input by this many segment durations before it sheds work. */
   liveMaxTrailSegments?: number;
+  /** false: a live stream never sheds work (its edge delay is still measured); default true. */
+  shedding?: boolean;
   /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms). */
   shedRestoreMs?: number;
   /** The preset of the second shedding step. */

@@ -5,6 +5,7 @@ import type { StreamRecord, TranscodeMode } from '@tributary/contracts';
 import { type MediaTools, resolveMediaTools } from '@tributary/media';
 import type { Logger } from '@tributary/telemetry';
 import { TRANSCODER_CONFIG, type TranscoderConfig } from '../config';
+import { LowLatencyPipelines } from '../low-latency/low-latency-pipelines';
 import type { BacklogGate } from './backlog-scheduler';
 import type { PipelineSink } from './pipeline-sink';
 import { StreamPipeline } from './stream-pipeline';
@@ -58,7 +59,11 @@ export interface PipelineFactory {
 export class StreamPipelineFactory implements PipelineFactory {
   private tools?: MediaTools;
 
-  constructor(@Inject(TRANSCODER_CONFIG) private readonly config: TranscoderConfig) {}
+  private readonly lowLatency: LowLatencyPipelines;
+
+  constructor(@Inject(TRANSCODER_CONFIG) private readonly config: TranscoderConfig) {
+    this.lowLatency = new LowLatencyPipelines(config);
+  }
 
   init(): MediaTools {
     this.tools = resolveMediaTools({
@@ -69,8 +74,12 @@ export class StreamPipelineFactory implements PipelineFactory {
     return this.tools;
   }
 
-  create(request: PipelineRequest): StreamPipeline {
+  create(request: PipelineRequest): TranscodePipeline {
     const tools = this.tools ?? this.init();
+    // Registry latency_mode `low`: a LowLatencyPipeline (or standard, with the reason, when ffmpeg is too old).
+    const chosen = this.lowLatency.pipelineFor(request, tools);
+    if (chosen.pipeline) return chosen.pipeline;
+    request = chosen.request;
     return new StreamPipeline({
       ...request,
       settings: {
@@ -82,6 +91,7 @@ export class StreamPipelineFactory implements PipelineFactory {
         maxRestarts: this.config.maxRestarts,
         probeMaxBytes: this.config.probeMaxBytes,
         liveMaxTrailSegments: this.config.liveMaxTrailSegments,
+        shedding: this.config.shedding === 'on',
         shedRestoreMs: this.config.shedRestoreMs,
         shedPreset: this.config.shedPreset,
         backlogNice: this.config.backlogNice,
