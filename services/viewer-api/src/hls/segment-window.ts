@@ -1,10 +1,26 @@
 import { LRUCache } from 'lru-cache';
 import type { SegmentMeta } from './segment-message';
 
-export interface WindowSegment {
+export interface WindowPart {
   meta: SegmentMeta;
   bytes: Buffer;
 }
+
+export interface WindowSegment {
+  meta: SegmentMeta;
+  bytes: Buffer;
+  /** Low-latency renditions: the parts the segment is made of (views into `bytes`, in index order). */
+  parts?: WindowPart[];
+}
+
+/** A low-latency part's place: media sequence of its segment, then its index within it. */
+export interface PartPosition {
+  msn: number;
+  index: number;
+}
+
+/** Orders part positions (negative: a before b). */
+export const comparePositions = (a: PartPosition, b: PartPosition): number => (a.msn !== b.msn ? a.msn - b.msn : a.index - b.index);
 
 /** One rendition's sliding window. */
 export class RenditionWindow {
@@ -12,9 +28,62 @@ export class RenditionWindow {
   init: WindowSegment | null = null;
   /** Discontinuities of segments that have left the window (EXT-X-DISCONTINUITY-SEQUENCE). */
   slidOutDiscontinuities = 0;
+  /** The rendition's records are low-latency parts (kind `part`), not whole segments. */
+  lowLatency = false;
+  /** Low-latency: the parts of the segment being produced (complete when a later segment's part arrives). */
+  pending: { sequence: number; parts: WindowPart[] } | null = null;
+  /** Low-latency: the longest part seen, rounded up to the millisecond (EXT-X-PART-INF:PART-TARGET). */
+  partTargetSeconds = 0;
 
   get lastSequence(): number {
     return this.segments.length > 0 ? this.segments[this.segments.length - 1].meta.sequence : -1;
+  }
+
+  /** Whether there is anything to list: a complete segment, or (low-latency) a part. */
+  get hasMedia(): boolean {
+    return this.segments.length > 0 || (this.pending?.parts.length ?? 0) > 0;
+  }
+
+  /** The newest part (low-latency), or null. */
+  get lastPart(): WindowPart | null {
+    const pendingParts = this.pending?.parts;
+    if (pendingParts && pendingParts.length > 0) return pendingParts[pendingParts.length - 1];
+    const parts = this.segments[this.segments.length - 1]?.parts;
+    return parts && parts.length > 0 ? parts[parts.length - 1] : null;
+  }
+
+  /** The media sequence of the newest segment listed (the one being produced, for low-latency). */
+  get lastListedSequence(): number {
+    return this.pending && this.pending.parts.length > 0 ? this.pending.sequence : this.lastSequence;
+  }
+
+  /** A part still held (listed or not), by its position. */
+  findPart(msn: number, index: number): WindowPart | undefined {
+    const parts = this.pending?.sequence === msn ? this.pending.parts : this.segments.find((segment) => segment.meta.sequence === msn)?.parts;
+    return parts?.find((part) => part.meta.part?.index === index);
+  }
+
+  /**
+   * The segment being produced becomes a whole segment: its parts concatenated (the parts become
+   * views into that buffer, so the bytes are held once). On a later segment's first part, or
+   * when the stream has ended.
+   */
+  completePending(): WindowSegment | null {
+    const pending = this.pending;
+    this.pending = null;
+    if (!pending || pending.parts.length === 0) return null;
+    const bytes = Buffer.concat(pending.parts.map((part) => part.bytes));
+    let offset = 0;
+    const parts = pending.parts.map((part) => {
+      const view = bytes.subarray(offset, offset + part.bytes.length);
+      offset += part.bytes.length;
+      return { meta: part.meta, bytes: view };
+    });
+    const first = parts[0].meta;
+    const durationSeconds = parts.reduce((sum, part) => sum + part.meta.durationSeconds, 0);
+    const segment: WindowSegment = { meta: { ...first, kind: 'media', part: null, durationSeconds }, bytes, parts };
+    this.segments.push(segment);
+    return segment;
   }
 
   get discontinuitySequence(): number {
@@ -86,11 +155,18 @@ export class SegmentWindowStore {
       stream.renditions.set(meta.rendition, window);
     }
     let result: AddResult = 'added';
-    if (meta.kind === 'init') {
+    if (meta.kind === 'part') {
+      result = this.addPart(stream, window, meta, bytes);
+    } else if (meta.kind === 'init') {
       if (window.init) this.release(stream, window.init.bytes.length);
       window.init = { meta, bytes };
       this.charge(stream, bytes.length);
     } else {
+      if (window.lowLatency) {
+        // Whole segments after parts: the stream was restarted in standard mode.
+        this.clear(stream, window);
+        result = 'reset';
+      }
       if (window.segments.some((segment) => segment.meta.sequence === meta.sequence)) return 'duplicate';
       if (meta.sequence <= window.lastSequence) {
         const last = window.segments[window.segments.length - 1].meta;
@@ -108,6 +184,47 @@ export class SegmentWindowStore {
     }
     this.enforceBytes(meta.streamId);
     return result;
+  }
+
+  /**
+   * A low-latency part: appended to the segment being produced; a later segment's part completes
+   * that one first. Re-deliveries are ignored, a new transcode session going back in numbering
+   * starts over, and a window never starts in the middle of a segment (a rebuild that begins
+   * there waits for the next segment's first part).
+   */
+  private addPart(stream: StreamWindow, window: RenditionWindow, meta: SegmentMeta, bytes: Buffer): AddResult {
+    const position = { msn: meta.sequence, index: meta.part?.index ?? 0 };
+    let result: AddResult = 'added';
+    if (!window.lowLatency && window.segments.length > 0) {
+      this.clear(stream, window);
+      result = 'reset';
+    }
+    const last = window.lastPart;
+    if (last && comparePositions(position, { msn: last.meta.sequence, index: last.meta.part?.index ?? 0 }) <= 0) {
+      if (last.meta.transcodeSession === meta.transcodeSession) return window.findPart(position.msn, position.index) ? 'duplicate' : 'stale';
+      this.clear(stream, window);
+      result = 'reset';
+    }
+    window.lowLatency = true;
+    if (!window.hasMedia && position.index !== 0) return 'stale';
+    if (window.pending && window.pending.sequence !== position.msn) window.completePending();
+    window.pending ??= { sequence: position.msn, parts: [] };
+    window.pending.parts.push({ meta, bytes });
+    window.partTargetSeconds = Math.max(window.partTargetSeconds, Math.ceil(meta.durationSeconds * 1000 - 1e-6) / 1000);
+    this.charge(stream, bytes.length);
+    while (window.segments.length > this.windowSegments) this.dropOldest(stream, window);
+    return result;
+  }
+
+  /** Forgets a rendition's media (a restart in another numbering or mode); the init segment stays. */
+  private clear(stream: StreamWindow, window: RenditionWindow): void {
+    for (const segment of window.segments) this.release(stream, segment.bytes.length);
+    for (const part of window.pending?.parts ?? []) this.release(stream, part.bytes.length);
+    window.segments.length = 0;
+    window.pending = null;
+    window.slidOutDiscontinuities = 0;
+    window.lowLatency = false;
+    window.partTargetSeconds = 0;
   }
 
   rendition(streamId: string, rendition: string): RenditionWindow | undefined {

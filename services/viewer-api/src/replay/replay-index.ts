@@ -31,7 +31,8 @@ export class ReplayIndex {
       this.inits.set(`${meta.rendition}:${meta.transcodeSession ?? ''}`, meta);
       return;
     }
-    const key = `${meta.rendition}:${meta.transcodeSession ?? ''}:${meta.sequence}`;
+    // Low-latency streams are archived as parts: each part (a CMAF fragment) is a replay segment.
+    const key = `${meta.rendition}:${meta.transcodeSession ?? ''}:${meta.sequence}${meta.part ? `.${meta.part.index}` : ''}`;
     if (this.seen.has(key)) return; // a re-sent segment
     this.seen.add(key);
     let list = this.renditions.get(meta.rendition);
@@ -58,12 +59,17 @@ export class ReplayIndex {
     for (const meta of list) {
       const startMs = segmentStartMs(meta);
       const include = fromMs === null || startMs + meta.durationSeconds * 1000 > fromMs;
-      const gap =
-        previous !== undefined &&
-        (previous.transcodeSession !== meta.transcodeSession || meta.sequence !== previous.sequence + 1);
+      const gap = previous !== undefined && (previous.transcodeSession !== meta.transcodeSession || !follows(previous, meta));
       if (include) result.push({ meta, discontinuity: meta.discontinuity || gap });
       previous = meta;
     }
     return result;
   }
+}
+
+/** Whether `next` comes right after `previous`: the next segment, or (parts) the next part or the next segment's first. */
+function follows(previous: SegmentMeta, next: SegmentMeta): boolean {
+  if (!previous.part || !next.part) return next.sequence === previous.sequence + 1;
+  if (next.sequence === previous.sequence) return next.part.index === previous.part.index + 1;
+  return next.sequence === previous.sequence + 1 && next.part.index === 0;
 }

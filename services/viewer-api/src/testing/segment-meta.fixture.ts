@@ -20,3 +20,16 @@ export function segmentMeta(streamId: string, sequence: number, extra: Partial<S
     ...extra,
   };
 }
+
+/** A low-latency part's metadata for specs: 0.2 s of 360p fMP4, part `index` of segment `msn` (every 5th part independent). */
+export function partMeta(streamId: string, msn: number, index: number, extra: Partial<SegmentMeta> = {}): SegmentMeta {
+  return segmentMeta(streamId, msn, {
+    kind: 'part',
+    durationSeconds: 0.2,
+    part: { index, independent: index === 0 },
+    contentType: 'video/mp4',
+    programTime: new Date(Date.UTC(2026, 0, 1) + (msn * 5 + index) * 200).toISOString(),
+    offset: String(msn * 100 + index),
+    ...extra,
+  });
+}
