@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 import { type KubeApiServer, startKubeApiServer } from '@tributary/devkit';
 import { createLogger } from '@tributary/telemetry';
-import { KafkaLagSource } from '../services/operator/src/lag-autoscaler/kafka-lag-source';
+import { KafkaLagSource } from '../services/operator/src/kafka/kafka-lag-source';
 import { desiredReplicas, type KafkaScalerSettings, kedaLag } from '../services/operator/src/lag-autoscaler/keda-formula';
 import { KubeDeploymentScale, KubeEventRecorder } from '../services/operator/src/lag-autoscaler/kube-scale';
 import { LagAutoscaler } from '../services/operator/src/lag-autoscaler/lag-autoscaler';

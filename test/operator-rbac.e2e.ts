@@ -20,7 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { ensureKubeTools, freePort, type KubeApiServer, type KubeObject, type ServiceProcess, startKubeApiServer, startService } from '@tributary/devkit';
 import { createLogger } from '@tributary/telemetry';
-import { KafkaLagSource } from '../services/operator/src/lag-autoscaler/kafka-lag-source';
+import { KafkaLagSource } from '../services/operator/src/kafka/kafka-lag-source';
 import { KubeDeploymentScale, KubeEventRecorder } from '../services/operator/src/lag-autoscaler/kube-scale';
 import { LagAutoscaler } from '../services/operator/src/lag-autoscaler/lag-autoscaler';
 import { LeaderElector } from '../services/operator/src/leader-election/leader-elector';

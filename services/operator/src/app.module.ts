@@ -5,6 +5,7 @@ import { KafkaModule } from '@tributary/nest-kafka';
 import { MetricsModule } from '@tributary/nest-telemetry';
 import type { Logger } from '@tributary/telemetry';
 import { OPERATOR_CONFIG, type OperatorConfig } from './config';
+import { LagSourcesModule } from './kafka/lag-sources';
 import { KUBE_CONFIG } from './kube/kube-config';
 import { LagAutoscalerModule } from './lag-autoscaler/lag-autoscaler.module';
 import { LeaderElectionModule } from './leader-election/leader-election.module';
@@ -37,6 +38,7 @@ export class AppModule {
           exports: [OPERATOR_CONFIG, KUBE_CONFIG],
         },
         LeaderElectionModule,
+        LagSourcesModule,
         LagAutoscalerModule.register(config.lagAutoscaler),
         LiveStreamModule,
       ],

@@ -8,13 +8,15 @@ import {
   streamStatusValidator,
   Topics,
 } from '@tributary/contracts';
-import { checkJsonMessage, consumerGroupId, KafkaConsumerRunner, type KafkaConfig, partitionForKey, retryKafka, rewindOnAssignment } from '@tributary/kafka';
+import { checkJsonMessage, consumerGroupId, fetchTopicOffsetsWithRetry, KafkaConsumerRunner, type KafkaConfig, partitionForKey, rewindOnAssignment } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import { OPERATOR_CONFIG, type OperatorConfig } from '../config';
 import { partitionLag } from '../lag-autoscaler/keda-formula';
-import { KafkaLagSource } from '../lag-autoscaler/kafka-lag-source';
+import { measuredGroup } from '../lag-autoscaler/lag-autoscaler.config';
+import type { KafkaLagSource } from './kafka-lag-source';
+import { LagSources } from './lag-sources';
 
 /** What Kafka shows about one stream. */
 export interface StreamObservation {
@@ -72,6 +74,7 @@ export class StreamObserver implements ObserverPort, OnApplicationBootstrap, OnA
     @Inject(OPERATOR_CONFIG) private readonly config: OperatorConfig,
     topicNames: TopicNames,
     readiness: ReadinessRegistry,
+    lagSources: LagSources,
     @Inject(ROOT_LOGGER) rootLogger: Logger,
   ) {
     this.logger = rootLogger.child({ component: 'stream-observer' });
@@ -81,7 +84,7 @@ export class StreamObserver implements ObserverPort, OnApplicationBootstrap, OnA
       ingest: topicNames.resolve(Topics.videoIngest),
     };
     // The same group the lag autoscaler measures (OPERATOR_LAG_AUTOSCALER_GROUP, default the transcoder's).
-    this.lagSource = new KafkaLagSource(kafka, config.lagAutoscalerGroup || consumerGroupId(ConsumerGroups.transcoder, kafkaConfig.topicPrefix), this.topics.ingest);
+    this.lagSource = lagSources.for(measuredGroup(config, kafkaConfig.topicPrefix), this.topics.ingest);
     this.statusGroup = consumerGroupId(ConsumerGroups.operatorStatus, kafkaConfig.topicPrefix);
     this.statsGroup = consumerGroupId(ConsumerGroups.operatorStats, kafkaConfig.topicPrefix);
     readiness.register('stream-observer', () => this.caughtUp && (this.statusRunner?.isJoined ?? false));
@@ -112,7 +115,7 @@ export class StreamObserver implements ObserverPort, OnApplicationBootstrap, OnA
     const admin = this.kafka.admin();
     this.admin = admin;
     await admin.connect();
-    for (const { partition, high, low } of await retryKafka(() => admin.fetchTopicOffsets(this.topics.status))) {
+    for (const { partition, high, low } of await fetchTopicOffsetsWithRetry(admin, this.topics.status)) {
       if (BigInt(high) > BigInt(low)) this.pending.set(partition, BigInt(high));
     }
     this.caughtUp = this.pending.size === 0;
@@ -146,7 +149,6 @@ export class StreamObserver implements ObserverPort, OnApplicationBootstrap, OnA
     await Promise.all([this.statusRunner?.stop(), this.statsRunner?.stop()]);
     // The groups are this replica's own and never committed: remove them now rather than leave them to expire.
     await this.admin?.deleteGroups([this.statusGroup, this.statsGroup]).catch(() => undefined);
-    await this.lagSource.close();
     await this.admin?.disconnect().catch(() => undefined);
   }
 

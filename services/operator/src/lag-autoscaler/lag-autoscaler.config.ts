@@ -1,5 +1,6 @@
 import { bool, ConfigError, type ConfigOf, int, oneOf, optionalStr } from '@tributary/config';
-import { ScaledConsumerGroups, topicName } from '@tributary/contracts';
+import { ConsumerGroups, ScaledConsumerGroups, topicName } from '@tributary/contracts';
+import { consumerGroupId } from '@tributary/kafka';
 
 /** The lag autoscaler fallback (merged into the operator's env spec in config.ts). Off by default; never on together with KEDA. */
 export const lagAutoscalerEnvSpec = {
@@ -45,11 +46,15 @@ export function lagAutoscalerTarget(config: LagAutoscalerConfig, topicPrefix: st
     problems.push(`OPERATOR_LAG_AUTOSCALER_MIN_REPLICAS (${config.minReplicas}) is above OPERATOR_LAG_AUTOSCALER_MAX_REPLICAS (${config.maxReplicas})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const scaled = ScaledConsumerGroups.transcoder;
   return {
     namespace: config.lagAutoscalerNamespace || defaultNamespace,
     deployment: config.lagAutoscalerDeployment as string,
-    group: config.lagAutoscalerGroup || topicName(scaled.group, topicPrefix ?? ''),
-    topic: config.lagAutoscalerTopic || topicName(scaled.topic, topicPrefix ?? ''),
+    group: measuredGroup(config, topicPrefix),
+    topic: config.lagAutoscalerTopic || topicName(ScaledConsumerGroups.transcoder.topic, topicPrefix ?? ''),
   };
+}
+
+/** The transcoder group whose lag is measured (OPERATOR_LAG_AUTOSCALER_GROUP, else the transcoder's under TOPIC_PREFIX): the autoscaler's and the LiveStream status's. */
+export function measuredGroup(config: Pick<LagAutoscalerConfig, 'lagAutoscalerGroup'>, topicPrefix: string | undefined): string {
+  return config.lagAutoscalerGroup || consumerGroupId(ConsumerGroups.transcoder, topicPrefix ?? '');
 }

@@ -1,31 +1,23 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Kafka } from 'kafkajs';
 import { ROOT_LOGGER } from '@tributary/nest-common';
-import { KAFKA_CLIENT } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import { OPERATOR_CONFIG, type OperatorConfig } from '../config';
 import { KUBE_CONFIG } from '../kube/kube-config';
 import { LEADERSHIP } from '../leader-election/leader-election.module';
 import type { Leadership } from '../leader-election/leader-elector';
 import { operatorNamespace } from '../leader-election/leader-election.config';
-import { KafkaLagSource } from './kafka-lag-source';
+import { LagSources } from '../kafka/lag-sources';
 import { KubeDeploymentScale, KubeEventRecorder } from './kube-scale';
 import { LagAutoscaler } from './lag-autoscaler';
 import { lagAutoscalerTarget } from './lag-autoscaler.config';
 
 const LAG_AUTOSCALER = Symbol('LAG_AUTOSCALER');
 
-interface Running {
-  autoscaler: LagAutoscaler;
-  source: KafkaLagSource;
-}
-
-function createAutoscaler(config: OperatorConfig, kubeConfig: KubeConfig, kafka: Kafka, leadership: Leadership, logger: Logger): Running {
+function createAutoscaler(config: OperatorConfig, kubeConfig: KubeConfig, lagSources: LagSources, leadership: Leadership, logger: Logger): LagAutoscaler {
   const target = lagAutoscalerTarget(config, config.kafka.topicPrefix, operatorNamespace(config, kubeConfig));
-  const source = new KafkaLagSource(kafka, target.group, target.topic);
-  const autoscaler = new LagAutoscaler({
-    source,
+  return new LagAutoscaler({
+    source: lagSources.for(target.group, target.topic),
     target: new KubeDeploymentScale(kubeConfig, target.namespace, target.deployment),
     events: new KubeEventRecorder(kubeConfig, { namespace: target.namespace, name: target.deployment }, leadership.identity),
     settings: {
@@ -40,19 +32,17 @@ function createAutoscaler(config: OperatorConfig, kubeConfig: KubeConfig, kafka:
     isLeader: () => leadership.isLeader(),
     logger,
   });
-  return { autoscaler, source };
 }
 
 class LagAutoscalerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(LAG_AUTOSCALER) private readonly running: Running) {}
+  constructor(@Inject(LAG_AUTOSCALER) private readonly autoscaler: LagAutoscaler) {}
 
   onApplicationBootstrap(): void {
-    this.running.autoscaler.start();
+    this.autoscaler.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.running.autoscaler.stop();
-    await this.running.source.close();
+    await this.autoscaler.stop();
   }
 }
 
@@ -67,7 +57,7 @@ export class LagAutoscalerModule {
     return {
       module: LagAutoscalerModule,
       providers: [
-        { provide: LAG_AUTOSCALER, inject: [OPERATOR_CONFIG, KUBE_CONFIG, KAFKA_CLIENT, LEADERSHIP, ROOT_LOGGER], useFactory: createAutoscaler },
+        { provide: LAG_AUTOSCALER, inject: [OPERATOR_CONFIG, KUBE_CONFIG, LagSources, LEADERSHIP, ROOT_LOGGER], useFactory: createAutoscaler },
         LagAutoscalerLifecycle,
       ],
     };
