@@ -1,47 +1,41 @@
 import type { Leadership, StartedLeading, StoppedLeading } from './leader-elector';
+import { LeadershipTerm } from './leadership-term';
 
 /** Leadership without a Lease (OPERATOR_LEADER_ELECTION=false): leads from start() to stop(). One replica only. */
 export class AlwaysLeader implements Leadership {
   readonly identity = 'always-leader';
-  private leading: AbortController | undefined;
-  private readonly started = new Set<StartedLeading>();
-  private readonly stopped = new Set<StoppedLeading>();
+  private readonly term: LeadershipTerm;
+
+  constructor(onCallbackError: (error: unknown) => void = () => undefined) {
+    this.term = new LeadershipTerm(onCallbackError);
+  }
 
   isLeader(): boolean {
-    return this.leading !== undefined;
+    return this.term.active;
   }
 
   currentLeader(): string | undefined {
-    return this.leading ? this.identity : undefined;
+    return this.term.active ? this.identity : undefined;
   }
 
   signal(): AbortSignal {
-    return this.leading?.signal ?? AbortSignal.abort(new Error('not the leader'));
+    return this.term.signal();
   }
 
   onStartedLeading(callback: StartedLeading): () => void {
-    this.started.add(callback);
-    return () => this.started.delete(callback);
+    return this.term.onStarted(callback);
   }
 
   onStoppedLeading(callback: StoppedLeading): () => void {
-    this.stopped.add(callback);
-    return () => this.stopped.delete(callback);
+    return this.term.onStopped(callback);
   }
 
   start(): void {
-    if (this.leading) return;
-    this.leading = new AbortController();
-    for (const callback of this.started) callback(this.leading.signal);
+    this.term.begin();
   }
 
   stop(): Promise<void> {
-    const leading = this.leading;
-    this.leading = undefined;
-    if (leading) {
-      leading.abort(new Error('stopping'));
-      for (const callback of this.stopped) callback('stopping');
-    }
+    this.term.end('stopping');
     return Promise.resolve();
   }
 }

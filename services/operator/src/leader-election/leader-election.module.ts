@@ -15,7 +15,7 @@ export const LEADERSHIP = Symbol('LEADERSHIP');
 function createLeadership(config: OperatorConfig, kubeConfig: KubeConfig, logger: Logger): Leadership {
   if (!config.leaderElection) {
     logger.warn({ component: 'leader-election' }, 'leader election is off (OPERATOR_LEADER_ELECTION=false): run one replica only');
-    return new AlwaysLeader();
+    return new AlwaysLeader((error) => logger.error({ component: 'leader-election', error: (error as Error).message }, 'a leader-election callback threw'));
   }
   const lease = leaseSettings(config, kubeConfig);
   return new LeaderElector({ ...lease, api: new KubeLeaseApi(kubeConfig, lease.namespace, lease.name), logger });

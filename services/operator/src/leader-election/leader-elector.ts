@@ -1,5 +1,6 @@
 import type { Logger } from '@tributary/telemetry';
 import { type LeaseApi, LeaseConflictError, type LeaseRecord } from './lease-api';
+import { LeadershipTerm } from './leadership-term';
 
 /** Time and timers, injected so the timing rules are unit-tested with a fake clock. */
 export interface Clock {
@@ -65,11 +66,9 @@ export class LeaderElector implements Leadership {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly logger: Logger;
-  private readonly started = new Set<StartedLeading>();
-  private readonly stopped = new Set<StoppedLeading>();
+  private readonly term: LeadershipTerm;
   private readonly newLeader = new Set<NewLeader>();
 
-  private leading: AbortController | undefined;
   private lastRenewSentAt = 0;
   private deadlineTimer: unknown;
   private retryTimer: unknown;
@@ -91,6 +90,7 @@ export class LeaderElector implements Leadership {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.logger = options.logger.child({ component: 'leader-election', lease: options.api.description, identity: options.identity });
+    this.term = new LeadershipTerm((error) => this.reportCallbackError(error));
   }
 
   get identity(): string {
@@ -99,7 +99,7 @@ export class LeaderElector implements Leadership {
 
   /** True while this replica holds the Lease and its last renewal is within the renew deadline. */
   isLeader(): boolean {
-    return this.leading !== undefined;
+    return this.term.active;
   }
 
   /** The holder last seen in the Lease (this replica's identity while it leads). */
@@ -109,19 +109,17 @@ export class LeaderElector implements Leadership {
 
   /** Aborted when the current leadership ends; already aborted while not leading. */
   signal(): AbortSignal {
-    return this.leading?.signal ?? AbortSignal.abort(new Error('not the leader'));
+    return this.term.signal();
   }
 
   /** Called when this replica becomes the leader, with a signal aborted when it stops. Returns an unsubscribe function. */
   onStartedLeading(callback: StartedLeading): () => void {
-    this.started.add(callback);
-    return () => this.started.delete(callback);
+    return this.term.onStarted(callback);
   }
 
   /** Called when leadership ends (renew deadline passed, another holder seen, or stop()). */
   onStoppedLeading(callback: StoppedLeading): () => void {
-    this.stopped.add(callback);
-    return () => this.stopped.delete(callback);
+    return this.term.onStopped(callback);
   }
 
   /** Called when the observed holder changes (undefined = released). */
@@ -255,11 +253,9 @@ export class LeaderElector implements Leadership {
   }
 
   private becomeLeader(sentAt: number): void {
-    this.leading = new AbortController();
     this.logger.info({}, 'started leading');
     this.renewed(sentAt);
-    const signal = this.leading.signal;
-    for (const callback of this.started) this.safely(() => callback(signal));
+    this.term.begin();
   }
 
   private renewed(sentAt: number): void {
@@ -272,21 +268,22 @@ export class LeaderElector implements Leadership {
   }
 
   private stopLeading(reason: string): void {
-    const leading = this.leading;
-    if (!leading) return;
-    this.leading = undefined;
+    if (!this.term.active) return;
     this.clock.clearTimeout(this.deadlineTimer);
     // Stopping on purpose is routine; anything else means this replica lost the Lease.
     this.logger[reason === 'stopping' ? 'info' : 'warn']({ reason, lastRenewalSentAgoMs: this.clock.now() - this.lastRenewSentAt }, 'stopped leading');
-    leading.abort(new Error(`leadership lost: ${reason}`));
-    for (const callback of this.stopped) this.safely(() => callback(reason));
+    this.term.end(reason, `leadership lost: ${reason}`);
   }
 
   private safely(callback: () => void): void {
     try {
       callback();
     } catch (error) {
-      this.logger.error({ error: (error as Error).message }, 'a leader-election callback threw');
+      this.reportCallbackError(error);
     }
+  }
+
+  private reportCallbackError(error: unknown): void {
+    this.logger.error({ error: (error as Error).message }, 'a leader-election callback threw');
   }
 }
