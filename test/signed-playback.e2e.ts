@@ -3,6 +3,7 @@ import { mintPlaybackToken } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import { connectClient, makeEvent, postEvents, type RecordingClient, waitFor, warmUp } from './support/playback-events';
 import { FIXTURE_RENDITIONS, type FixtureSegment, makeJpegs, makeSegments, VideoFixture } from './support/video-fixture';
+import { until } from './support/until';
 
 /**
  * Private streams end to end on the real broker: ingest mints playback tokens for a signed stream,
@@ -35,16 +36,6 @@ function client(auth?: Record<string, unknown>, on: ServiceProcess = gateway): R
   const created = connectClient(on.url, auth);
   clients.push(created);
   return created;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** The URI lines of a playlist (segments, variant playlists). */

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeApiServer, KubeObject } from '@tributary/devkit';
+export { until } from './until';
 
 /** Helpers for the operator's end-to-end tests on the real API server fixture. */
 
@@ -86,11 +87,3 @@ export async function applyObjects(kube: KubeApiServer, objects: readonly KubeOb
   }
 }
 
-export async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((wait) => setTimeout(wait, intervalMs));
-  }
-}

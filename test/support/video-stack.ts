@@ -1,6 +1,9 @@
 import { Parser } from 'm3u8-parser';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import { ffmpegRead } from './video-fixture';
+import { until } from './until';
+
+export { until };
 
 /** An HLS playlist parsed by an independent parser (m3u8-parser), as a player would read it. */
 export function parseManifest(text: string) {
@@ -8,17 +11,6 @@ export function parseManifest(text: string) {
   parser.push(text);
   parser.end();
   return parser.manifest;
-}
-
-/** Polls `check` until it returns a value (errors count as "not yet"). */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export interface VideoStack {
