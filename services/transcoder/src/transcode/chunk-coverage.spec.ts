@@ -27,6 +27,15 @@ describe(ChunkCoverage.name, () => {
     expect(coverage.segmentDurable(2, '360p', 1, ['360p'])).toEqual(['0', '1']);
   });
 
+  it('places chunks after input skipped in place on the output timeline, which lacks the media left out', () => {
+    const coverage = new ChunkCoverage();
+    coverage.startRun(1);
+    coverage.written(coverage.add(chunk(0)), seconds(0));
+    coverage.written(coverage.add(chunk(1)), seconds(1));
+    coverage.written(coverage.add(chunk(9)), seconds(9), 7.5); // chunks 2–8 skipped: output time 1.5 s
+    expect(coverage.segmentDurable(1, '360p', 2, ['360p'])).toEqual(['0', '1', '9']);
+  });
+
   it('handles the 33-bit PTS wrap', () => {
     const coverage = new ChunkCoverage();
     coverage.startRun(1);

@@ -47,15 +47,19 @@ export class ChunkCoverage {
     this.run = { id, lastMediaTime: 0, durations: new Map() };
   }
 
-  /** `chunk` (returned by add) is written to the current run; `pts` is its latest PES start (90 kHz), if any. */
-  written(chunk: InputChunk, pts: number | undefined): void {
+  /**
+   * `chunk` (returned by add) is written to the current run; `pts` is its latest PES start (90 kHz),
+   * if any; `skippedSeconds`: media the run's input left out so far (skipped in place), which its
+   * output does not contain.
+   */
+  written(chunk: InputChunk, pts: number | undefined, skippedSeconds = 0): void {
     const run = this.run;
     if (!run) throw new Error('no ffmpeg run started');
     if (pts !== undefined) {
       if (run.firstPts === undefined) run.firstPts = pts;
       let relative = pts - run.firstPts;
       if (relative < -PTS_WRAP / 2) relative += PTS_WRAP;
-      run.lastMediaTime = Math.max(run.lastMediaTime, relative / PTS_HZ);
+      run.lastMediaTime = Math.max(run.lastMediaTime, relative / PTS_HZ - skippedSeconds);
     }
     const entry = chunk as PendingChunk;
     entry.run = run.id;

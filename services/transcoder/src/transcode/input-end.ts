@@ -6,6 +6,11 @@ export class InputEnd {
   private lastFed = -1;
   private endAfter?: number;
 
+  /** The highest chunk sequence fed so far (-1: none). */
+  get fedUpTo(): number {
+    return this.lastFed;
+  }
+
   fed(sequence: number): void {
     this.lastFed = Math.max(this.lastFed, sequence);
   }

@@ -3,6 +3,7 @@ import { type Logger, publishSegmentTraced, SegmentLinkTracker, traceHeaders } f
 import type { ChunkCoverage } from './chunk-coverage';
 import type { PipelineSink } from './pipeline-sink';
 import { SequenceNumbering } from './sequence-numbering';
+import { TimelineJumps } from './timeline-jumps';
 
 export interface SegmentPublisherOptions {
   streamId: string;
@@ -20,6 +21,8 @@ export interface SegmentPublisherOptions {
  */
 export class SegmentPublisher {
   readonly numbering = new SequenceNumbering();
+  /** Where a running ffmpeg's input was skipped in place (DISCONTINUITY and program time after it). */
+  readonly jumps = new TimelineJumps();
   /** The `ingest chunk` spans fed to ffmpeg since each rendition's last segment (segment spans link to them). */
   private readonly chunkLinks = new SegmentLinkTracker();
   /** The newest chunk's trace context (for output made when no span is active). */
@@ -45,9 +48,13 @@ export class SegmentPublisher {
     this.numbering.start(renditions, sequences);
   }
 
-  /** A chunk went to ffmpeg: the next segment of each rendition links to its span. */
-  chunkWritten(traceparent: string | undefined): void {
+  /**
+   * A chunk (highest PTS `pts`) went to ffmpeg run `run`: the next segment of each rendition links
+   * to its span. Returns the media the run's input left out so far (s; see TimelineJumps).
+   */
+  chunkWritten(run: number, pts: number | undefined, traceparent: string | undefined): number {
     this.chunkLinks.chunkWritten(traceparent ? { traceparent } : undefined);
+    return this.jumps.written(run, pts);
   }
 
   /**
@@ -73,8 +80,10 @@ export class SegmentPublisher {
   }
 
   private async send(run: { id: number; session: string }, segment: FinishedSegment, renditions: readonly string[]): Promise<string[]> {
+    const jump = this.jumps.segment(run.id, segment.rendition, segment.durationSeconds);
+    if (jump.discontinuity) this.numbering.break(segment.rendition);
     const { sequence, discontinuity } = this.numbering.peek(segment.rendition);
-    const programTime = segment.programTime ? new Date(segment.programTime) : new Date();
+    const programTime = segment.programTime ? new Date(new Date(segment.programTime).getTime() + jump.shiftMs) : new Date();
     // `transcode segment` (linked to the chunks that fed it) → `segment published` → send; the
     // segment's traceparent is the publishing span's, so viewer-api's `segment served` links here.
     const delivered = await publishSegmentTraced(

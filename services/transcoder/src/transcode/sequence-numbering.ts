@@ -7,11 +7,14 @@ export class SequenceNumbering {
   private readonly nextSequence = new Map<string, number>();
   private readonly discontinuityNext = new Set<string>();
 
-  /** Starts numbering `renditions` after `last` (a rendition absent from `last` starts at 0). */
-  start(renditions: readonly string[], last: ReadonlyMap<string, number>): void {
+  /**
+   * Starts numbering `renditions` after `last` (a rendition absent from `last` starts at `first`,
+   * 0 by default; low-latency streams start at 1, since hls.js skips blocking reload at 0).
+   */
+  start(renditions: readonly string[], last: ReadonlyMap<string, number>, first = 0): void {
     for (const rendition of renditions) {
       const previous = last.get(rendition);
-      this.nextSequence.set(rendition, previous === undefined ? 0 : previous + 1);
+      this.nextSequence.set(rendition, previous === undefined ? first : Math.max(first, previous + 1));
       if (previous !== undefined) this.discontinuityNext.add(rendition);
     }
   }
@@ -25,6 +28,11 @@ export class SequenceNumbering {
   acknowledge(rendition: string, sequence: number): void {
     this.nextSequence.set(rendition, sequence + 1);
     this.discontinuityNext.delete(rendition);
+  }
+
+  /** The next segment of `rendition` follows a gap (its input jumped). */
+  break(rendition: string): void {
+    if (this.nextSequence.has(rendition)) this.discontinuityNext.add(rendition);
   }
 
   /** The next segment of every rendition follows a gap (e.g. ffmpeg restarted). */

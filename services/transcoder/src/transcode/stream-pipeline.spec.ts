@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FfmpegExit, SourceInfo } from '@tributary/media';
 import pino from 'pino';
+import type { StreamRecord } from '@tributary/contracts';
+import type { PipelineSettings } from './pipeline-options';
 import type { StatusReport } from './stream-status.repository';
 import { type OutgoingSegment, type PipelineSink, StreamPipeline } from './stream-pipeline';
 import type { TranscodeEngine, TranscodeRun, TranscodeRunOptions } from './transcode-engine';
@@ -25,9 +27,11 @@ class FakeRun implements TranscodeRun {
   get pid() {
     return 1000 + this.options.id;
   }
+  /** While set, writes wait for it (ffmpeg reads slower than input arrives). */
+  gate?: Promise<void>;
   write(data: Buffer): Promise<boolean> {
     this.written.push(data);
-    return Promise.resolve(true);
+    return (this.gate ?? Promise.resolve()).then(() => true);
   }
   endInput(): void {
     this.inputEnded = true;
@@ -46,9 +50,9 @@ class FakeRun implements TranscodeRun {
     return Promise.resolve();
   }
   /** ffmpeg finished a segment of every rendition. */
-  async segment(durationSeconds = 2): Promise<void> {
+  async segment(durationSeconds = 2, programTime?: string): Promise<void> {
     for (const rendition of this.options.renditions) {
-      await this.options.onSegment({ rendition: rendition.name, sequence: 0, durationSeconds, data: Buffer.from('ts') });
+      await this.options.onSegment({ rendition: rendition.name, sequence: 0, durationSeconds, ...(programTime ? { programTime } : {}), data: Buffer.from('ts') });
     }
   }
   finish(exit: FfmpegExit): void {
@@ -127,6 +131,7 @@ function pipeline(
       shedRestoreMs: 20_000,
       shedPreset: 'superfast',
       backlogNice: 15,
+      ...extra.settings,
     },
   });
 }
@@ -147,6 +152,16 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 const chunk = (offset: number) => ({ offset: String(offset), sequence: offset, data: Buffer.alloc(1024) });
+
+/** A chunk of one TS packet starting a video PES at `seconds` (a keyframe: random_access_indicator set). */
+function timedChunk(sequence: number, seconds: number, keyframe: boolean, ingestTimeMs: number) {
+  const packet = Buffer.alloc(1024, 0xff); // one packet, then filler (the probe waits for 1 KiB)
+  const pts = Math.round(seconds * 90_000);
+  packet.set([0x47, 0x41, 0x00, 0x30, 1, keyframe ? 0x40 : 0x00], 0);
+  packet.set([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5], 6);
+  packet.set([0x21 | ((pts / 2 ** 29) & 0x0e), (pts >> 22) & 0xff, ((pts >> 14) & 0xfe) | 1, (pts >> 7) & 0xff, ((pts << 1) & 0xfe) | 1], 15);
+  return { offset: String(sequence), sequence, data: packet, ingestTimeMs };
+}
 
 describe(StreamPipeline.name, () => {
   it('probes, reports live, feeds ffmpeg, numbers after the last sequence, and ends with the input', async () => {
@@ -294,6 +309,40 @@ describe(StreamPipeline.name, () => {
     expect(sink.segments.at(-1)).toMatchObject({ discontinuity: true, transcodeSession: 'run-4' });
     await until(() => sink.statuses.at(-1)?.detail?.action === 'skip_to_live');
     expect(sink.statuses.at(-1)?.detail).toMatchObject({ skipped_chunks: 1, shed_level: 2 });
+  });
+
+  it('skips queued input to the newest keyframe without restarting a running ffmpeg, and marks the jump in its output', async () => {
+    const engine = new FakeEngine();
+    const sink = new RecordingSink();
+    const oneRung = { ladder: [{ name: '360p', width: 640, height: 360, video_bitrate_kbps: 800, audio_bitrate_kbps: 96 }], segment_duration_seconds: 2 };
+    const subject = pipeline(engine, sink, new Map(), 1, {
+      record: oneRung as unknown as StreamRecord,
+      settings: { shedPreset: 'ultrafast' } as PipelineSettings, // no faster preset: skipping is the first step
+    });
+    const t0 = Date.now();
+    await subject.feed(timedChunk(0, 0, true, t0));
+    const run = engine.runs[0];
+    await run.segment(2, '2026-12-02T10:00:00.000Z');
+    // ffmpeg reads slower than input arrives: chunks 2–5 wait in the queue behind chunk 1.
+    let release!: () => void;
+    run.gate = new Promise((resolve) => (release = resolve));
+    const fed = [1, 2, 3, 4, 5, 6, 7].map((sequence) => subject.feed(timedChunk(sequence, sequence, sequence === 6, t0)));
+    for (let t = 1_000; t <= 20_000 && !sink.statuses.some((status) => status.detail?.action === 'skip_to_live'); t += 1_000) {
+      subject.checkLatency(t0 + t);
+      if (t === 15_000) release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(fed);
+    await until(() => sink.statuses.at(-1)?.detail?.action === 'skip_to_live');
+    expect(engine.runs).toHaveLength(1); // no restart
+    expect(run.written).toHaveLength(4); // chunks 0, 1, 6, 7
+    expect(sink.done).toEqual(expect.arrayContaining(['2', '3', '4', '5']));
+    expect(sink.statuses.at(-1)?.detail).toMatchObject({ mode: 'live', action: 'skip_to_live', skipped_chunks: 4 });
+    // ffmpeg closes the 5 s gap: its next segment's program time runs on as if nothing was skipped.
+    await run.segment(2, '2026-12-02T10:00:02.000Z');
+    expect(sink.segments.at(-1)).toMatchObject({ discontinuity: true, programTime: '2026-12-02T10:00:07.000Z', transcodeSession: 'run-1' });
+    await run.segment(2, '2026-12-02T10:00:04.000Z');
+    expect(sink.segments.at(-1)).toMatchObject({ discontinuity: false, programTime: '2026-12-02T10:00:09.000Z' });
   });
 
   it('restores shed work in reverse order once the edge delay stays under half the bound', async () => {

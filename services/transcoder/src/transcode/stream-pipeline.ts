@@ -261,8 +261,8 @@ export class StreamPipeline {
     await this.mode.permit();
     const run = this.runs.input;
     if (!run) return;
-    this.coverage.written(entry, maxPts(entry.data));
-    this.output.chunkWritten(entry.traceparent);
+    const pts = maxPts(entry.data);
+    this.coverage.written(entry, pts, this.output.chunkWritten(run.id, pts, entry.traceparent));
     await run.write(entry.data);
   }
 
@@ -351,10 +351,34 @@ export class StreamPipeline {
     // As decided now (the restart itself waits for the queue).
     const detail = (): TranscodeDetail => ({ ...snapshot, skipped_chunks: this.skips.skipped });
     if (action === 'skip_to_live') {
-      this.skipTo(this.skips.shedFrom, action, detail);
+      if (!this.skipInPlace(detail)) this.skipTo(this.skips.shedFrom, action, detail);
       return;
     }
     this.restart(false, () => this.reports.live(this.renditions, detail()));
+  }
+
+  /**
+   * Skips the queued input before the newest keyframe while the running ffmpeg keeps reading (no
+   * restart, no start-up cost): its input timestamps jump, which ffmpeg closes, and the output
+   * marks the jump (TimelineJumps: DISCONTINUITY, program date time moved on). What ffmpeg already
+   * read is transcoded. False when there is no running ffmpeg taking input or no keyframe seen.
+   */
+  private skipInPlace(detail: () => TranscodeDetail): boolean {
+    const run = this.runs.input;
+    const from = this.skips.shedFrom;
+    if (this.state !== 'running' || !run?.running || from === Number.MAX_SAFE_INTEGER || from <= this.input.fedUpTo) return false;
+    const before = this.skips.skipped;
+    this.skips.skipBefore(from);
+    this.output.jumps.skipping(run.id);
+    // After the queued chunks (skipped as their turn comes): count and report them.
+    void this.queue
+      .run(async () => {
+        transcodeMetrics.skippedChunks().inc({ reason: 'skip_to_live' }, this.skips.skipped - before);
+        this.options.logger.info({ skippedChunks: this.skips.skipped - before, fromSequence: from }, 'skipped to the newest keyframe without restarting ffmpeg');
+        if (this.state === 'running') await this.reports.live(this.renditions, detail());
+      })
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'reporting a skip to the newest keyframe failed'));
+    return true;
   }
 
   /** Skips input before chunk `sequence` (queued or already written, not yet covered) and restarts ffmpeg. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   buildTranscodeArgs,
+  DEFAULT_INPUT_ARGS,
   type FfmpegExit,
   FfmpegProcess,
   type FinishedSegment,
@@ -11,6 +12,7 @@ import {
   SegmentWatcher,
   type SourceInfo,
 } from '@tributary/media';
+import { CLOSED_GAP_SECONDS } from './timeline-jumps';
 
 export interface TranscodeRunOptions {
   id: number;
@@ -68,6 +70,9 @@ export class FfmpegEngine implements TranscodeEngine {
     const args = buildTranscodeArgs({
       renditions: [...options.renditions],
       outputDir: options.dir,
+      // Input skipped in place (TimelineJumps) jumps its timestamps: ffmpeg closes the gap instead
+      // of filling it with repeated frames (its default threshold is 10 s).
+      inputArgs: ['-dts_delta_threshold', String(CLOSED_GAP_SECONDS), ...DEFAULT_INPUT_ARGS],
       segmentDurationSeconds: options.segmentDurationSeconds,
       hasAudio: options.hasAudio,
       ...(options.frameRate ? { frameRate: options.frameRate } : {}),
