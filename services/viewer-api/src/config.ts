@@ -22,6 +22,11 @@ const viewer_apiEnvSpec = {
   eventsMaxInFlightBytes: int('EVENTS_MAX_IN_FLIGHT_BYTES', { default: 32 * MIB, min: 1024, max: 4096 * MIB }),
   /** Segments per rendition kept in the live sliding window (and listed in live media playlists). */
   hlsWindowSegments: int('HLS_WINDOW_SEGMENTS', { default: 6, min: 2, max: 100 }),
+  /**
+   * Low-latency HLS: requests that may wait at once for a part (blocking playlist reloads and
+   * part requests, across streams); beyond it such a request is answered 503 at once.
+   */
+  hlsMaxBlockingRequests: int('HLS_MAX_BLOCKING_REQUESTS', { default: 20_000, min: 1, max: 1_000_000 }),
   /** Upper bound on segment bytes held in memory across all live windows (LRU across streams). */
   windowMaxBytes: int('VIEWER_WINDOW_MAX_BYTES', { default: 512 * MIB, min: 1024, max: 64 * 1024 * MIB }),
   /** How far back (seconds) the live window is re-read from Kafka after a (re)start. */

@@ -6,7 +6,9 @@ import { deriveRendition, isComplete, type RenditionInfo, type StreamView } from
 import { parseRendition, parseStreamId } from '../streams/stream-id';
 import { ReplayPlaylists } from '../replay/replay-playlists';
 import { allowAnyOrigin, parseFrom, parseLiveSegmentFile, sendPlaylist, sendSegment } from './http';
+import { parseDeliveryDirectives } from './blocking-reload';
 import { LiveWindowService } from './live-window.service';
+import { LowLatencyHlsService } from './low-latency.service';
 import { writeMediaPlaylist, writeMultivariant } from './playlist-writer';
 import { segmentExtension } from './segment-message';
 import { PlaybackAuthGuard } from '../playback-auth/playback-auth.guard';
@@ -19,6 +21,7 @@ export class HlsController {
     private readonly catalog: StreamCatalogService,
     private readonly window: LiveWindowService,
     private readonly replay: ReplayPlaylists,
+    private readonly lowLatency: LowLatencyHlsService,
   ) {
     viewerMetrics.windowBytes(() => this.window.store.bytes);
   }
@@ -66,10 +69,22 @@ export class HlsController {
   }
 
   @Get(':id/:rendition/index.m3u8')
-  media(@Param('id') rawId: string, @Param('rendition') rawRendition: string, @Res() response: Response): void {
+  async media(
+    @Param('id') rawId: string,
+    @Param('rendition') rawRendition: string,
+    @Query() query: Record<string, unknown>,
+    @Res() response: Response,
+  ): Promise<void> {
     const id = parseStreamId(rawId);
     const rendition = parseRendition(rawRendition);
     const stream = this.stream(id);
+    if (this.lowLatency.isLowLatency(id, rendition)) {
+      // Low-latency HLS: _HLS_msn/_HLS_part block, _HLS_skip asks for a delta update (other keys, e.g. CMCD, are ignored).
+      const directives = parseDeliveryDirectives(query);
+      const answer = await this.lowLatency.playlist(stream, rendition, directives, closedSignal(response));
+      if (!response.writableEnded && !response.destroyed) sendPlaylist(response, answer.body, answer.maxAgeSeconds);
+      return;
+    }
     const window = this.window.rendition(id, rendition);
     if (!window || window.segments.length === 0) {
       throw new NotFoundException(`stream ${id} has no segments for rendition ${rendition} yet`);
@@ -93,12 +108,12 @@ export class HlsController {
   }
 
   @Get(':id/:rendition/:file')
-  segment(
+  async segment(
     @Param('id') rawId: string,
     @Param('rendition') rawRendition: string,
     @Param('file') rawFile: string,
     @Res() response: Response,
-  ): void {
+  ): Promise<void> {
     const id = parseStreamId(rawId);
     const rendition = parseRendition(rawRendition);
     const file = parseLiveSegmentFile(rawFile);
@@ -107,6 +122,18 @@ export class HlsController {
       if (!window?.init) throw new NotFoundException(`no init segment for ${id}/${rendition}`);
       sendSegment(response, window.init.bytes, 'video/mp4');
       return;
+    }
+    if (file.kind === 'part') {
+      // A hinted part's request waits until the part exists; other absent parts are a 404.
+      const part = await this.lowLatency.part(this.stream(id), rendition, file.sequence, file.index, closedSignal(response));
+      if (!response.writableEnded && !response.destroyed) sendSegment(response, part.bytes, part.meta.contentType);
+      viewerMetrics.segmentsServed().inc({ rendition, result: 'hit' });
+      return;
+    }
+    if (window?.lowLatency && window.pending?.sequence === file.sequence && file.extension === 'm4s') {
+      // The last segment of an ended low-latency stream is complete without a later part.
+      const stream = this.catalog.get(id);
+      if (stream && isComplete(stream)) window.completePending();
     }
     const found = window?.segments.find((segment) => segment.meta.sequence === file.sequence);
     if (!found || segmentExtension(found.meta) !== file.extension) {
@@ -144,7 +171,7 @@ export class HlsController {
    */
   private liveRenditions(stream: StreamView): RenditionInfo[] {
     const present = new Set(
-      this.window.store.renditionNames(stream.id).filter((name) => (this.window.rendition(stream.id, name)?.segments.length ?? 0) > 0),
+      this.window.store.renditionNames(stream.id).filter((name) => this.window.rendition(stream.id, name)?.hasMedia ?? false),
     );
     const known = stream.renditions.filter((rendition) => present.has(rendition.name));
     for (const name of present) {
@@ -159,4 +186,11 @@ export class HlsController {
     }
     return known.sort((a, b) => b.bandwidth_bps - a.bandwidth_bps);
   }
+}
+
+/** Aborted when the client goes away (a blocked request then stops waiting and frees its slot). */
+function closedSignal(response: Response): AbortSignal {
+  const controller = new AbortController();
+  response.once('close', () => controller.abort());
+  return controller.signal;
 }

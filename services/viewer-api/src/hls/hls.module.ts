@@ -5,6 +5,7 @@ import { ReplayModule } from '../replay/replay.module';
 import { StreamsModule } from '../streams/streams.module';
 import { HlsController } from './hls.controller';
 import { LiveWindowService } from './live-window.service';
+import { LowLatencyHlsService } from './low-latency.service';
 import { VIEWER_CONFIG } from './tokens';
 import { allowAnyOrigin } from './http';
 
@@ -26,7 +27,7 @@ export class HlsModule implements NestModule {
       module: HlsModule,
       imports: [StreamsModule, ReplayModule.register(config)],
       controllers: [HlsController],
-      providers: [{ provide: VIEWER_CONFIG, useValue: config }, LiveWindowService],
+      providers: [{ provide: VIEWER_CONFIG, useValue: config }, LiveWindowService, LowLatencyHlsService],
     };
   }
 }

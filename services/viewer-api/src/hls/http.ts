@@ -29,16 +29,21 @@ export function sendSegment(response: Response, bytes: Buffer, contentType: stri
   response.status(200).end(bytes);
 }
 
-export type SegmentFile = { kind: 'init' } | { kind: 'media'; sequence: number; extension: 'ts' | 'm4s' };
+export type SegmentFile =
+  | { kind: 'init' }
+  | { kind: 'media'; sequence: number; extension: 'ts' | 'm4s' }
+  | { kind: 'part'; sequence: number; index: number };
 
-/** `<sequence>.ts`, `<sequence>.m4s` or `init.mp4`; anything else is a 400. */
+/** `<sequence>.ts`, `<sequence>.m4s`, `<sequence>.<part>.m4s` (low-latency part) or `init.mp4`; anything else is a 400. */
 export function parseLiveSegmentFile(file: string): SegmentFile {
   if (file === 'init.mp4') return { kind: 'init' };
+  const part = /^(\d{1,15})\.(\d{1,6})\.m4s$/.exec(file);
+  if (part) return { kind: 'part', sequence: Number(part[1]), index: Number(part[2]) };
   const match = /^(\d{1,15})\.(ts|m4s)$/.exec(file);
   if (!match) {
     throw new BadRequestException({
       message: 'invalid segment name',
-      issues: [{ field: 'segment', message: 'must be <sequence>.ts, <sequence>.m4s or init.mp4' }],
+      issues: [{ field: 'segment', message: 'must be <sequence>.ts, <sequence>.m4s, <sequence>.<part>.m4s or init.mp4' }],
     });
   }
   return { kind: 'media', sequence: Number(match[1]), extension: match[2] as 'ts' | 'm4s' };

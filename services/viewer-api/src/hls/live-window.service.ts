@@ -7,6 +7,7 @@ import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
 import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from '../config';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
+import { PartWaiters } from './blocking-reload';
 import { rewoundConsumer, startRewound } from './rewind';
 import { parseSegmentMeta } from './segment-message';
 import { type RenditionWindow, SegmentWindowStore } from './segment-window';
@@ -22,6 +23,8 @@ import { VIEWER_CONFIG } from './tokens';
 @Injectable()
 export class LiveWindowService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly store: SegmentWindowStore;
+  /** Low-latency requests waiting for a rendition's next part: notified once per new part. */
+  readonly waiters: PartWaiters;
   private readonly logger: Logger;
   private readonly groupId: string;
   private runner?: KafkaConsumerRunner;
@@ -40,9 +43,12 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
     this.logger = rootLogger.child({ component: 'hls-window' });
     this.groupId = consumerGroupId(ConsumerGroups.viewerApiSegments, topics.prefix);
     this.store = new SegmentWindowStore(config.hlsWindowSegments, config.windowMaxBytes);
+    this.waiters = new PartWaiters(config.hlsMaxBlockingRequests);
     readiness.register('hls-window', () => this.rebuilt && (this.runner?.isJoined ?? false));
     catalog.onChange((id) => {
       if (!catalog.get(id)) this.store.remove(id);
+      // Ended or deleted: blocked requests answer now (parameters are ignored after ENDLIST).
+      this.waiters.notifyStream(id);
     });
   }
 
@@ -77,7 +83,8 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
       if (!payload.isRunning() || payload.isStale()) return;
       try {
         const meta = parseSegmentMeta(message, batch.partition);
-        this.store.add(meta, message.value!);
+        const result = this.store.add(meta, message.value!);
+        if (meta.kind === 'part' && (result === 'added' || result === 'reset')) this.waiters.notify(PartWaiters.key(meta.streamId, meta.rendition));
       } catch (error) {
         this.logger.warn({ partition: batch.partition, offset: message.offset, err: error }, 'dead-lettering an invalid segment message');
         await this.deadLetters.publish(
