@@ -51,6 +51,37 @@ export function linkFromHeaders(headers: HeaderCarrier | undefined, attributes?:
   return { context: spanContext, attributes };
 }
 
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The link to a message's producer span, read straight from its W3C `traceparent` header: what
+ * `linkFromHeaders` gives for a version-00 traceparent, without a propagator round trip (no
+ * context objects), for handlers that link every message of a batch. `tracestate` is not carried.
+ */
+export function fastLinkFromHeaders(headers: HeaderCarrier | undefined): Link | undefined {
+  const header = headers?.traceparent;
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  const match = TRACEPARENT.exec(typeof value === 'string' ? value : value.toString('latin1'));
+  if (!match) return linkFromHeaders(headers);
+  const spanContext = { traceId: match[1], spanId: match[2], traceFlags: parseInt(match[3], 16), isRemote: true };
+  return trace.isSpanContextValid(spanContext) ? { context: spanContext } : undefined;
+}
+
+/**
+ * `target[name]` bound to `target`, as it was before auto-instrumentation replaced it with a
+ * wrapper (shimmer, which every OpenTelemetry instrumentation uses, keeps the original as
+ * `__original`). For a consumer whose handler makes its own batch spans: kafkajs instrumentation's
+ * `run` wraps `eachBatch` to start a `process` span per message, which on the event path costs
+ * more than the work it describes.
+ */
+export function uninstrumented<T extends object, K extends keyof T>(target: T, name: K): T[K] {
+  const method = target[name] as unknown as ((...args: unknown[]) => unknown) & { __original?: unknown };
+  const original = typeof method.__original === 'function' ? (method.__original as (...args: unknown[]) => unknown) : method;
+  return original.bind(target) as T[K];
+}
+
 /** A link from a bare W3C `traceparent` string (e.g. one stored in a segment's metadata). */
 export function linkFromTraceparent(traceparent: string | undefined, attributes?: Attributes): Link | undefined {
   return traceparent ? linkFromHeaders({ traceparent }, attributes) : undefined;
@@ -157,48 +188,43 @@ export function withMessageSpan<T>(
 export function startLinkedSpan(
   name: string,
   links: (Link | undefined)[],
-  options: Omit<SpanOptions, 'links'> & { maxLinks?: number } = {},
+  options: Omit<SpanOptions, 'links'> & { maxLinks?: number; startTime?: number } = {},
 ): Span {
   const valid = links.filter((link): link is Link => link !== undefined);
   const kept = valid.slice(-(options.maxLinks ?? 128));
   return tracer().startSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: kept },
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: kept, startTime: options.startTime },
     options.parent ?? context.active(),
   );
 }
 
 /**
- * `send <topic>` PRODUCER spans for messages that will go out in a send shared with other
- * callers (viewer-api batches concurrent requests into one produce): started now, in the caller's
- * context, one per message, with the W3C context injected into each message's headers — what
- * kafkajs instrumentation does at send time. Send the batch with `runUntraced`, so the
- * instrumentation neither makes its own spans nor overwrites these `traceparent`s; call `end` when
- * the send settles.
+ * One `send <topic>` PRODUCER span for a caller's messages that will go out in a send shared with
+ * other callers (viewer-api batches concurrent requests into one produce): started now, in the
+ * caller's context, with its W3C context injected into every message's headers — so each message
+ * stays in the caller's trace, at the cost of one span per caller rather than one per message
+ * (kafkajs instrumentation makes one per message). Send the batch with `runUntraced`, so the
+ * instrumentation neither makes its own spans nor overwrites these `traceparent`s; call the
+ * returned function when the send settles.
  */
-export function startSendSpans(topic: string, messages: readonly { key?: unknown; headers?: Record<string, unknown> }[]): (error?: unknown) => void {
-  const spans: Span[] = [];
-  for (const message of messages) {
-    const span = tracer().startSpan(`send ${topic}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.destination.name': topic,
-        'messaging.operation.name': 'send',
-        'messaging.operation.type': 'send',
-        ...(typeof message.key === 'string' ? { 'messaging.kafka.message.key': message.key } : {}),
-      },
-    });
-    const carrier: Record<string, string> = {};
-    propagation.inject(trace.setSpan(context.active(), span), carrier);
-    if (message.headers) Object.assign(message.headers, carrier);
-    spans.push(span);
-  }
+export function startSendSpan(topic: string, messages: readonly { headers?: Record<string, unknown> }[]): (error?: unknown) => void {
+  const span = tracer().startSpan(`send ${topic}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': topic,
+      'messaging.operation.name': 'send',
+      'messaging.operation.type': 'send',
+      'messaging.batch.message_count': messages.length,
+    },
+  });
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  for (const message of messages) if (message.headers) Object.assign(message.headers, carrier);
   return (error?: unknown) => {
-    for (const span of spans) {
-      if (error !== undefined) fail(span, error);
-      span.end();
-    }
+    if (error !== undefined) fail(span, error);
+    span.end();
   };
 }
 

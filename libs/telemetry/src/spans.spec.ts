@@ -1,0 +1,45 @@
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { fastLinkFromHeaders, linkFromHeaders, uninstrumented } from './spans';
+
+describe('fastLinkFromHeaders', () => {
+  beforeAll(() => propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
+  afterAll(() => propagation.disable());
+
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it('gives the link the W3C propagator gives, from bytes or text', () => {
+    const expected = linkFromHeaders({ traceparent });
+    expect(expected).toBeDefined();
+    expect(fastLinkFromHeaders({ traceparent: Buffer.from(traceparent) })).toEqual(expected);
+    expect(fastLinkFromHeaders({ traceparent })).toEqual(expected);
+    expect(fastLinkFromHeaders({ traceparent: [Buffer.from(traceparent)] })).toEqual(expected);
+    expect(fastLinkFromHeaders({ traceparent: traceparent.replace(/-01$/, '-00') })?.context.traceFlags).toBe(0);
+  });
+
+  it('has no link without a valid traceparent', () => {
+    expect(fastLinkFromHeaders(undefined)).toBeUndefined();
+    expect(fastLinkFromHeaders({})).toBeUndefined();
+    expect(fastLinkFromHeaders({ traceparent: 'garbage' })).toBeUndefined();
+    expect(fastLinkFromHeaders({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
+  });
+});
+
+describe('uninstrumented', () => {
+  it('calls what a shimmer wrapper keeps as __original (bound to its object), or the method itself', () => {
+    const target = {
+      name: 'consumer',
+      run: Object.assign(() => 'wrapped', {
+        __original(this: { name: string }) {
+          return `original ${this.name}`;
+        },
+        __wrapped: true,
+      }),
+      plain(this: { name: string }) {
+        return `plain ${this.name}`;
+      },
+    };
+    expect(uninstrumented(target, 'run')()).toBe('original consumer');
+    expect(uninstrumented(target, 'plain')()).toBe('plain consumer');
+  });
+});
