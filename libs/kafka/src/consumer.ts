@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerConfig, EachBatchHandler, EachMessageHandler, Kafka } from 'kafkajs';
 import type { KafkaLogger } from './logger';
-import { instrumentConsumer } from '@tributary/telemetry';
+import { instrumentConsumer, uninstrumented } from '@tributary/telemetry';
 
 export interface ConsumerRunnerOptions {
   groupId: string;
@@ -11,6 +11,12 @@ export interface ConsumerRunnerOptions {
   /** Commit automatically after each handled message/batch (kafkajs default) or manually. */
   autoCommit?: boolean;
   partitionsConsumedConcurrently?: number;
+  /**
+   * `false`: kafkajs instrumentation does not wrap `eachBatch` (no `poll` span per batch and no
+   * `process` span per message); the handler makes its own batch spans, linked to each message's
+   * producer span. For the event path, where a span per message costs more than the message.
+   */
+  messageSpans?: boolean;
   consumerConfig?: Partial<ConsumerConfig>;
   logger: KafkaLogger;
 }
@@ -71,7 +77,8 @@ export class KafkaConsumerRunner {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? false });
-    await this.consumer.run({
+    const run: Consumer['run'] = this.options.messageSpans === false ? uninstrumented(this.consumer, 'run') : (config) => this.consumer.run(config);
+    await run({
       autoCommit: this.options.autoCommit ?? true,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       ...(this.options.eachBatch ? { eachBatch: this.options.eachBatch } : { eachMessage: this.options.eachMessage }),

@@ -13,6 +13,11 @@ describe('checkJsonMessage', () => {
   it('returns the value when the schema header matches (or is absent) and the value is valid', () => {
     expect(checkJsonMessage(message('{"n":3}', { [Headers.schema]: 'counter/1' }), contract)).toEqual({ ok: true, value: { n: 3 } });
     expect(checkJsonMessage(message('{"n":4}'), contract)).toEqual({ ok: true, value: { n: 4 } });
+    // kafkajs hands headers over as bytes.
+    const bytes = { value: Buffer.from('{"n":5}'), headers: { [Headers.schema]: Buffer.from('counter/1') } };
+    expect(checkJsonMessage(bytes, contract)).toEqual({ ok: true, value: { n: 5 } });
+    const other = { value: Buffer.from('{"n":5}'), headers: { [Headers.schema]: Buffer.from('counter/10') } };
+    expect(checkJsonMessage(other, contract)).toEqual({ ok: false, reason: `unsupported ${Headers.schema} "counter/10": expected counter/1` });
   });
 
   it.each([

@@ -10,7 +10,7 @@ export type CheckedMessage<T> = { ok: true; value: T } | { ok: false; reason: st
  * header, so it says what to fix.
  */
 export function checkJsonMessage<T>(message: Pick<KafkaMessage, 'value' | 'headers'>, contract: MessageContract<T>): CheckedMessage<T> {
-  const schema = headerString(message.headers, Headers.schema);
+  const schema = sameSchema(message.headers?.[Headers.schema], contract.schemaId) ? undefined : headerString(message.headers, Headers.schema);
   if (schema !== undefined && schema !== contract.schemaId) {
     return { ok: false, reason: `unsupported ${Headers.schema} "${schema.slice(0, 100)}": expected ${contract.schemaId}` };
   }
@@ -23,4 +23,17 @@ export function checkJsonMessage<T>(message: Pick<KafkaMessage, 'value' | 'heade
   }
   const result = contract.validator.validate(value);
   return result.ok ? { ok: true, value: result.value } : { ok: false, reason: `invalid ${contract.name}: ${formatIssues(result.issues)}` };
+}
+
+const schemaBytes = new Map<string, Buffer>();
+
+/** True when the schema header (as kafkajs hands it over: bytes) is exactly `schemaId`, compared without decoding it. */
+function sameSchema(header: Buffer | string | (Buffer | string)[] | undefined, schemaId: string): boolean {
+  if (!Buffer.isBuffer(header)) return false;
+  let expected = schemaBytes.get(schemaId);
+  if (!expected) {
+    expected = Buffer.from(schemaId, 'utf8');
+    schemaBytes.set(schemaId, expected);
+  }
+  return header.equals(expected);
 }
