@@ -21,7 +21,7 @@ import { makeJpegs } from './support/video-fixture';
  *
  * The event path is ONE trace per event: the client's traceparent → viewer-api `POST /v1/events`
  * (server) → `send <topic>` (producer, traceparent in the Kafka headers; the stats processor's
- * `process <topic>` is its child). The Socket.IO fan-out works in batches: its `emit
+ * `process <topic>` batch span LINKS to it). The Socket.IO fan-out works in batches: its `emit
  * playback.events` span (one per flush) LINKS to the `send` span of each event it carried
  * (docs/observability.md).
  */
@@ -122,8 +122,17 @@ describe('tracing across the event path', () => {
     while (ancestor && ancestor.spanId !== server.spanId) ancestor = ancestor.parentSpanId ? byId.get(ancestor.parentSpanId) : undefined;
     expect(ancestor?.spanId).toBe(server.spanId);
 
-    // The stats processor processes each message in the producer's trace: its span is a child of the send.
-    for (const consumer of spans.filter((span) => span.kind === SPAN_KIND.consumer)) expect(consumer.parentSpanId).toBe(send.spanId);
+    // The stats processor: one `process <topic>` span per batch, LINKED to each event's send span;
+    // no consumer makes a span per event, so nothing of event-gateway sits in the event's own trace.
+    const processed = await receiver.waitFor((received) =>
+      received.some((span) => span.name === `process ${eventsTopic}` && span.links.some((link) => link.spanId === send.spanId)),
+    );
+    const batchSpan = processed.find((span) => span.name === `process ${eventsTopic}` && span.links.some((link) => link.spanId === send.spanId));
+    expect(batchSpan?.kind).toBe(SPAN_KIND.consumer);
+    expect(batchSpan?.service).toBe('event-gateway-traced');
+    expect(batchSpan?.links).toContainEqual(expect.objectContaining({ traceId, spanId: send.spanId }));
+    expect(batchSpan?.attributes['messaging.batch.message_count']).toBeGreaterThanOrEqual(1);
+    expect(spans.filter((span) => span.service === 'event-gateway-traced')).toEqual([]);
     // The fan-out: one span per flush, linked to this event's send span, never a span per event per client.
     const emit = one(all, (span) => span.name === 'emit playback.events' && linksTo(span, traceId), 'emit span linked to the event');
     expect(emit.links).toContainEqual(expect.objectContaining({ traceId, spanId: send.spanId }));
@@ -164,13 +173,13 @@ describe('tracing across the event path', () => {
       (received) =>
         received.some((span) => span.name === 'emit playback.events' && span.links.some((link) => link.traceId === traceId)) &&
         received.some((span) => span.traceId === traceId && span.kind === SPAN_KIND.server) &&
-        received.some((span) => span.traceId === traceId && span.service === 'event-gateway-traced'),
+        received.some((span) => span.name === `process ${eventsTopic}` && span.links.some((link) => link.traceId === traceId)),
     );
     const spans = all.filter((span) => span.traceId === traceId);
     const server = one(spans, (span) => span.kind === SPAN_KIND.server, 'server span');
     expect(server.parentSpanId).toBeUndefined();
-    // viewer-api's spans and the stats processor's, in one trace; the fan-out links to it.
-    expect(new Set(spans.map((span) => span.service))).toEqual(new Set(['viewer-api', 'event-gateway-traced']));
+    // viewer-api's spans in one trace; the stats processor's batch span and the fan-out link to it.
+    expect(new Set(spans.map((span) => span.service))).toEqual(new Set(['viewer-api']));
   });
 
   it('does not trace probes and scrapes', async () => {
@@ -221,7 +230,7 @@ describe('tracing across the media path', () => {
           TRANSCODER_PRESET: 'ultrafast',
           TRANSCODER_THREADS: '1',
           // Traces of the full ladder: no load shedding on a busy test machine.
-          TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
+          TRANSCODER_SHEDDING: 'off',
           TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
         },
       }),
