@@ -2,7 +2,7 @@ import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { Headers, PLAYBACK_EVENT_SCHEMA_ID, type PlaybackEvent, playbackEventKey, Topics } from '@tributary/contracts';
 import { injectTraceContext, KafkaProducer } from '@tributary/kafka';
 import { TopicNames } from '@tributary/nest-kafka';
-import { runUntraced, startSendSpans, viewerMetrics } from '@tributary/telemetry';
+import { runUntraced, startSendSpan, viewerMetrics } from '@tributary/telemetry';
 import type { Message } from 'kafkajs';
 import { parseEventBatch } from './event-batch';
 import { EventsUnavailableError } from './events.errors';
@@ -29,8 +29,8 @@ export class EventsService {
     @Inject(EVENTS_OPTIONS) private readonly options: EventsOptions,
   ) {
     this.topic = topics.resolve(Topics.playbackEvents);
-    // The send spans were made per message in each request's context (startSendSpans): the shared
-    // send itself must not make others or overwrite their traceparent headers.
+    // Each request's send span was made in its own context (startSendSpan, one per request): the
+    // shared send itself must not make others or overwrite their traceparent headers.
     this.batcher = new ProduceBatcher((messages) => runUntraced(() => producer.send(this.topic, messages)), {
       lingerMs: options.lingerMs,
       maxSendBytes: MAX_SEND_BYTES,
@@ -92,7 +92,7 @@ export class EventsService {
    * the batcher, which sends them with other requests' events; resolves when all are acknowledged.
    */
   private async send(chunks: Message[][], bytes: number): Promise<void> {
-    const end = startSendSpans(this.topic, chunks.flat());
+    const end = startSendSpan(this.topic, chunks.flat());
     const perChunk = bytes / chunks.length;
     try {
       await Promise.all(chunks.map((messages) => this.batcher.send(messages, perChunk)));
@@ -118,14 +118,14 @@ export function toMessageChunks(events: readonly PlaybackEvent[], maxBytes = MAX
   const chunks: Message[][] = [];
   let current: Message[] = [];
   let bytes = 0;
+  // One headers object for the request's messages (kafkajs only reads it): the request's trace
+  // context; the send span (startSendSpan) then puts its own traceparent in it.
+  const headers = injectTraceContext({
+    [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID,
+    [Headers.contentType]: 'application/json',
+  });
   for (const event of events) {
     const value = JSON.stringify(event);
-    // kafkajs instrumentation replaces traceparent with its send span's; this one is the fallback
-    // when instrumentation is off, so a message never goes out without the request's trace.
-    const headers = injectTraceContext({
-      [Headers.schema]: PLAYBACK_EVENT_SCHEMA_ID,
-      [Headers.contentType]: 'application/json',
-    });
     const size = value.length + event.stream_id.length + 200;
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
