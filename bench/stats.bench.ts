@@ -18,6 +18,7 @@
  * the ratio stats / baseline of the latter.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, optionalStr, parseEnv, processEnv } from '@tributary/config';
 import { DEVICES, type PlaybackEvent, type PlaybackEventType, playbackEventValidator } from '@tributary/contracts';
@@ -35,6 +36,10 @@ const benchEnvSpec = {
   sessions: int('BENCH_SESSIONS', { default: 2_000, min: 1, max: 1_000_000 }),
   partitions: int('BENCH_PARTITIONS', { default: 6, min: 1, max: 64 }),
   batch: int('BENCH_BATCH', { default: 500, min: 1, max: 10_000 }),
+  /** Writes a V8 CPU profile of the stats gateway here (bench/lib/cpu-profile-preload). */
+  cpuProfDir: optionalStr('BENCH_CPU_PROF_DIR'),
+  /** 1: a second stats gateway with OTEL_SDK_DISABLED=true, for the tracing overhead. */
+  tracingCompare: int('BENCH_TRACING_COMPARE', { default: 1, min: 0, max: 1 }),
 };
 type BenchConfig = ConfigOf<typeof benchEnvSpec>;
 
@@ -241,9 +246,13 @@ async function runStats(gateway: ServiceProcess, total: number, brokerPid: numbe
     } else if (Date.now() - lastChange > 60_000) {
       throw new Error(`stats processor: no progress for 60 s at ${count} of ${total} events (${JSON.stringify(byResult)})`);
     }
-    await sleep(100);
+    // Each poll is a /metrics scrape the gateway pays for inside the window; events and CPU are
+    // both counted between the same two polls, so a coarser poll costs precision, not bias.
+    await sleep(STATS_POLL_MS);
   }
 }
+
+const STATS_POLL_MS = 500;
 
 async function main(): Promise<void> {
   const config = parseEnv(benchEnvSpec, processEnv());
@@ -270,27 +279,49 @@ async function main(): Promise<void> {
     const baseline = await runBaseline(kafka, topic, config.events, brokerPid);
     log(`baseline ${fmt(baseline.events / baseline.wallSeconds)} events/s`);
 
-    log('starting event-gateway (its stats processor re-reads the topic)…');
-    const port = await freePort();
     const loadBeforeStats = machineConditions();
-    gateway = await startService('event-gateway', {
-      port,
-      env: {
-        KAFKA_BROKERS: brokers,
-        TOPIC_PREFIX: prefix,
-        KAFKA_EVENT_PARTITIONS: String(config.partitions),
-        EVENT_GATEWAY_PORT: String(port),
-        EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}`,
-        // Every pre-produced event must be inside the re-read window and count as `applied`,
-        // however long producing and the baseline took on a busy machine.
-        STATS_ALLOWED_LATENESS_MS: '600000',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-      },
-      readyTimeoutMs: 120_000,
-    });
-    const stats = await runStats(gateway, config.events, brokerPid);
-    log(`stats ${fmt(stats.events / stats.wallSeconds)} events/s`);
+    const runGateway = async (tracing: 'default' | 'off'): Promise<Measured & { byResult: Record<string, number> }> => {
+      log(`starting event-gateway, tracing ${tracing} (its stats processor re-reads the topic)…`);
+      const port = await freePort();
+      gateway = await startService('event-gateway', {
+        port,
+        env: {
+          KAFKA_BROKERS: brokers,
+          TOPIC_PREFIX: prefix,
+          KAFKA_EVENT_PARTITIONS: String(config.partitions),
+          EVENT_GATEWAY_PORT: String(port),
+          EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${tracing}`,
+          // A group per run: each gateway re-reads the whole topic into a fresh aggregator.
+          STATS_CONSUMER_GROUP: `${prefix}.stats-processor.${tracing}`,
+          // Every pre-produced event must be inside the re-read window and count as `applied`,
+          // however long producing and the baseline took on a busy machine.
+          STATS_ALLOWED_LATENESS_MS: '600000',
+          // The stats role alone, as the chart deploys it (fan-out replicas run EVENT_GATEWAY_ROLES=fanout).
+          EVENT_GATEWAY_ROLES: 'stats',
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          ...(tracing === 'off' ? { OTEL_SDK_DISABLED: 'true' } : {}),
+          ...(config.cpuProfDir
+            ? {
+                // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preload starts the profiler instead.
+                NODE_OPTIONS: `--require ${join(__dirname, 'lib', 'cpu-profile-preload.js')}`,
+                BENCH_CPU_PROFILE_FILE: join(config.cpuProfDir, `stats-${tracing}-${runId}.cpuprofile`),
+              }
+            : {}),
+        },
+        readyTimeoutMs: 120_000,
+      });
+      try {
+        const measured = await runStats(gateway, config.events, brokerPid);
+        log(`stats (tracing ${tracing}) ${fmt(measured.events / measured.wallSeconds)} events/s`);
+        return measured;
+      } finally {
+        await gateway.stop();
+        gateway = undefined;
+      }
+    };
+    const stats = await runGateway('default');
+    const untraced = config.tracingCompare ? await runGateway('off') : undefined;
 
     const row = (name: string, measured: Measured, extra: string): string[] => [
       name,
@@ -315,10 +346,16 @@ async function main(): Promise<void> {
         [
           row('baseline: kafkajs eachBatch, discard', baseline, 'bench process (process.cpuUsage)'),
           row('stats processor (event-gateway)', stats, `gateway pid; results ${Object.entries(stats.byResult).map(([name, count]) => `${name} ${fmt(count)}`).join(' ')}`),
+          ...(untraced ? [row('stats processor, OTEL_SDK_DISABLED', untraced, 'same, tracing off')] : []),
         ],
       ),
       '',
       `SUMMARY: stats processor ${fmt(perCore(stats))} events/s per core = ${fmt(ratio, 2)} of a discarding kafkajs consumer (${fmt(perCore(baseline))} events/s per core; issue 11 target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'}); wall ${fmt(stats.events / stats.wallSeconds)} vs ${fmt(baseline.events / baseline.wallSeconds)} events/s`,
+      ...(untraced
+        ? [
+            `TRACING: stats processor µs CPU per event with the default sampler ÷ tracing off = ${fmt(perCore(untraced) / perCore(stats), 2)} (target < 1.15: ${perCore(untraced) / perCore(stats) < 1.15 ? 'met' : 'MISSED'}); untraced ratio to the baseline ${fmt(perCore(untraced) / perCore(baseline), 2)}`,
+          ]
+        : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
