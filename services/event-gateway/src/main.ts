@@ -4,6 +4,7 @@ import { bootstrapService, exitOnStartupFailure } from '@tributary/nest-common';
 import { createLogger } from '@tributary/telemetry';
 import { AppModule } from './app.module';
 import { loadEventGatewayConfig } from './config';
+import { LeanIoAdapter } from './socket-io/lean-io.adapter';
 
 const logger = createLogger('event-gateway', processEnv());
 
@@ -14,6 +15,10 @@ async function main(): Promise<void> {
     module: AppModule.register(config, logger),
     port: config.port,
     logger,
+    // Less state per Socket.IO connection than Nest's default adapter (see LeanIoAdapter).
+    configure: (app) => {
+      app.useWebSocketAdapter(new LeanIoAdapter(app));
+    },
   });
 }
 
