@@ -30,7 +30,7 @@ import {
   parseKafkaConfig,
 } from '@tributary/kafka';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
-import { LightFleet, verifyLightClients } from './lib/light-fleet';
+import { ClientFleet, verifyLightClients } from './lib/client-fleet';
 import { ServiceCpu } from './lib/process-cpu';
 import { eventLoadEnvSpec } from './lib/event-load';
 import { benchKafkaLogger } from './lib/kafka-logger';
@@ -310,7 +310,7 @@ interface ThroughputResult {
 }
 
 /** The light clients' processes, accounted as `clients-<n>` (not part of `bench`). */
-function withFleet(pids: Map<string, number>, fleet: LightFleet): Map<string, number> {
+function withFleet(pids: Map<string, number>, fleet: ClientFleet): Map<string, number> {
   const all = new Map(pids);
   fleet.pids.forEach((pid, index) => all.set(`clients-${index}`, pid));
   return all;
@@ -324,7 +324,7 @@ async function runThroughput(services: Services, config: BenchConfig, servicePid
     return events.map((event) => event.event_id);
   });
   log(verified);
-  const fleet = await LightFleet.start(services.gateway.url, config.clients, config.clientThreads, false);
+  const fleet = await ClientFleet.start(services.gateway.url, config.clients, config.clientThreads, false);
   const pids = withFleet(servicePids, fleet);
   try {
     const warm = makeBatches(config.batch, config.batch, config.streams);
@@ -382,7 +382,7 @@ interface LatencyResult {
 }
 
 async function runLatency(services: Services, config: BenchConfig, servicePids: Map<string, number>): Promise<LatencyResult> {
-  const fleet = await LightFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
+  const fleet = await ClientFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
   const pids = withFleet(servicePids, fleet);
   try {
     const perTick = Math.max(1, Math.round(config.latencyRate / config.latencyTicks));

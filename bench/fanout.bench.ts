@@ -1,7 +1,7 @@
 /**
  * bench:fanout (issues 4 and 11): many playback clients on ONE event-gateway process.
  *
- * 0. harness check: one light client (bench/lib/light-clients.child.ts, a bare-ws Engine.IO/
+ * 0. harness check: one light client (bench/lib/clients.child.ts kind light, a bare-ws Engine.IO/
  *    Socket.IO frame counter in a child process) and one real socket.io-client receive the same
  *    events; the run stops if they disagree.
  * 1. memory: the gateway's VmRSS with 0 clients (after a settle period), then with
@@ -34,7 +34,7 @@ import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startS
 import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary/kafka';
 import { type Message, Partitioners, type Producer } from 'kafkajs';
 import type { FromBare, ToBare } from './lib/bare-ws-server.child';
-import { LightFleet, verifyLightClients } from './lib/light-fleet';
+import { ClientFleet, verifyLightClients } from './lib/client-fleet';
 import { ServiceCpu } from './lib/process-cpu';
 import { type CpuUse, CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, rssBytes, sleep, table } from './lib/report';
 import { benchKafkaLogger } from './lib/kafka-logger';
@@ -118,7 +118,7 @@ async function runLoad(
   rate: number,
   seconds: number,
   config: BenchConfig,
-  fleet: LightFleet,
+  fleet: ClientFleet,
   producer: Producer,
   topic: string,
   compression: ReturnType<typeof compressionType>,
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   const compression = compressionType(kafkaConfig.compression);
   let gateway: ServiceProcess | undefined;
   let statsGateway: ServiceProcess | undefined;
-  let fleet: LightFleet | undefined;
+  let fleet: ClientFleet | undefined;
   let producer: Producer | undefined;
   const rows: LoadRow[] = [];
   const memory: { idle0?: number; idleN?: number; connectSeconds?: number } = {};
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
     memory.idle0 = await sampleRss(gatewayPid);
     log(`gateway RSS with 0 clients: ${fmt(memory.idle0 / 1024 / 1024, 1)} MiB; connecting ${config.clients} clients in ${config.clientThreads} threads…`);
     const connectStarted = performance.now();
-    fleet = await LightFleet.start(gateway.url, config.clients, config.clientThreads, true);
+    fleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, true);
     memory.connectSeconds = (performance.now() - connectStarted) / 1000;
     await sleep(config.settleMs);
     memory.idleN = await sampleRss(gatewayPid);
@@ -359,10 +359,10 @@ async function runBare(config: BenchConfig, pids: ReadonlyMap<string, number>): 
       };
       child.on('message', listener);
     });
-  let fleet: LightFleet | undefined;
+  let fleet: ClientFleet | undefined;
   try {
     const { port } = await next('listening');
-    fleet = await LightFleet.start(`http://127.0.0.1:${port}`, config.clients, config.clientThreads, false);
+    fleet = await ClientFleet.start(`http://127.0.0.1:${port}`, config.clients, config.clientThreads, false);
     const watched = new Map(pids);
     watched.delete('event-gateway');
     watched.set('bare-ws', child.pid!);

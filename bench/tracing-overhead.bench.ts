@@ -121,7 +121,7 @@ async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Pro
     ]);
 
     // Throughput: everything posted as fast as `concurrency` allows; time until every client has all.
-    const fleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, false);
+    const fleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, false, { kind: 'socket.io' });
     let eps = Number.NaN;
     let throughputCpu: CpuUse;
     try {
@@ -149,7 +149,7 @@ async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Pro
     }
 
     // Latency at a fixed rate: POST time (the event's ts) → receipt at each client.
-    const latencyFleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, true);
+    const latencyFleet = await ClientFleet.start(gateway.url, config.clients, config.clientThreads, true, { kind: 'socket.io' });
     let latencyCpu: CpuUse = { wallSeconds: 1, seconds: new Map() };
     let sorted: number[] = [];
     let latencyEvents = 0;
