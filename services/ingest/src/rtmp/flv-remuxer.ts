@@ -8,6 +8,15 @@ import type { Readable, Writable } from 'node:stream';
  * same PublishSession (which pauses it while Kafka is behind, so ffmpeg blocks, so its stdin
  * fills, so the RTMP socket pauses: no unbounded buffer anywhere).
  *
+ * Latency (docs/video.md, "RTMP and RTMPS ingest"): by default ffmpeg probes up to 5 s of input
+ * before it writes anything (`-analyzeduration` 5 s, and 20 frames to guess a frame rate): that
+ * delayed every publish's first chunk by 1–5 s (and a low-bitrate publish past a short
+ * INGEST_IDLE_TIMEOUT_MS). FLV from an RTMP publisher carries both codec configurations in its
+ * first tags and our FLV header declares audio and video, so ffmpeg keeps reading until both
+ * streams appeared anyway: `-analyzeduration 100000 -fpsprobesize 0` only stops it from reading
+ * on for frame rates and durations a remux does not need. `-pes_payload_size 0` writes each audio
+ * frame as it comes (the mpegts muxer otherwise gathers ~2.9 kB, ~180 ms of 128 kbit/s AAC, into
+ * one PES first). `-flush_packets 1`: each packet goes down the pipe at once.
  * No `-fflags nobuffer`: it drops the packets ffmpeg read while probing the input (the first
  * seconds of every publish; measured: 1.3 s of a 4 s publish survived).
  *
@@ -22,7 +31,11 @@ export class FlvRemuxer {
   constructor(ffmpegPath: string) {
     this.child = spawn(
       ffmpegPath,
-      ['-hide_banner', '-loglevel', 'error', '-f', 'flv', '-i', 'pipe:0', '-c', 'copy', '-f', 'mpegts', '-flush_packets', '1', 'pipe:1'],
+      [
+        '-hide_banner', '-loglevel', 'error',
+        '-analyzeduration', '100000', '-fpsprobesize', '0', '-f', 'flv', '-i', 'pipe:0',
+        '-c', 'copy', '-f', 'mpegts', '-pes_payload_size', '0', '-flush_packets', '1', 'pipe:1',
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child.stderr.on('data', (data: Buffer) => {
