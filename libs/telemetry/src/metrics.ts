@@ -289,6 +289,31 @@ export const transcodeMetrics = {
           registers: [registry],
         }),
     ),
+  /** Low-latency HLS: from ffmpeg writing a part (or init segment) to Kafka acknowledging it (budget ~50 ms). */
+  partProduceDelay: () =>
+    once(
+      'tributary_ll_part_produce_delay_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_ll_part_produce_delay_seconds',
+          help: 'Low-latency HLS: time from ffmpeg writing a part (kind part) or init segment (kind init) to Kafka acknowledging it on video.segments.',
+          labelNames: ['kind'] as const,
+          buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
+          registers: [registry],
+        }),
+    ),
+  /** Low-latency HLS: media duration of each part produced (PART-TARGET is the longest, rounded up). */
+  partDuration: () =>
+    once(
+      'tributary_ll_part_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_ll_part_duration_seconds',
+          help: 'Low-latency HLS: media duration of the parts produced.',
+          buckets: [0.05, 0.1, 0.15, 0.2, 0.22, 0.25, 0.3, 0.4, 0.5, 1],
+          registers: [registry],
+        }),
+    ),
 };
 
 let windowBytesReader: (() => number) | undefined;

@@ -51,6 +51,17 @@ export const TranscodeDetailSchema = Type.Object(
     action: Type.Optional(StringEnum(TRANSCODE_ACTIONS)),
     /** Input chunks skipped, not transcoded, in this session so far (a recorded gap). */
     skipped_chunks: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * The latency mode the transcoder actually runs the session in (`low`: parts on video.segments;
+     * a `low` stream falls back to `standard` when the transcoder's ffmpeg cannot make parts, `reason` says why).
+     */
+    latency_mode: Type.Optional(StringEnum(['standard', 'low'] as const)),
+    /**
+     * Low-latency mode: the EXT-X-PART-INF PART-TARGET (s) the session's parts need — the longest
+     * part produced so far, rounded up to the millisecond (at least the configured part plus one
+     * frame). Reported with `live` at start and again whenever a longer part raises it.
+     */
+    part_target_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,4 @@
-import type { StreamStatus } from '@tributary/contracts';
+import type { SegmentKind, StreamStatus } from '@tributary/contracts';
 
 /** One finished, numbered segment on its way to video.segments. */
 export interface OutgoingSegment {
@@ -12,6 +12,10 @@ export interface OutgoingSegment {
   transcodeSession: string;
   traceparent?: string;
   data: Buffer;
+  /** `media` (the default, MPEG-TS) or, in low-latency mode, `init` / `part` (fMP4). */
+  kind?: SegmentKind;
+  /** Low-latency parts: index within segment `sequence` and whether it starts with a sync sample. */
+  part?: { index: number; independent: boolean };
 }
 
 /** Where a pipeline's output goes (Kafka in the service, fakes in unit tests). */

@@ -8,6 +8,13 @@ describe(SequenceNumbering.name, () => {
     expect(numbering.peek('360p')).toEqual({ sequence: 0, discontinuity: false });
   });
 
+  it('starts new renditions at the given first sequence (low-latency: 1), never below it', () => {
+    const numbering = new SequenceNumbering();
+    numbering.start(['720p', '360p'], new Map([['720p', 41]]), 1);
+    expect(numbering.peek('720p')).toEqual({ sequence: 42, discontinuity: true });
+    expect(numbering.peek('360p')).toEqual({ sequence: 1, discontinuity: false });
+  });
+
   it('advances only on acknowledgement, and flags every rendition after a break', () => {
     const numbering = new SequenceNumbering();
     numbering.start(['360p'], new Map());

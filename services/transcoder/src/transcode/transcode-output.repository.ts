@@ -35,15 +35,15 @@ export interface TranscodeOutput {
 export function segmentHeaders(segment: OutgoingSegment): Record<string, string> {
   const headers = buildVideoSegmentHeaders({
     rendition: segment.rendition,
-    kind: 'media',
-    part: null,
+    kind: segment.kind ?? 'media',
+    part: segment.part ?? null,
     sequence: segment.sequence,
     durationSeconds: segment.durationSeconds,
     programTime: segment.programTime,
     discontinuity: segment.discontinuity,
     transcodeSession: segment.transcodeSession,
     publishSessionId: segment.publishSessionId,
-    contentType: 'video/mp2t',
+    contentType: (segment.kind ?? 'media') === 'media' ? 'video/mp2t' : 'video/mp4',
     traceparent: segment.traceparent ?? null,
   });
   return segment.traceparent ? headers : injectTraceContext(headers);

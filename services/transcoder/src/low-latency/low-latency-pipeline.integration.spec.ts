@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type StreamStatus, TS_PACKET_SIZE } from '@tributary/contracts';
+import pino from 'pino';
+import type { OutgoingSegment, PipelineSink } from '../transcode/pipeline-sink';
+import { LowLatencyPipeline } from './low-latency-pipeline';
+import { itWithLowLatencyFfmpeg, tools } from './testing/fmp4-fixture';
+
+/** LowLatencyPipeline with real ffmpeg/ffprobe and a recording sink (no Kafka). */
+const run = promisify(execFile);
+const logger = pino({ level: process.env.PIPELINE_LOG ?? 'silent' });
+
+class RecordingSink implements PipelineSink {
+  readonly records: OutgoingSegment[] = [];
+  readonly statuses: Omit<StreamStatus, 'reporter' | 'ts'>[] = [];
+  readonly done = new Set<string>();
+  thumbnails = 0;
+  segment(segment: OutgoingSegment): Promise<boolean> {
+    this.records.push(segment);
+    return Promise.resolve(true);
+  }
+  thumbnail(): Promise<void> {
+    this.thumbnails += 1;
+    return Promise.resolve();
+  }
+  status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void> {
+    this.statuses.push(status);
+    return Promise.resolve();
+  }
+  chunkDone(_partition: number, offset: string): void {
+    this.done.add(offset);
+  }
+}
+
+let dir: string;
+let source: Buffer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'll-pipeline-it-'));
+  const file = join(dir, 'source.ts');
+  // prettier-ignore
+  await run(tools.ffmpeg, [
+    '-hide_banner', '-loglevel', 'error',
+    '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+    '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'aac', '-f', 'mpegts', file,
+  ]);
+  source = await readFile(file);
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100) =>
+  Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
+
+describe(LowLatencyPipeline.name, () => {
+  itWithLowLatencyFfmpeg('publishes an init segment per rendition, then numbered parts that make whole, decodable segments', async () => {
+    const sink = new RecordingSink();
+    const subject = new LowLatencyPipeline({
+      streamId: 'cam',
+      partition: 0,
+      publishSessionId: 'session-1',
+      record: {
+        id: 'cam',
+        title: 'cam',
+        ladder: [
+          { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
+          { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 },
+        ],
+        segment_duration_seconds: 2,
+        latency_mode: 'low',
+        stream_key_sha256: '0'.repeat(64),
+        created_at: new Date().toISOString(),
+      },
+      // 360p was published before (up to 41); 180p is new.
+      lastSequences: Promise.resolve(new Map([['360p', 41]])),
+      sink,
+      logger,
+      settings: {
+        tools,
+        preset: 'ultrafast',
+        threads: 1,
+        thumbnailIntervalSeconds: 2,
+        maxRestarts: 1,
+        probeMaxBytes: 256 * 1024,
+        probeInitialBytes: 32 * 1024,
+        partSeconds: 0.2,
+        keyframeSeconds: 1,
+      },
+    });
+    const chunks = chunksOf(source);
+    for (const [index, chunk] of chunks.entries()) await subject.feed({ offset: String(index), sequence: index, data: chunk });
+    await subject.endAfter(chunks.length - 1, 'publisher ended');
+    await subject.finished;
+
+    const live = sink.statuses.find((status) => status.state === 'live');
+    expect(live?.detail).toMatchObject({ mode: 'live', latency_mode: 'low' });
+    const partTarget = subject.partTargetSeconds!;
+    expect(partTarget).toBeGreaterThanOrEqual(0.2);
+    expect(sink.statuses.at(-1)?.state).toBe('ended');
+
+    for (const [rendition, firstSequence] of [
+      ['360p', 42],
+      ['180p', 1],
+    ] as const) {
+      const records = sink.records.filter((record) => record.rendition === rendition);
+      expect(records[0].kind).toBe('init');
+      expect(records[0].sequence).toBe(firstSequence);
+      const parts = records.filter((record) => record.kind === 'part');
+      expect(records.filter((record) => record.kind === 'init')).toHaveLength(1);
+      // 6 s: 30 parts of 200 ms (one more may hold the last frames).
+      expect(parts.length).toBeGreaterThanOrEqual(29);
+      expect(parts[0].discontinuity).toBe(firstSequence === 42);
+      const sequences = [...new Set(parts.map((part) => part.sequence))];
+      expect(sequences).toEqual(sequences.map((_, i) => firstSequence + i));
+      for (const sequence of sequences) {
+        const segment = parts.filter((part) => part.sequence === sequence);
+        expect(segment.map((part) => part.part!.index)).toEqual(segment.map((_, i) => i));
+        expect(segment[0].part!.independent).toBe(true);
+      }
+      for (const part of parts) {
+        expect(part.durationSeconds).toBeGreaterThan(0);
+        expect(part.durationSeconds).toBeLessThanOrEqual(partTarget);
+        expect(part.data.toString('latin1', 4, 8)).toBe('moof');
+      }
+      // A keyframe every second (5 parts of 200 ms), segments of 2 s (the last one may be short).
+      expect(parts.map((part) => part.part!.independent)).toEqual(parts.map((part) => part.part!.index % 5 === 0));
+      expect(sequences.length).toBeGreaterThanOrEqual(3);
+      for (const sequence of sequences.slice(0, -1)) {
+        const seconds = parts.filter((part) => part.sequence === sequence).reduce((sum, part) => sum + part.durationSeconds, 0);
+        expect(seconds).toBeGreaterThan(2 - 1e-6);
+        expect(seconds).toBeLessThan(2 + partTarget);
+      }
+
+      // init + the parts of a segment is a playable fMP4 of the segment's duration.
+      const segment = parts.filter((part) => part.sequence === firstSequence + 1);
+      const file = join(dir, `${rendition}.mp4`);
+      await writeFile(file, Buffer.concat([records[0].data, ...segment.map((part) => part.data)]));
+      // Decoded (not only parsed): every frame of the segment's duration at 30 fps.
+      const probe = await run(tools.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file]);
+      const expected = segment.reduce((sum, part) => sum + part.durationSeconds, 0);
+      expect(Number(probe.stdout.trim())).toBe(Math.round(expected * 30));
+    }
+    expect(sink.done.size).toBe(chunks.length);
+    expect(sink.thumbnails).toBeGreaterThan(0);
+    // The next session continues after the last segment of each rendition.
+    const last = subject.sequencesAfter();
+    for (const rendition of ['360p', '180p']) expect(last.get(rendition)).toBe(Math.max(...sink.records.filter((record) => record.rendition === rendition).map((record) => record.sequence)));
+  }, 120_000);
+});

@@ -1,0 +1,412 @@
+import type { StreamRecord, TranscodeDetail, TranscodeMode } from '@tributary/contracts';
+import { DEFAULT_LADDER } from '@tributary/contracts';
+import { type FfmpegExit, maxPts, type MediaTools, type PlannedRendition, probeBuffer, selectLadder, type SourceInfo } from '@tributary/media';
+import { type Logger, transcodeMetrics } from '@tributary/telemetry';
+import type { BacklogGate } from '../transcode/backlog-scheduler';
+import { ChunkCoverage, type InputChunk } from '../transcode/chunk-coverage';
+import { EdgeDelay } from '../transcode/edge-delay';
+import { InputEnd } from '../transcode/input-end';
+import type { PipelineSink } from '../transcode/pipeline-sink';
+import { PipelineStatus } from '../transcode/pipeline-status';
+import { ProbeSchedule } from '../transcode/probe-schedule';
+import { RestartBudget } from '../transcode/restart-budget';
+import { SequenceNumbering } from '../transcode/sequence-numbering';
+import { SerialQueue } from '../transcode/serial-queue';
+import { buildLowLatencyArgs, partGeometry } from './ll-ffmpeg-args';
+import { LowLatencyRun, type LowLatencyRunOptions, type RenditionOutput } from './low-latency-run';
+import { PartNumbering, PartTarget } from './part-numbering';
+import { PartPublisher } from './part-publisher';
+import { ProduceDelayStats } from './produce-delay-stats';
+
+/** The service's low-latency settings (TRANSCODER_LL_* and the shared ffmpeg settings). */
+export interface LowLatencySettings {
+  tools: MediaTools;
+  preset: string;
+  threads: number;
+  thumbnailIntervalSeconds: number;
+  maxRestarts: number;
+  probeMaxBytes: number;
+  probeInitialBytes?: number;
+  liveMaxTrailSegments?: number;
+  backlogNice?: number;
+  /** Target part duration (s). */
+  partSeconds: number;
+  /** Longest keyframe interval (s); the GOP divides the segment and is a whole number of parts. */
+  keyframeSeconds: number;
+}
+
+export interface LowLatencyPipelineOptions {
+  streamId: string;
+  partition: number;
+  publishSessionId: string;
+  record?: StreamRecord;
+  settings: LowLatencySettings;
+  sink: PipelineSink;
+  logger: Logger;
+  lastSequences: Promise<Map<string, number>>;
+  mode?: TranscodeMode;
+  backlog?: BacklogGate;
+  /** ffprobe and the ffmpeg run (default: the real ones). */
+  probe?: (data: Buffer) => Promise<SourceInfo>;
+  startRun?: (options: LowLatencyRunOptions) => LowLatencyRun;
+}
+
+type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
+
+/** The GOP (s) for a segment duration: the segment divided into keyframe intervals of at most `keyframeSeconds`. */
+export function gopSecondsFor(segmentSeconds: number, keyframeSeconds: number): number {
+  return segmentSeconds / Math.max(1, Math.ceil(segmentSeconds / keyframeSeconds - 1e-9));
+}
+
+/**
+ * One low-latency (LL-HLS) stream on this transcoder: like the standard StreamPipeline it buffers
+ * the first input until ffprobe reads it, plans the ladder (never above the source), feeds ffmpeg
+ * from Kafka chunks and releases input offsets once durable output covers them; but its ffmpeg
+ * writes fragmented MP4 per rendition to pipes (LowLatencyRun), and each init segment and each
+ * part (moof+mdat) is published to video.segments as soon as it is complete (PartPublisher,
+ * numbered by PartNumbering, which continues the stream's media sequences from 1 or after the
+ * last one on the topic). A crashed ffmpeg is restarted (bounded, DISCONTINUITY); `live` reports
+ * carry `latency_mode: low` and the PART-TARGET the parts need.
+ *
+ * Not here (yet): shedding (a trailing low-latency stream is measured and reported, never shed)
+ * and backlog turns (a backlog session runs at once, niced).
+ */
+export class LowLatencyPipeline {
+  readonly streamId: string;
+  readonly partition: number;
+  readonly publishSessionId: string;
+  readonly finished: Promise<void>;
+  lastChunkAt = Date.now();
+  private state: State = 'probing';
+  private mode: TranscodeMode;
+  private readonly queue = new SerialQueue();
+  private readonly coverage = new ChunkCoverage();
+  private readonly input = new InputEnd();
+  private readonly edge = new EdgeDelay();
+  private readonly probes: ProbeSchedule;
+  private readonly reports: PipelineStatus;
+  private readonly restarts: RestartBudget;
+  private readonly sequences = new SequenceNumbering();
+  private readonly parts: PartNumbering;
+  private readonly publisher: PartPublisher;
+  private readonly delays = new ProduceDelayStats();
+  private readonly segmentSeconds: number;
+  private partTarget?: PartTarget;
+  private renditions: PlannedRendition[] = [];
+  private source?: SourceInfo;
+  private run?: LowLatencyRun;
+  private runs = 0;
+  /** Cut (a newer publish is live): ffmpeg was killed on purpose, no restart. */
+  private cutting = false;
+  private resolveFinished!: () => void;
+
+  constructor(private readonly options: LowLatencyPipelineOptions) {
+    this.streamId = options.streamId;
+    this.partition = options.partition;
+    this.publishSessionId = options.publishSessionId;
+    this.mode = options.mode ?? 'live';
+    this.segmentSeconds = options.record?.segment_duration_seconds ?? 2;
+    this.probes = new ProbeSchedule(options.settings.probeInitialBytes ?? 128 * 1024, options.settings.probeMaxBytes);
+    this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
+    this.restarts = new RestartBudget(options.settings.maxRestarts);
+    this.parts = new PartNumbering(this.sequences, this.segmentSeconds);
+    this.publisher = new PartPublisher({ streamId: options.streamId, publishSessionId: options.publishSessionId, sink: options.sink, numbering: this.parts, logger: options.logger });
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  get isFinished(): boolean {
+    return this.state === 'done' || this.state === 'error' || this.state === 'abandoned';
+  }
+
+  get currentState(): State {
+    return this.state;
+  }
+
+  get transcodeMode(): TranscodeMode {
+    return this.mode;
+  }
+
+  /** The PART-TARGET the parts need so far (undefined before the probe). */
+  get partTargetSeconds(): number | undefined {
+    return this.partTarget?.seconds;
+  }
+
+  /** From ffmpeg writing a part to Kafka acknowledging it, over this stream's parts so far. */
+  produceDelays(): ReturnType<ProduceDelayStats['summary']> {
+    return this.delays.summary();
+  }
+
+  edgeDelayMs(now = Date.now()): number {
+    return this.edge.delayMs(now);
+  }
+
+  get oldestPendingMs(): number | undefined {
+    return this.edge.oldestMs;
+  }
+
+  get latencyBoundMs(): number {
+    return (this.options.settings.liveMaxTrailSegments ?? 3) * this.segmentSeconds * 1000;
+  }
+
+  /** Low-latency streams never shed (see the class comment). */
+  get shedLevel(): number {
+    return 0;
+  }
+
+  get ffmpegPid(): number | undefined {
+    return this.run?.running ? this.run.pid : undefined;
+  }
+
+  sequencesAfter(): Map<string, number> {
+    return this.sequences.lastSequences();
+  }
+
+  feed(chunk: InputChunk): Promise<void> {
+    this.lastChunkAt = Date.now();
+    this.edge.accepted(chunk.ingestTimeMs, this.lastChunkAt);
+    return this.queue.run(async () => {
+      if (chunk.traceparent) this.publisher.lastTraceparent = chunk.traceparent;
+      if (this.state !== 'probing' && this.state !== 'running') {
+        this.done(chunk.offset);
+        return;
+      }
+      const entry = this.coverage.add(chunk);
+      this.input.fed(chunk.sequence);
+      if (this.state === 'probing') {
+        if (this.probes.added(chunk.data.length, Date.now())) await this.tryProbe(false);
+      } else {
+        await this.write(entry);
+      }
+      this.lastChunkAt = Date.now();
+      if (this.input.reached) await this.closeInput('publisher ended');
+    });
+  }
+
+  endAfter(lastSequence: number | undefined, reason: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.input.endAfterSequence(lastSequence)) await this.closeInput(reason);
+    });
+  }
+
+  async abandon(): Promise<void> {
+    if (this.isFinished) return;
+    this.state = 'abandoned';
+    this.run?.kill();
+    if (this.run) await this.run.exited;
+    this.resolveFinished();
+  }
+
+  /** Measures the edge delay of a running live stream (no shedding in low-latency mode). */
+  checkLatency(now = Date.now()): number | undefined {
+    if (this.mode !== 'live' || this.state !== 'running') return undefined;
+    return this.edge.delayMs(now);
+  }
+
+  /** A backlog session whose publisher is there after all: it runs at once anyway, so it only changes its mode. */
+  goLive(): void {
+    if (this.mode === 'backlog' && !this.isFinished) this.mode = 'live';
+  }
+
+  /** The publisher left while the output trails: the rest is backlog (its ffmpeg is reniced). */
+  toBacklog(): void {
+    if (this.mode === 'backlog' || this.isFinished) return;
+    this.mode = 'backlog';
+    const niceness = this.options.settings.backlogNice;
+    if (niceness) this.run?.renice(niceness);
+  }
+
+  /** A newer publish of the stream is live: stop now; what is not covered is a recorded gap. */
+  cut(reason: string): Promise<void> {
+    const run = this.run;
+    this.cutting = true;
+    run?.kill();
+    return this.queue.run(async () => {
+      if (this.isFinished) return;
+      if (run) await run.drained;
+      const skipped = this.coverage.releaseAll();
+      for (const offset of skipped) this.done(offset);
+      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, skipped.length);
+      this.state = 'done';
+      await this.reports.ended({ mode: this.mode, action: 'backlog_cut', skipped_chunks: skipped.length, latency_mode: 'low' }, `backlog cut: ${reason}`);
+      this.resolveFinished();
+    });
+  }
+
+  private async closeInput(reason: string): Promise<void> {
+    if (this.state === 'probing') {
+      if (this.coverage.size === 0) {
+        this.state = 'done';
+        this.resolveFinished();
+        return;
+      }
+      await this.tryProbe(true);
+    }
+    if (this.state === 'running') {
+      this.options.logger.info({ reason }, 'input complete; flushing ffmpeg (its last parts follow)');
+      this.state = 'ending';
+      this.run?.endInput();
+    }
+  }
+
+  private async tryProbe(final: boolean): Promise<void> {
+    this.probes.attempted(Date.now());
+    const data = Buffer.concat(this.coverage.chunks.map((entry) => entry.data));
+    let info: SourceInfo;
+    try {
+      info = await (this.options.probe ?? ((bytes: Buffer) => probeBuffer(this.options.settings.tools.ffprobe, bytes)))(data);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (final || this.probes.exhausted) await this.fail(`input is not decodable video: ${message}`);
+      else this.probes.failed();
+      return;
+    }
+    this.source = info;
+    // The same ladder rules as standard mode: the registry's ladder, never above the source.
+    this.renditions = selectLadder(this.options.record?.ladder ?? DEFAULT_LADDER, info, { preset: this.options.settings.preset });
+    this.partTarget = new PartTarget(this.options.settings.partSeconds, info.frameRate);
+    const last = await this.options.lastSequences.catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'could not read the tail of video.segments; numbering from the current time to stay monotonic');
+      const floor = Math.floor(Date.now() / 1000);
+      return new Map(this.renditions.map((rendition) => [rendition.name, floor] as const));
+    });
+    // From 1: hls.js skips blocking playlist reload while the last media sequence is 0.
+    this.sequences.start(
+      this.renditions.map((rendition) => rendition.name),
+      last,
+      1,
+    );
+    this.options.logger.info(
+      { source: info, renditions: this.renditions.map((r) => r.name), startSequences: this.sequences.toJSON(), partTargetSeconds: this.partTarget.seconds },
+      'source probed; starting low-latency ffmpeg (fMP4 parts)',
+    );
+    if (this.mode === 'live') await this.reportLive();
+    this.state = 'running';
+    this.startRun();
+    for (const entry of [...this.coverage.chunks]) await this.write(entry);
+  }
+
+  private detail(): TranscodeDetail {
+    return { mode: this.mode, latency_mode: 'low', ...(this.partTarget ? { part_target_seconds: this.partTarget.seconds } : {}) };
+  }
+
+  private reportLive(): Promise<void> {
+    return this.reports.live(this.renditions, this.detail());
+  }
+
+  private startRun(): void {
+    const settings = this.options.settings;
+    const info = this.source!;
+    const gopSeconds = gopSecondsFor(this.segmentSeconds, settings.keyframeSeconds);
+    const args = buildLowLatencyArgs({
+      renditions: this.renditions,
+      hasAudio: info.hasAudio,
+      ...(info.frameRate ? { frameRate: info.frameRate } : {}),
+      partSeconds: settings.partSeconds,
+      gopSeconds,
+      preset: settings.preset,
+      threads: settings.threads,
+      thumbnailIntervalSeconds: settings.thumbnailIntervalSeconds,
+    });
+    this.runs += 1;
+    const niceness = this.mode === 'backlog' ? settings.backlogNice : undefined;
+    const runOptions: LowLatencyRunOptions = {
+      id: this.runs,
+      ffmpegPath: settings.tools.ffmpeg,
+      args,
+      ...(niceness ? { niceness } : {}),
+      renditions: this.renditions.map((rendition) => rendition.name),
+      onOutput: (output) => this.onOutput(run, output),
+      ...(settings.thumbnailIntervalSeconds > 0
+        ? {
+            onThumbnail: (image: Buffer) => {
+              this.options.sink
+                .thumbnail(this.streamId, image, this.publisher.lastTraceparent)
+                .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
+            },
+          }
+        : {}),
+      onOutputError: (rendition, error) => this.options.logger.error({ err: error, rendition }, 'low-latency output could not be read; restarting ffmpeg'),
+    };
+    const run = (this.options.startRun ?? ((options) => new LowLatencyRun(options)))(runOptions);
+    this.run = run;
+    this.coverage.startRun(run.id);
+    const { partFrames, gopFrames } = partGeometry(info.frameRate, settings.partSeconds, gopSeconds);
+    this.options.logger.info({ run: run.id, transcodeSession: run.session, pid: run.pid, partFrames, gopFrames, segmentSeconds: this.segmentSeconds }, 'low-latency ffmpeg started');
+    void run.exited.then((exit) => this.queue.run(() => this.onExit(run, exit)));
+  }
+
+  private async write(entry: InputChunk): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.coverage.written(entry, maxPts(entry.data));
+    this.publisher.chunkWritten(entry.traceparent);
+    await run.write(entry.data);
+  }
+
+  private async onOutput(run: LowLatencyRun, output: RenditionOutput): Promise<void> {
+    if (this.state === 'abandoned' || run !== this.run) return;
+    const result = await this.publisher.publish(run, output);
+    if (!result.delivered) return;
+    this.delays.add(result.produceDelayMs);
+    if (output.kind !== 'fragment') return;
+    if (output.rendition === this.renditions.at(-1)?.name) this.edge.mediaPublished(output.durationSeconds, Date.now());
+    if (this.partTarget?.observe(output.durationSeconds)) {
+      this.options.logger.warn({ rendition: output.rendition, partSeconds: output.durationSeconds, partTargetSeconds: this.partTarget.seconds }, 'a part is longer than PART-TARGET: reporting the larger target');
+      if (this.mode === 'live' && this.state === 'running') void this.reportLive();
+    }
+    const released = this.coverage.segmentDurable(
+      run.id,
+      output.rendition,
+      output.durationSeconds,
+      this.renditions.map((rendition) => rendition.name),
+    );
+    for (const offset of released) this.done(offset);
+  }
+
+  private done(offset: string): void {
+    this.edge.released();
+    this.options.sink.chunkDone(this.partition, offset);
+  }
+
+  private async onExit(run: LowLatencyRun, exit: FfmpegExit): Promise<void> {
+    if (this.run !== run || this.isFinished || this.cutting) return;
+    // Every part ffmpeg wrote before exiting is complete: publish it first.
+    await run.drained;
+    if (this.state === 'ending' && exit.code === 0) {
+      for (const offset of this.coverage.releaseAll()) this.done(offset);
+      this.state = 'done';
+      await this.reports.ended(this.mode === 'backlog' ? { mode: 'backlog', latency_mode: 'low' } : undefined);
+      this.options.logger.info(
+        { sequences: this.sequences.toJSON(), partTargetSeconds: this.partTarget?.seconds, longestPartSeconds: this.partTarget?.longestSeconds, produceDelayMs: this.delays.summary() },
+        'low-latency stream transcoded to the end',
+      );
+      this.resolveFinished();
+      return;
+    }
+    const reason = `ffmpeg exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}: ${exit.stderrTail.trim().split('\n').slice(-4).join(' | ').slice(-1500)}`;
+    const delay = this.restarts.take();
+    if (delay === undefined) {
+      await this.fail(`transcoding failed after ${this.restarts.count} restarts: ${reason}`);
+      return;
+    }
+    transcodeMetrics.ffmpegRestarts().inc({ reason: exit.signal ? 'signal' : 'exit' });
+    this.options.logger.warn({ restart: this.restarts.count, delayMs: delay, reason }, 'low-latency ffmpeg crashed; restarting');
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (this.isFinished) return;
+    this.parts.breakAll();
+    const ending = this.state === 'ending';
+    this.state = 'running';
+    this.startRun();
+    for (const entry of [...this.coverage.chunks]) await this.write(entry);
+    if (ending) await this.closeInput('publisher ended (after restart)');
+  }
+
+  private async fail(reason: string): Promise<void> {
+    this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
+    this.state = 'error';
+    this.run?.kill();
+    for (const offset of this.coverage.releaseAll()) this.done(offset);
+    await this.reports.error(reason);
+    this.resolveFinished();
+  }
+}
