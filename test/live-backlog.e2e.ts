@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type StreamStatus, Topics, topicName, VideoHeaders } from '@tributary/contracts';
-import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
-import { createStream, parseManifest, until } from './support/video-stack';
-import { type FfmpegRun, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { VideoHeaders } from '@tributary/contracts';
+import { BacklogRestart } from './support/backlog-restart';
+import { parseManifest, until } from './support/video-stack';
+import type { ReadMessage } from './support/video-topics';
 
 /**
  * Issue 14, "live stays live", end to end on the real broker with real ffmpeg: two streams are
@@ -17,92 +17,30 @@ import { type FfmpegRun, kafkaFor, publishTestPattern, type ReadMessage, TopicTa
  * Build first: `npx tsc -b services/ingest services/transcoder services/viewer-api`.
  */
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const prefix = `t-${randomUUID().slice(0, 8)}`;
-const topic = (base: string) => topicName(base, prefix);
-const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', KAFKA_VIDEO_PARTITIONS: '2', KAFKA_EVENT_PARTITIONS: '1' };
 const SEGMENT_S = 2;
 const BOUND_SEGMENTS = 3;
 
-let ingest: ServiceProcess | undefined;
-let transcoder: ServiceProcess | undefined;
-let viewer: ServiceProcess;
-let tap: TopicTap;
-const publishers: FfmpegRun[] = [];
-const BACKLOG_AFTER_MS = 5_000;
-
-async function startIngest(): Promise<ServiceProcess> {
-  const port = await freePort();
-  return startService('ingest', { port, env: { ...common, INGEST_PORT: String(port) } });
-}
-
-async function startTranscoder(): Promise<ServiceProcess> {
-  const port = await freePort();
-  return startService('transcoder', {
-    port,
-    env: {
-      ...common,
-      LOG_LEVEL: 'info',
-      TRANSCODER_PORT: String(port),
-      TRANSCODER_GROUP_ID: `${prefix}-transcoder`,
-      TRANSCODER_PRESET: 'ultrafast',
-      TRANSCODER_THREADS: '1',
-      TRANSCODER_SESSION_TIMEOUT_MS: '6000',
-      TRANSCODER_IDLE_TIMEOUT_MS: '4000',
-      TRANSCODER_BACKLOG_AFTER_MS: String(BACKLOG_AFTER_MS),
-      TRANSCODER_BACKLOG_POLICY: 'replay',
-      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: String(BOUND_SEGMENTS),
-    },
-  });
-}
-
-const segmentsOf = (id: string) => tap.messages.filter((m) => m.topic === topic(Topics.videoSegments) && m.key === id);
-const statusesOf = (id: string) =>
-  tap.messages.filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id).map((m) => JSON.parse(m.value!.toString()) as StreamStatus);
+let platform: BacklogRestart;
 const sequence = (m: ReadMessage) => Number(m.headers[VideoHeaders.mediaSequence]);
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 
 beforeAll(async () => {
-  const viewerPort = await freePort();
-  [ingest, transcoder, viewer] = await Promise.all([
-    startIngest(),
-    startTranscoder(),
-    startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } }),
-  ]);
-  tap = await new TopicTap(kafkaFor(brokers), [topic(Topics.videoSegments), topic(Topics.streamStatus)]).start();
+  platform = await BacklogRestart.start({ brokers, prefix: `t-${randomUUID().slice(0, 8)}`, backlogAfterMs: 5_000, boundSegments: BOUND_SEGMENTS });
 }, 240_000);
 
 afterAll(async () => {
-  for (const publisher of publishers) publisher.kill();
-  await tap?.stop();
-  await Promise.all([viewer?.stop(), transcoder?.stop(), ingest?.stop()]);
+  await platform?.stop();
 });
 
 it('after a SIGKILL with backlog, a new live stream stays near its edge while the old sessions are replayed as backlog', async () => {
   const old = [`old-a-${randomUUID().slice(0, 4)}`, `old-b-${randomUUID().slice(0, 4)}`];
-  for (const id of old) {
-    const key = await createStream(ingest!.url, id);
-    publishers.push(publishTestPattern(`${ingest!.url}/live/${key}`, { size: '640x360', rate: 15, seconds: 120 }));
-  }
-  await tap.waitFor(() => old.every((id) => segmentsOf(id).length >= 2) || undefined, 120_000, 'first segments of both old streams');
-
-  // The transcoder dies; ingest goes on writing input nobody reads (the backlog), then dies too.
-  await transcoder!.kill();
-  transcoder = undefined;
-  const beforeKill = new Map(old.map((id) => [id, segmentsOf(id).length]));
-  await new Promise((resolve) => setTimeout(resolve, 12_000));
-  await ingest!.kill();
-  ingest = undefined;
-  for (const publisher of publishers) publisher.kill();
-  // Let the newest chunk age past TRANSCODER_BACKLOG_AFTER_MS: a restart faster than that would
-  // rightly take the old sessions for live ones (their publisher could still be sending).
-  await new Promise((resolve) => setTimeout(resolve, BACKLOG_AFTER_MS + 2_000));
-
-  [ingest, transcoder] = await Promise.all([startIngest(), startTranscoder()]);
+  const beforeKill = await platform.restartWithBacklog(old, 12_000);
+  const { transcoder, viewer, tap } = platform;
+  const segmentsOf = (id: string) => platform.segmentsOf(id);
+  const statusesOf = (id: string) => platform.statusesOf(id);
   const id = `new-${randomUUID().slice(0, 4)}`;
-  const key = await createStream(ingest.url, id);
+  const publisher = await platform.publish(id, 40);
   const publishedAt = Date.now();
-  const publisher = publishTestPattern(`${ingest.url}/live/${key}`, { size: '640x360', rate: 15, seconds: 40 });
-  publishers.push(publisher);
 
   // A viewer joining gets the new stream's own live playlist.
   const firstPlaylistS = await until(
@@ -130,7 +68,7 @@ it('after a SIGKILL with backlog, a new live stream stays near its edge while th
   console.log(`new stream: first playlist ${firstPlaylistS.toFixed(1)} s, edge trailing p50 ${p50.toFixed(1)} s, p95 ${p95.toFixed(1)} s`);
 
   // Both old sessions were classified backlog from their chunks' ingest time, and replayed to the end.
-  const lines = transcoder.output().split('\n');
+  const lines = transcoder!.output().split('\n');
   for (const oldId of old) {
     expect(lines.some((line) => line.includes(oldId) && line.includes('backlog session (publisher gone)'))).toBe(true);
   }
