@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
   createValidator,
+  LatencyModeSchema,
   PLAYBACK_TOKEN_MAX_TTL_SECONDS,
   PLAYBACK_TOKEN_MIN_TTL_SECONDS,
   PLAYBACK_TOKEN_SCOPES,
@@ -17,8 +18,15 @@ export const CreateStreamRequestSchema = Type.Object(
     ladder: Type.Optional(Type.Array(RenditionSchema, { minItems: 1, maxItems: 8 })),
     segment_duration_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 10 })),
     playback: Type.Optional(PlaybackModeSchema),
+    /** `low`: low-latency HLS (fMP4 parts); needs segment_duration_seconds ≤ 2, like the LiveStream CRD. */
+    latency_mode: Type.Optional(LatencyModeSchema),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // The LiveStream CRD's rule: low latency with segments of at most 2 s.
+    if: { properties: { latency_mode: { const: 'low' } }, required: ['latency_mode'] },
+    then: { properties: { segment_duration_seconds: { type: 'number', maximum: 2 } } },
+  },
 );
 export type CreateStreamRequest = Static<typeof CreateStreamRequestSchema>;
 export const createStreamRequestValidator = createValidator(CreateStreamRequestSchema);

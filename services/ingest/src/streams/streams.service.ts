@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import {
   DEFAULT_LADDER,
+  type LatencyMode,
+  latencyModeOf,
   mintPlaybackToken,
   PLAYBACK_TOKEN_DEFAULT_TTL_SECONDS,
   type PlaybackMode,
@@ -39,6 +41,7 @@ export interface StreamView {
   segment_duration_seconds: number;
   created_at: string;
   playback: PlaybackMode;
+  latency_mode: LatencyMode;
   live: boolean;
   playbackUrl: string;
 }
@@ -69,6 +72,7 @@ export class StreamsService {
       stream_key_sha256: sha256Hex(streamKey),
       created_at: new Date().toISOString(),
       ...(request.playback ? { playback: request.playback } : {}),
+      ...(request.latency_mode ? { latency_mode: request.latency_mode } : {}),
     };
     await this.registry.put(record);
     return {
@@ -91,6 +95,7 @@ export class StreamsService {
       segment_duration_seconds: record.segment_duration_seconds,
       created_at: record.created_at,
       playback: playbackModeOf(record),
+      latency_mode: latencyModeOf(record),
       // Live on any replica (the publish claims), or on this one.
       live: this.publishers.get(id) !== undefined || this.claims.isHeld(id),
       playbackUrl: this.playbackUrl(id),
