@@ -31,6 +31,7 @@ import {
 } from '@tributary/kafka';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
 import { ClientFleet, verifyLightClients } from './lib/client-fleet';
+import { type DelayHistogram, describeFanoutDelay, readFanoutDelay } from './lib/fanout-delay';
 import { ServiceCpu } from './lib/process-cpu';
 import { eventLoadEnvSpec } from './lib/event-load';
 import { benchKafkaLogger } from './lib/kafka-logger';
@@ -259,7 +260,7 @@ function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec:
   if (config.cpuProfDir) {
     // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preload starts the profiler instead.
     env.NODE_OPTIONS = `--require ${join(__dirname, 'lib', 'cpu-profile-preload.js')}`;
-    env.BENCH_CPU_PROFILE_FILE = join(config.cpuProfDir, `${name}-${codec}-${runId}.cpuprofile`);
+    env.BENCH_CPU_PROFILE_FILE = join(config.cpuProfDir, `${name}-${codec}${tracingOff ? '-untraced' : ''}-${runId}.cpuprofile`);
   }
   return env;
 }
@@ -379,6 +380,8 @@ interface LatencyResult {
   /** POST → 202 (acks=all) round trips, ms: what of the latency is viewer-api + Kafka's produce. */
   postP50: number;
   postP99: number;
+  /** Where the time went inside event-gateway (tributary_fanout_delay_seconds over the phase). */
+  gatewayDelay: string;
 }
 
 async function runLatency(services: Services, config: BenchConfig, servicePids: Map<string, number>): Promise<LatencyResult> {
@@ -398,6 +401,7 @@ async function runLatency(services: Services, config: BenchConfig, servicePids: 
     let gatewayCpu: ServiceCpu | undefined;
     let viewerApiCpu: ServiceCpu | undefined;
     let measuredStart = 0;
+    let delayBefore: DelayHistogram = new Map();
     for (let tick = 0; tick < ticks; tick++) {
       const due = start + tick * interval;
       const wait = due - performance.now();
@@ -407,6 +411,7 @@ async function runLatency(services: Services, config: BenchConfig, servicePids: 
         await fleet.reset(Date.now());
         watch = new CpuWatch(pids);
         [gatewayCpu, viewerApiCpu] = await Promise.all([ServiceCpu.begin(services.gateway.url), ServiceCpu.begin(services.viewerApi.url)]);
+        delayBefore = await readFanoutDelay(services.gateway.url);
         measuredStart = performance.now();
       }
       // makeEvent stamps ts = now: the send time the clients subtract from their receipt time.
@@ -434,6 +439,7 @@ async function runLatency(services: Services, config: BenchConfig, servicePids: 
     const cpu = watch ? watch.stop() : { wallSeconds: 1, seconds: new Map<string, number>() };
     const gatewaySeconds = gatewayCpu ? await gatewayCpu.end() : Number.NaN;
     const viewerApiSeconds = viewerApiCpu ? await viewerApiCpu.end() : Number.NaN;
+    const gatewayDelay = describeFanoutDelay(delayBefore, await readFanoutDelay(services.gateway.url));
     if (failures > 0) log(`latency: ${failures} POSTs failed`);
     const { latencies } = await fleet.collect();
     const sorted = Array.from(latencies).sort((a, b) => a - b);
@@ -450,6 +456,7 @@ async function runLatency(services: Services, config: BenchConfig, servicePids: 
       postP50: percentile([...postTimes].sort((a, b) => a - b), 50),
       postP99: percentile([...postTimes].sort((a, b) => a - b), 99),
       viewerApiUsPerEvent: (viewerApiSeconds * 1e6) / Math.max(1, measuredEvents),
+      gatewayDelay,
     };
   } finally {
     await fleet.close();
@@ -618,7 +625,7 @@ function printReport(config: BenchConfig, rows: readonly CodecRow[], startedAt: 
     }
     if (row.latency) {
       out.push(
-        `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s; POST → 202 p50 ${fmt(row.latency.postP50, 1)} ms, p99 ${fmt(row.latency.postP99, 1)} ms`,
+        `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s; POST → 202 p50 ${fmt(row.latency.postP50, 1)} ms, p99 ${fmt(row.latency.postP99, 1)} ms; ${row.latency.gatewayDelay}`,
       );
     }
     if (row.untraced) {

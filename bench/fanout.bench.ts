@@ -35,6 +35,7 @@ import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary
 import { type Message, Partitioners, type Producer } from 'kafkajs';
 import type { FromBare, ToBare } from './lib/bare-ws-server.child';
 import { ClientFleet, verifyLightClients } from './lib/client-fleet';
+import { describeFanoutDelay, readFanoutDelay } from './lib/fanout-delay';
 import { ServiceCpu } from './lib/process-cpu';
 import { type CpuUse, CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, rssBytes, sleep, table } from './lib/report';
 import { benchKafkaLogger } from './lib/kafka-logger';
@@ -110,6 +111,8 @@ interface LoadRow {
   gatewayRssMiB: number;
   /** The gateway's own CPU (process.cpuUsage via /metrics) per receipt, µs. */
   gatewayUsPerDelivery: number;
+  /** Where the time went inside the gateway (tributary_fanout_delay_seconds over the phase). */
+  gatewayDelay: string;
   error?: string;
 }
 
@@ -129,6 +132,7 @@ async function runLoad(
   await fleet.reset(Date.now());
   const watch = new CpuWatch(pids);
   const gatewayCpu = await ServiceCpu.begin(gatewayUrl);
+  const delayBefore = await readFanoutDelay(gatewayUrl);
   const started = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   let sent = 0;
@@ -169,10 +173,12 @@ async function runLoad(
     }
   }
   const gatewaySeconds = await gatewayCpu.end();
+  const gatewayDelay = describeFanoutDelay(delayBefore, await readFanoutDelay(gatewayUrl));
   const { latencies } = await fleet.collect();
   const sorted = Array.from(latencies).sort((a, b) => a - b);
   return {
     gatewayUsPerDelivery: (gatewaySeconds * 1e6) / Math.max(1, sorted.length),
+    gatewayDelay,
     name,
     rate,
     seconds,
@@ -329,7 +335,7 @@ async function main(): Promise<void> {
     ),
     '',
     'CPU during the send window (cores used, 1.00 = one core busy; 2 cores on this machine; bench = the producer and the harness; clients-N = the light clients\' processes):',
-    ...rows.map((row) => `  ${row.name}: ${describeCpu(row.cpu)}; gateway µs CPU per delivery (its own process.cpuUsage ÷ receipts) ${fmt(row.gatewayUsPerDelivery, 2)}${row.error ? `; ${row.error}` : ''}`),
+    ...rows.map((row) => `  ${row.name}: ${describeCpu(row.cpu)}; gateway µs CPU per delivery (its own process.cpuUsage ÷ receipts) ${fmt(row.gatewayUsPerDelivery, 2)}; ${row.gatewayDelay}${row.error ? `; ${row.error}` : ''}`),
     ...(saturation.bareCpu ? [`  bare ws yardstick: ${describeCpu(saturation.bareCpu)}`] : []),
     ...notes,
     '',

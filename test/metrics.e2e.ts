@@ -110,6 +110,9 @@ describe('Prometheus metrics on every service', () => {
     expect(sampleValue(gatewayFamilies, 'tributary_kafka_consumed_messages_total', { group, topic: eventsTopic })).toBeGreaterThanOrEqual(events.length + 1);
     expect(sampleValue(gatewayFamilies, 'tributary_events_emitted_total', { event: 'playback.event' })).toBeGreaterThanOrEqual(events.length + 1);
     expect(sampleValue(gatewayFamilies, 'tributary_socket_clients', {})).toBe(1);
+    // Where the fan-out's time goes: Kafka record timestamp → consumed → written, once per flush.
+    expect(sampleValue(gatewayFamilies, 'tributary_fanout_delay_seconds', { stage: 'consumed' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(gatewayFamilies, 'tributary_fanout_delay_seconds', { stage: 'written' })).toBeGreaterThanOrEqual(1);
     // Lag of the gateway's own group, per partition, back to 0 once everything is consumed.
     const deadline = Date.now() + 20_000;
     for (;;) {

@@ -393,6 +393,23 @@ export const gatewayMetrics = {
     ),
 };
 
+/** Where a delivery's time goes between Kafka and the sockets (event-gateway fan-out). */
+export const fanoutDelayMetrics = {
+  /** Kafka record timestamp (producer CreateTime) → written to the sockets, once per flush (its oldest event). */
+  delay: () =>
+    once(
+      'tributary_fanout_delay_seconds',
+      () =>
+        new Histogram({
+          name: 'tributary_fanout_delay_seconds',
+          help: "Time from the Kafka record's timestamp (the producer's CreateTime) of the oldest event in a fan-out flush to that flush's socket writes, per stage (consumed: handed to the fan-out; written: written to every socket).",
+          labelNames: ['stage'] as const,
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
+    ),
+};
+
 let queueDepthReader: (() => number) | undefined;
 let leaderReader: (() => boolean) | undefined;
 

@@ -3,7 +3,7 @@ import { Topics } from '@tributary/contracts';
 import { DeadLetterPublisher, KafkaConsumerRunner, traceIdFromHeaders } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
-import { fastLinkFromHeaders, gatewayMetrics, type Logger, telemetryState } from '@tributary/telemetry';
+import { fanoutDelayMetrics, fastLinkFromHeaders, gatewayMetrics, type Logger, telemetryState } from '@tributary/telemetry';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { DeliveredOffsets } from './delivered-offsets';
 import { readPlaybackValue } from './playback-message';
@@ -89,6 +89,7 @@ export class PlaybackEventsConsumer implements OnApplicationBootstrap, BeforeApp
           message: { event: read.event, position, ...(traceId ? { trace_id: traceId } : {}) },
           json: messageJson(read.json, position, traceId),
           link: tracing ? fastLinkFromHeaders(message.headers) : undefined,
+          producedAt: Number(message.timestamp),
         });
         payload.resolveOffset(message.offset);
         continue;
@@ -102,6 +103,7 @@ export class PlaybackEventsConsumer implements OnApplicationBootstrap, BeforeApp
       payload.resolveOffset(message.offset);
       await payload.heartbeat();
     }
+    if (out.length > 0 && out[0].producedAt !== undefined) fanoutDelayMetrics.delay().observe({ stage: 'consumed' }, (Date.now() - out[0].producedAt) / 1000);
     this.emit(out);
   }
 

@@ -20,7 +20,7 @@ import {
   type SubscriptionAck,
 } from '@tributary/contracts';
 import { ROOT_LOGGER } from '@tributary/nest-common';
-import { gatewayMetrics, type Link, type Logger, SpanKind, startLinkedSpan } from '@tributary/telemetry';
+import { fanoutDelayMetrics, gatewayMetrics, type Link, type Logger, SpanKind, startLinkedSpan } from '@tributary/telemetry';
 import type { Namespace, Socket } from 'socket.io';
 import { FANOUT_OPTIONS, type FanoutOptions } from './fanout.options';
 import { planSubscriptionChange, streamRoom, ALL_STREAMS_ROOM, subscriptionState } from './playback-subscriptions';
@@ -43,6 +43,8 @@ export const SLOW_CLIENTS_ROOM = 'delivery:slow';
 /** A consumed event on its way to the sockets, with a link to its producer span (tracing on). */
 export interface OutgoingEvent extends FanoutItem {
   readonly link?: Link;
+  /** The Kafka record's timestamp (ms), for tributary_fanout_delay_seconds. */
+  readonly producedAt?: number;
 }
 
 /** Hooks for features layered on the live feed (dashboard: ring buffers, resume). */
@@ -184,6 +186,7 @@ export class PlaybackGateway implements OnGatewayConnection, OnGatewayDisconnect
       }
     }
     gatewayMetrics.emitted().inc({ event: PlaybackSocketEvents.event }, items.length);
+    if (items[0].producedAt !== undefined) fanoutDelayMetrics.delay().observe({ stage: 'written' }, (Date.now() - items[0].producedAt) / 1000);
     if (dropped > 0) gatewayMetrics.dropped().inc({ reason: 'backpressure' }, dropped);
     for (const span of spans) {
       span.setAttribute('socketio.clients', clients);
