@@ -64,14 +64,14 @@ async function ended(streamId: string, count = 1): Promise<ReadMessage[]> {
   );
 }
 
-function publishRtmp(url: string, options: { size: string; rate: number; seconds: number }) {
+function publishRtmp(url: string, options: { size: string; rate: number; seconds: number; audio?: 'aac' | 'mp3' }) {
   return runFfmpeg([
     '-re',
     '-f', 'lavfi', '-i', `testsrc=size=${options.size}:rate=${options.rate}`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(options.seconds),
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(options.rate), '-threads', '1',
-    '-c:a', 'aac', '-b:a', '64k',
+    ...(options.audio === 'mp3' ? ['-c:a', 'libmp3lame', '-ar', '44100'] : ['-c:a', 'aac']), '-b:a', '64k',
     '-f', 'flv', url,
   ]);
 }
@@ -283,6 +283,17 @@ it('serves RTMPS with the configured certificate (ffmpeg publishes; a verifying 
   const verified = await scriptedPublish(randomBytes(8).toString('hex'), rtmpsPort, { ca: readFileSync(join(dir, 'cert.pem')) });
   expect(verified.status.code).toBe('NetStream.Publish.BadName');
   await verified.client.closed;
+}, 60_000);
+
+it('remuxes H.264 + MP3 (FLV audio format 2) with its MP3 audio', async () => {
+  const { id, key } = await newStream('mp3');
+  const published = await publishRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${key}`, { size: '320x240', rate: 15, seconds: 4, audio: 'mp3' }).done;
+  expect(published).toEqual({ code: 0, stderr: '' });
+  writeFileSync(join(dir, 'mp3.ts'), Buffer.concat((await ended(id)).map((c) => c.value ?? Buffer.alloc(0))));
+  const probed = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', join(dir, 'mp3.ts')]);
+  const info = JSON.parse(probed.stdout) as { streams: { codec_name: string }[]; format: { duration: string } };
+  expect(info.streams.map((s) => s.codec_name).sort()).toEqual(['h264', 'mp3']);
+  expect(Number(info.format.duration)).toBeGreaterThan(3.5);
 }, 60_000);
 
 it('handles protocol edge cases with the right behaviour or a clean close, other publishers unaffected', async () => {
