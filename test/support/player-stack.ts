@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { Topics, type PlaybackEvent } from '@tributary/contracts';
 import { freePort, startService, type ServiceProcess } from '@tributary/devkit';
+import { type HeadlessChromium, launchChromium } from './chromium';
 import { FIXTURE_RENDITIONS, type FixtureSegment, makeSegments, VideoFixture } from './video-fixture';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export interface PlayerStackOptions {
   brokers: string[];
@@ -29,7 +25,7 @@ export class PlayerStack {
   browser!: BrowserContext;
   segments!: Map<string, FixtureSegment[]>;
   readonly events: PlaybackEvent[] = [];
-  private profile: string | undefined;
+  private chromium: HeadlessChromium | undefined;
   private stopConsumer: () => Promise<void> = async () => {};
   private feeding = true;
   private feeder: Promise<void> = Promise.resolve();
@@ -74,15 +70,8 @@ export class PlayerStack {
         return Promise.resolve();
       },
     });
-    this.profile = await mkdtemp(join(tmpdir(), 'tributary-chromium-'));
-    this.browser = await chromium.launchPersistentContext(this.profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    this.chromium = await launchChromium();
+    this.browser = this.chromium.browser;
   }
 
   /** A live transcoder stand-in: 3 segments of back-log, then one per segment duration until stopped. */
@@ -104,10 +93,9 @@ export class PlayerStack {
 
   async close(): Promise<void> {
     await this.stopFeeding();
-    await this.browser?.close();
+    await this.chromium?.close();
     await this.stopConsumer();
     await this.fixture?.disconnect();
     await this.viewer?.stop();
-    if (this.profile) await rm(this.profile, { recursive: true, force: true });
   }
 }
