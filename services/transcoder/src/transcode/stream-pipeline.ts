@@ -1,11 +1,12 @@
-import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
+import type { TranscodeMode } from '@tributary/contracts';
 import { type FinishedSegment, maxPts, type PlannedRendition } from '@tributary/media';
 import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
 import { FfmpegRuns } from './ffmpeg-runs';
 import { InputEnd } from './input-end';
 import { InputSkip } from './input-skip';
-import { LatencyControl, type ShedDecision } from './latency-control';
+import { LatencyActions } from './latency-actions';
+import { LatencyControl } from './latency-control';
 import type { PipelineOptions } from './pipeline-options';
 import { PipelineStatus } from './pipeline-status';
 import { ProbeSchedule } from './probe-schedule';
@@ -39,8 +40,9 @@ type State = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
  * while no live stream trails (SessionMode with the BacklogGate), with a niced ffmpeg. A live
  * session measures how far its output trails its input; its LatencyControl sheds work when that
  * passes the bound (top rendition → faster preset → skip to the newest keyframe, InputSkip) and
- * restores it with headroom (LadderPlan: the renditions and preset that leaves). Each shed/restore
- * restarts ffmpeg (re-fed what is not yet covered, DISCONTINUITY).
+ * restores it with headroom (LadderPlan: the renditions and preset that leaves). LatencyActions
+ * applies those decisions: a ladder or preset change restarts ffmpeg (re-fed what is not yet
+ * covered, DISCONTINUITY); a skip drops queued input while ffmpeg keeps running (TimelineJumps).
  */
 export class StreamPipeline {
   readonly streamId: string;
@@ -59,6 +61,7 @@ export class StreamPipeline {
   private readonly mode: SessionMode;
   private readonly latency: LatencyControl;
   private readonly skips = new InputSkip();
+  private readonly actions: LatencyActions;
   private renditions: PlannedRendition[] = [];
   private hasAudio = false;
   private frameRate?: number;
@@ -80,6 +83,18 @@ export class StreamPipeline {
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
     this.runs = new FfmpegRuns(this.engine, new StreamWorkDir(options.settings.workDir, options.streamId));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.actions = new LatencyActions(
+      { queue: this.queue, runs: this.runs, skips: this.skips, input: this.input, coverage: this.coverage, output: this.output, latency: this.latency, logger: options.logger },
+      {
+        isRunning: () => this.state === 'running',
+        nextRun: () => {
+          this.renditions = this.latency.renditions();
+          return this.startRun();
+        },
+        done: (offset) => this.done(offset),
+        reportLive: (detail) => this.reports.live(this.renditions, detail),
+      },
+    );
   }
 
   get isFinished(): boolean {
@@ -291,7 +306,7 @@ export class StreamPipeline {
   checkLatency(now = Date.now()): number | undefined {
     if (!this.mode.isLive || this.state !== 'running') return undefined;
     const check = this.latency.check(now, this.runs.started > 0);
-    if (check?.shed) this.shed(check.shed);
+    if (check?.shed) this.actions.shed(check.shed);
     return check?.delayMs;
   }
 
@@ -305,7 +320,7 @@ export class StreamPipeline {
     this.mode.goLive();
     const from = this.skips.liveFrom(freshSequence);
     this.options.logger.info({ fromSequence: from }, 'backlog session is live after all: skipping its backlog to the newest keyframe');
-    this.skipTo(from, 'skip_to_live');
+    this.actions.skipTo(from, 'skip_to_live');
   }
 
   /**
@@ -345,82 +360,6 @@ export class StreamPipeline {
       await this.runs.removeFiles();
       this.resolveFinished();
     });
-  }
-
-  private shed({ action, detail: snapshot }: ShedDecision): void {
-    // As decided now (the restart itself waits for the queue).
-    const detail = (): TranscodeDetail => ({ ...snapshot, skipped_chunks: this.skips.skipped });
-    if (action === 'skip_to_live') {
-      if (!this.skipInPlace(detail)) this.skipTo(this.skips.shedFrom, action, detail);
-      return;
-    }
-    this.restart(false, () => this.reports.live(this.renditions, detail()));
-  }
-
-  /**
-   * Skips the queued input before the newest keyframe while the running ffmpeg keeps reading (no
-   * restart, no start-up cost): its input timestamps jump, which ffmpeg closes, and the output
-   * marks the jump (TimelineJumps: DISCONTINUITY, program date time moved on). What ffmpeg already
-   * read is transcoded. False when there is no running ffmpeg taking input or no keyframe seen.
-   */
-  private skipInPlace(detail: () => TranscodeDetail): boolean {
-    const run = this.runs.input;
-    const from = this.skips.shedFrom;
-    if (this.state !== 'running' || !run?.running || from === Number.MAX_SAFE_INTEGER || from <= this.input.fedUpTo) return false;
-    const before = this.skips.skipped;
-    this.skips.skipBefore(from);
-    this.output.jumps.skipping(run.id);
-    // After the queued chunks (skipped as their turn comes): count and report them.
-    void this.queue
-      .run(async () => {
-        transcodeMetrics.skippedChunks().inc({ reason: 'skip_to_live' }, this.skips.skipped - before);
-        this.options.logger.info({ skippedChunks: this.skips.skipped - before, fromSequence: from }, 'skipped to the newest keyframe without restarting ffmpeg');
-        if (this.state === 'running') await this.reports.live(this.renditions, detail());
-      })
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'reporting a skip to the newest keyframe failed'));
-    return true;
-  }
-
-  /** Skips input before chunk `sequence` (queued or already written, not yet covered) and restarts ffmpeg. */
-  private skipTo(sequence: number, reason: 'skip_to_live', detail?: () => TranscodeDetail): void {
-    this.skips.skipBefore(sequence);
-    const before = this.skips.skipped;
-    this.restart(true, async () => {
-      transcodeMetrics.skippedChunks().inc({ reason }, this.skips.skipped - before);
-      if (this.state === 'running') await this.reports.live(this.renditions, detail?.() ?? { mode: 'live', action: reason, skipped_chunks: this.skips.skipped });
-    });
-  }
-
-  /**
-   * Stops the current ffmpeg at once (so a write blocked on it returns) and, in the queue, starts
-   * the next one with the current plan, re-fed what is not yet covered (`discard`: except the
-   * chunks before the InputSkip's `from`, which are skipped). The next segment of every rendition carries a DISCONTINUITY.
-   */
-  private restart(discard: boolean, then: () => Promise<void>): void {
-    if (this.state !== 'running') return;
-    // No further decision until the next run shows its effect.
-    this.latency.runStarting();
-    const old = this.runs.kill();
-    void this.queue
-      .run(async () => {
-        await old?.stopOutput();
-        // A run started meanwhile (a backlog turn ended by goLive) is replaced too.
-        await this.runs.stop();
-        // The next run numbers after what the old one is still publishing.
-        await this.output.settled();
-        if (this.state !== 'running') return;
-        if (discard) {
-          for (const offset of this.coverage.releaseBefore(this.skips.from)) {
-            this.skips.counted(1);
-            this.done(offset);
-          }
-        }
-        this.renditions = this.latency.renditions();
-        this.output.numbering.breakAll();
-        await this.startRun();
-        await then();
-      })
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'restarting ffmpeg after a latency action failed'));
   }
 
   private async onExit(run: TranscodeRun, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): Promise<void> {

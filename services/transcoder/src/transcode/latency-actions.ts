@@ -1,0 +1,127 @@
+import type { TranscodeDetail } from '@tributary/contracts';
+import { type Logger, transcodeMetrics } from '@tributary/telemetry';
+import type { ChunkCoverage } from './chunk-coverage';
+import type { FfmpegRuns } from './ffmpeg-runs';
+import type { InputEnd } from './input-end';
+import type { InputSkip } from './input-skip';
+import type { LatencyControl, ShedDecision } from './latency-control';
+import type { SegmentPublisher } from './segment-publisher';
+import type { SerialQueue } from './serial-queue';
+
+/** The parts of a pipeline that latency actions work on (shared with it, not owned). */
+export interface LatencyActionParts {
+  queue: SerialQueue;
+  runs: FfmpegRuns;
+  skips: InputSkip;
+  input: InputEnd;
+  coverage: ChunkCoverage;
+  output: SegmentPublisher;
+  latency: LatencyControl;
+  logger: Logger;
+}
+
+/** What latency actions need from their pipeline's lifecycle. */
+export interface LatencyActionHost {
+  /** The pipeline is running (not probing, ending or finished). */
+  isRunning(): boolean;
+  /** Starts the next ffmpeg run with the current plan, re-fed what is not yet covered (in the queue). */
+  nextRun(): Promise<void>;
+  /** The chunk at `offset` needs nothing more (skipped). */
+  done(offset: string): void;
+  /** Reports `live` with the renditions of the current plan and `detail`. */
+  reportLive(detail: TranscodeDetail): Promise<void>;
+}
+
+/**
+ * Applies a live stream's latency decisions to its input queue and ffmpeg runs: a shed or restore
+ * of the ladder or preset restarts ffmpeg with the new plan; a skip to the newest keyframe drops
+ * the queued input while the running ffmpeg keeps reading (TimelineJumps marks the jump in its
+ * output) and restarts only when that cannot help. Each action is counted and reported once applied.
+ */
+export class LatencyActions {
+  constructor(
+    private readonly parts: LatencyActionParts,
+    private readonly host: LatencyActionHost,
+  ) {}
+
+  /** Applies a LatencyControl decision. */
+  shed({ action, detail: snapshot }: ShedDecision): void {
+    // As decided now (the restart itself waits for the queue).
+    const detail = (): TranscodeDetail => ({ ...snapshot, skipped_chunks: this.parts.skips.skipped });
+    if (action === 'skip_to_live') {
+      if (!this.skipInPlace(detail)) this.skipTo(this.parts.skips.shedFrom, action, detail);
+      return;
+    }
+    this.restart(false, () => this.host.reportLive(detail()));
+  }
+
+  /** Skips input before chunk `sequence` (queued or already written, not yet covered) and restarts ffmpeg. */
+  skipTo(sequence: number, reason: 'skip_to_live', detail?: () => TranscodeDetail): void {
+    const { skips } = this.parts;
+    skips.skipBefore(sequence);
+    const before = skips.skipped;
+    this.restart(true, async () => {
+      transcodeMetrics.skippedChunks().inc({ reason }, skips.skipped - before);
+      if (this.host.isRunning()) await this.host.reportLive(detail?.() ?? { mode: 'live', action: reason, skipped_chunks: skips.skipped });
+    });
+  }
+
+  /**
+   * Skips the queued input before the newest keyframe while the running ffmpeg keeps reading (no
+   * restart, no start-up cost): its input timestamps jump, which ffmpeg closes, and the output
+   * marks the jump (TimelineJumps: DISCONTINUITY, program date time moved on). What ffmpeg already
+   * read is transcoded. False when no running ffmpeg takes input, no keyframe was seen, or nothing
+   * queued lies before the newest keyframe.
+   */
+  private skipInPlace(detail: () => TranscodeDetail): boolean {
+    const { runs, skips, input, output, queue, logger } = this.parts;
+    const run = runs.input;
+    const from = skips.shedFrom;
+    if (!this.host.isRunning() || !run?.running || from === Number.MAX_SAFE_INTEGER || from <= input.fedUpTo) return false;
+    const before = skips.skipped;
+    skips.skipBefore(from);
+    output.jumps.skipping(run.id);
+    // After the queued chunks (skipped as their turn comes): count and report them.
+    void queue
+      .run(async () => {
+        transcodeMetrics.skippedChunks().inc({ reason: 'skip_to_live' }, skips.skipped - before);
+        logger.info({ skippedChunks: skips.skipped - before, fromSequence: from }, 'skipped to the newest keyframe without restarting ffmpeg');
+        if (this.host.isRunning()) await this.host.reportLive(detail());
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'reporting a skip to the newest keyframe failed'));
+    return true;
+  }
+
+  /**
+   * Stops the current ffmpeg at once (so a write blocked on it returns) and, in the queue, starts
+   * the next one with the current plan, re-fed what is not yet covered (`discard`: except the
+   * chunks before the InputSkip's `from`, which are skipped). The next segment of every rendition
+   * carries a DISCONTINUITY.
+   */
+  private restart(discard: boolean, then: () => Promise<void>): void {
+    const { runs, queue, output, coverage, skips, latency, logger } = this.parts;
+    if (!this.host.isRunning()) return;
+    // No further decision until the next run shows its effect.
+    latency.runStarting();
+    const old = runs.kill();
+    void queue
+      .run(async () => {
+        await old?.stopOutput();
+        // A run started meanwhile (a backlog turn ended by goLive) is replaced too.
+        await runs.stop();
+        // The next run numbers after what the old one is still publishing.
+        await output.settled();
+        if (!this.host.isRunning()) return;
+        if (discard) {
+          for (const offset of coverage.releaseBefore(skips.from)) {
+            skips.counted(1);
+            this.host.done(offset);
+          }
+        }
+        output.numbering.breakAll();
+        await this.host.nextRun();
+        await then();
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'restarting ffmpeg after a latency action failed'));
+  }
+}
