@@ -44,7 +44,7 @@ async function startTranscoder(): Promise<ServiceProcess> {
       TRANSCODER_THREADS: '1',
       TRANSCODER_SESSION_TIMEOUT_MS: '6000',
       // A shed (preset switch, skip) restarts ffmpeg in a new session, which this test reads as a takeover.
-      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
+      TRANSCODER_SHEDDING: 'off',
     },
   });
 }

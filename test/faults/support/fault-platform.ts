@@ -156,7 +156,7 @@ export class FaultPlatform {
         TRANSCODER_PRESET: 'ultrafast',
         TRANSCODER_THREADS: '1',
         // Faults, not overload: shedding (renditions dropped, skips) would blur what each scenario checks.
-        TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
+        TRANSCODER_SHEDDING: 'off',
         TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '0',
         TRANSCODER_SESSION_TIMEOUT_MS: '10000',
         ...this.options.transcoderEnv,
