@@ -8,7 +8,7 @@ import type { Logger } from '@tributary/telemetry';
 import type { ViewerApiConfig } from '../config';
 import { StreamCatalogService } from '../streams/stream-catalog.service';
 import { PartWaiters } from './blocking-reload';
-import { rewoundConsumer, startRewound } from './rewind';
+import { batchStart, RewindGate, rewoundConsumer, startRewound } from './rewind';
 import { parseSegmentMeta } from './segment-message';
 import { type RenditionWindow, SegmentWindowStore } from './segment-window';
 import { VIEWER_CONFIG } from './tokens';
@@ -30,6 +30,8 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
   private runner?: KafkaConsumerRunner;
   private pending: Map<number, bigint> | null = null;
   private rebuilt = false;
+  /** Skips batches fetched from the latest offset before the rewind's seek landed (startRewound). */
+  private readonly gate = new RewindGate();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -67,8 +69,10 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
     });
     // Segments are written in transactions: a partition's last offset is usually a commit marker,
     // never handed to eachBatch, so rebuild progress counts each batch's last offset (markers included).
-    this.runner.consumer.on(this.runner.consumer.events.END_BATCH_PROCESS, ({ payload }) => this.markProgress(payload.partition, payload.lastOffset));
-    this.pending = await startRewound(this.kafka, this.runner, topic, Date.now() - this.config.windowRebuildSeconds * 1000);
+    this.runner.consumer.on(this.runner.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (this.gate.passes(payload.partition, payload.firstOffset ?? payload.lastOffset)) this.markProgress(payload.partition, payload.lastOffset);
+    });
+    this.pending = await startRewound(this.kafka, this.runner, topic, Date.now() - this.config.windowRebuildSeconds * 1000, (ends) => this.gate.close(ends));
     this.rebuilt = this.pending.size === 0;
     this.logger.info({ groupId: this.groupId, rebuildPartitions: this.pending.size }, 'live window consumer started');
   }
@@ -79,6 +83,7 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    if (!this.gate.passes(batch.partition, batchStart(batch))) return;
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
       try {
