@@ -50,6 +50,12 @@ describe(writeLowLatencyPlaylist.name, () => {
     expect(text).toContain('URI="7.0.m4s"');
   });
 
+  it('takes the transcoder\'s reported PART-TARGET when it is larger than the longest part seen', () => {
+    const window = windowWith(1, 3, 2);
+    expect(writeLowLatencyPlaylist(window, options({ reportedPartTargetSeconds: 0.234 }))).toContain('#EXT-X-PART-INF:PART-TARGET=0.234');
+    expect(writeLowLatencyPlaylist(window, options({ reportedPartTargetSeconds: 0.1 }))).toContain('#EXT-X-PART-INF:PART-TARGET=0.200');
+  });
+
   it('hints the next segment\'s first part once the segment being produced has as many parts as the last one', () => {
     const window = windowWith(1, 3, PARTS);
     expect(nextPartPosition(window)).toEqual({ msn: 4, index: 0 });

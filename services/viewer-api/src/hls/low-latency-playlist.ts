@@ -5,7 +5,8 @@ import type { RenditionWindow, WindowPart, WindowSegment } from './segment-windo
  * parts. Pure: the controller hands in the window and the request's options, so every rule is
  * unit-tested and the conformance spec parses what this writes with hls-parser.
  *
- * - EXT-X-PART-INF:PART-TARGET is the longest part seen (rounded up to the ms), §4.4.3.7;
+ * - EXT-X-PART-INF:PART-TARGET is the longest part seen (rounded up to the ms) or the value the
+ *   transcoder reports if larger, §4.4.3.7;
  * - EXT-X-SERVER-CONTROL: CAN-BLOCK-RELOAD, PART-HOLD-BACK = 3 × PART-TARGET, HOLD-BACK = 3 ×
  *   target duration, CAN-SKIP-UNTIL = 6 × target duration (delta updates), §4.4.3.8;
  * - parts are listed for the segments of the last PART_LIST_TARGETS target durations only (they
@@ -37,19 +38,29 @@ export interface LowLatencyOptions {
   /** `_HLS_skip=YES`: a delta update (older segments replaced by EXT-X-SKIP). */
   skip: boolean;
   renditionReports: readonly RenditionReport[];
+  /** The PART-TARGET the transcoder reports for the session (stream.status `part_target_seconds`), if any. */
+  reportedPartTargetSeconds?: number | null;
 }
 
 const seconds = (value: number): string => value.toFixed(3);
 
-/** TARGETDURATION: the longest segment rounded to the nearest integer (RFC 8216 §4.3.3.1), at least the configured one. */
+/**
+ * TARGETDURATION: at least every segment's duration rounded to the nearest integer (rfc8216bis
+ * §4.4.3.1; ffmpeg's first segment is a few ms long) and the configured one. It scales HOLD-BACK
+ * and how long a blocking request may wait, so it is not rounded up.
+ */
 export function targetDuration(window: RenditionWindow, configuredSeconds: number): number {
   const longest = window.segments.reduce((max, segment) => Math.max(max, segment.meta.durationSeconds), 0);
-  return Math.max(1, Math.ceil(Math.max(longest, configuredSeconds) - 0.001));
+  return Math.max(1, Math.round(longest), Math.ceil(configuredSeconds - 0.001));
 }
 
-/** PART-TARGET: the longest part actually produced (ffmpeg's parts wobble around the configured length). */
-export function partTarget(window: RenditionWindow): number {
-  return window.partTargetSeconds;
+/**
+ * PART-TARGET: the longest part actually produced (ffmpeg's parts wobble around the configured
+ * length), or the transcoder's reported value when larger (it reports one from the start, so the
+ * hold-back does not grow as parts arrive).
+ */
+export function partTarget(window: RenditionWindow, reportedSeconds?: number | null): number {
+  return Math.max(window.partTargetSeconds, reportedSeconds ?? 0);
 }
 
 /**
@@ -85,7 +96,7 @@ export function renditionReport(name: string, window: RenditionWindow): Renditio
 /** Writes a rendition's low-latency media playlist (the window must hold media: `hasMedia`). */
 export function writeLowLatencyPlaylist(window: RenditionWindow, options: LowLatencyOptions): string {
   const target = targetDuration(window, options.targetDurationSeconds);
-  const partTargetSeconds = partTarget(window);
+  const partTargetSeconds = partTarget(window, options.reportedPartTargetSeconds);
   const segments: WindowSegment[] = window.segments;
   const pending = window.pending && window.pending.parts.length > 0 ? window.pending : null;
   const mediaSequence = segments[0]?.meta.sequence ?? pending!.sequence;

@@ -58,6 +58,7 @@ export class LowLatencyHlsService {
       endList,
       skip: directives.skip,
       renditionReports: this.reports(stream.id, rendition),
+      reportedPartTargetSeconds: this.catalog.get(stream.id)?.transcode?.part_target_seconds,
     });
     // A blocking answer names a fixed point of the stream (it holds at least that part): a CDN may
     // keep it keyed on the query. Without directives it changes with every part: the shortest max-age.
