@@ -1,6 +1,7 @@
 import { type SchemaOptions, type Static, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 
 /**
  * Runtime validation. Schemas are written once with TypeBox, which *is* JSON Schema: the same
@@ -10,6 +11,7 @@ import addFormats from 'ajv-formats';
  */
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats(ajv, ['date-time', 'uuid', 'uri']);
+ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
 
 export interface ValidationIssue {
   /** JSON pointer of the offending field (`/event_type`, or `/3/ts` inside a batch); `` for the whole value. */
@@ -83,4 +85,29 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
  */
 export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+}
+
+/** ajv-formats' RFC 3339 `date-time` check (time zone required). */
+const fullDateTime = (fullFormats['date-time'] as { validate: (value: string) => boolean }).validate;
+const CANONICAL_DATE_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?Z$/;
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The `date-time` format, the same verdicts as ajv-formats' full check: the form every player and
+ * `Date.toISOString()` write (`2026-12-02T10:00:00.000Z`) is checked with one regular expression
+ * and a few comparisons; anything else (offsets, lowercase, leap seconds, invalid values) goes to
+ * the full check. Every consumed playback event carries one; the full check alone was ~8 % of the
+ * stats processor's CPU.
+ */
+export function isDateTime(value: string): boolean {
+  const match = CANONICAL_DATE_TIME.exec(value);
+  if (match) {
+    const year = Number(match[1]);
+    const month = Number(match[2]);
+    const day = Number(match[3]);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month];
+    if (month >= 1 && month <= 12 && day >= 1 && day <= days && Number(match[4]) <= 23 && Number(match[5]) <= 59 && Number(match[6]) <= 59) return true;
+  }
+  return fullDateTime(value);
 }
