@@ -1,7 +1,7 @@
-import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import type { Compression } from './config';
 import { compressionType } from './compression';
-import { observeProduce } from '@tributary/telemetry';
+import { observeProduce, uninstrumented } from '@tributary/telemetry';
 
 export interface ProducerOptions {
   compression: Compression;
@@ -42,9 +42,15 @@ export class KafkaProducer {
     this.connected = true;
   }
 
-  async send(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
+  /**
+   * `messageSpans: false`: the caller made the send spans and wrote their traceparents (e.g.
+   * `startSendSpan`, one per request): kafkajs instrumentation's wrapper, which starts a span and
+   * injects headers per message, is skipped.
+   */
+  async send(topic: string, messages: Message[], options: { messageSpans?: boolean } = {}): Promise<RecordMetadata[]> {
     const producer = await this.current();
-    const sent = this.settle(producer, producer.send({ topic, messages, acks: -1, compression: compressionType(this.options.compression) }));
+    const send = options.messageSpans === false ? uninstrumented(producer, 'send') : (record: ProducerRecord) => producer.send(record);
+    const sent = this.settle(producer, send({ topic, messages, acks: -1, compression: compressionType(this.options.compression) }));
     // Produce counters/errors per topic (tributary_kafka_produced_messages_total…).
     return observeProduce(topic, messages, sent);
   }

@@ -30,8 +30,9 @@ export class EventsService {
   ) {
     this.topic = topics.resolve(Topics.playbackEvents);
     // Each request's send span was made in its own context (startSendSpan, one per request): the
-    // shared send itself must not make others or overwrite their traceparent headers.
-    this.batcher = new ProduceBatcher((messages) => runUntraced(() => producer.send(this.topic, messages)), {
+    // shared send itself must not make others or overwrite their traceparent headers (it skips
+    // kafkajs instrumentation's per-message wrapper and runs with tracing suppressed).
+    this.batcher = new ProduceBatcher((messages) => runUntraced(() => producer.send(this.topic, messages, { messageSpans: false })), {
       lingerMs: options.lingerMs,
       maxSendBytes: MAX_SEND_BYTES,
       maxInFlight: options.maxInFlightSends,
