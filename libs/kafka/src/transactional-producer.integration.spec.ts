@@ -87,6 +87,25 @@ describe(TransactionalProducer.name, () => {
     await second.disconnect();
   }, 90_000);
 
+  it('merges the commits that wait behind a running transaction into one, in call order, later offsets winning', async () => {
+    const own = `${topic}.group`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: own, numPartitions: 1 }] });
+    const producer = new TransactionalProducer(kafka, `txn-${randomUUID()}`, { compression: 'none' });
+    await producer.connect();
+    const offset = (value: string) => [{ consumerGroupId: group, topic: input, partition: 0, offset: value }];
+    // The first is running (waiting for the broker) when the next three come: they go together.
+    const first = producer.commit([{ topic: own, messages: [{ key: 'cam', value: 'a' }] }], offset('10'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = ['b', 'c', 'd'].map((value, i) => producer.commit([{ topic: own, messages: [{ key: 'cam', value }] }], offset(String(11 + i))));
+    await Promise.all([first, ...rest]);
+    const messages = await readCommitted(kafka, own);
+    expect(messages.map((message) => message.value?.toString())).toEqual(['a', 'b', 'c', 'd']);
+    // One transaction for a, one for b–d: one commit marker after each (offsets a, a+1 marker, b, c, d, marker).
+    expect(messages.map((message) => Number(message.offset))).toEqual([0, 2, 3, 4]);
+    expect(await committedOffset(kafka, group, input, 0, '13')).toBe('13');
+    await producer.disconnect();
+  }, 90_000);
+
   it('aborts the open transaction of a producer that is taken over mid-transaction', async () => {
     const id = `txn-${randomUUID()}`;
     // A raw kafkajs transaction left open (the owner froze before committing).
