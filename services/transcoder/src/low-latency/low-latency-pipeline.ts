@@ -345,15 +345,16 @@ export class LowLatencyPipeline {
 
   private async onOutput(run: LowLatencyRun, output: RenditionOutput): Promise<void> {
     if (this.state === 'abandoned' || run !== this.run) return;
+    if (output.kind === 'fragment' && this.partTarget?.observe(output.durationSeconds)) {
+      // Reported before the part is published, so viewer-api knows the target before it lists the part.
+      this.options.logger.info({ rendition: output.rendition, partSeconds: output.durationSeconds, partTargetSeconds: this.partTarget.seconds }, 'part longer than PART-TARGET so far: reporting the larger target');
+      if (this.mode === 'live') await this.reportLive();
+    }
     const result = await this.publisher.publish(run, output);
     if (!result.delivered) return;
     this.delays.add(result.produceDelayMs);
     if (output.kind !== 'fragment') return;
     if (output.rendition === this.renditions.at(-1)?.name) this.edge.mediaPublished(output.durationSeconds, Date.now());
-    if (this.partTarget?.observe(output.durationSeconds)) {
-      this.options.logger.warn({ rendition: output.rendition, partSeconds: output.durationSeconds, partTargetSeconds: this.partTarget.seconds }, 'a part is longer than PART-TARGET: reporting the larger target');
-      if (this.mode === 'live' && this.state === 'running') void this.reportLive();
-    }
     const released = this.coverage.segmentDurable(
       run.id,
       output.rendition,

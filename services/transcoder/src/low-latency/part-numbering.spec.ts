@@ -62,14 +62,17 @@ describe(PartNumbering.name, () => {
 });
 
 describe(PartTarget.name, () => {
-  it('starts at the part plus one frame (rounded up to the ms) and grows to the longest part produced', () => {
+  it('starts at the nominal part (whole frames) and grows to the longest part produced, rounded up to the ms', () => {
     const target = new PartTarget(0.2, 30);
-    expect(target.seconds).toBe(0.234);
+    expect(target.seconds).toBe(0.2);
     expect(target.observe(0.2)).toBe(false);
-    expect(target.observe(0.22135)).toBe(false);
+    expect(target.observe(0.22135)).toBe(true);
+    expect(target.seconds).toBe(0.222);
     expect(target.longestSeconds).toBe(0.22135);
-    expect(target.observe(0.2501)).toBe(true);
-    expect(target.seconds).toBe(0.251);
-    expect(new PartTarget(0.2, 25).seconds).toBe(0.24);
+    expect(target.observe(0.2)).toBe(false);
+    expect(target.seconds).toBe(0.222);
+    expect(new PartTarget(0.2, 25).seconds).toBe(0.2);
+    // 29.97 fps: 6 frames = 0.2002 s.
+    expect(new PartTarget(0.2, 29.97).seconds).toBe(0.201);
   });
 });

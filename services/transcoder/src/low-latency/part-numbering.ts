@@ -77,18 +77,20 @@ export class PartNumbering {
 }
 
 /**
- * The PART-TARGET a low-latency stream needs: ffmpeg cuts a fragment when any track's packet
- * crosses the configured duration, so parts may be longer than asked. Starts from an estimate
- * (the configured part plus one video frame, rounded up to the millisecond) and grows to the
- * longest part produced (rounded up) whenever one is longer.
+ * The PART-TARGET a low-latency stream needs: the longest part produced, rounded up to the
+ * millisecond. ffmpeg cuts a fragment when any track's packet crosses the configured duration
+ * (and the first part carries the encoder's start offset), so parts may be longer than asked.
+ * Before any part it is the nominal part (whole frames of the configured duration); it grows
+ * whenever a longer part comes (in practice the stream's first part, before any playlist can list
+ * parts). Not padded: regular parts must stay ≥ 85 % of PART-TARGET (RFC 8216bis §4.4.4.9).
  */
 export class PartTarget {
   private target: number;
   private longest = 0;
 
   constructor(partSeconds: number, frameRate: number | undefined) {
-    const frame = 1 / (frameRate && frameRate > 0 ? frameRate : 30);
-    this.target = roundUpMs(partSeconds + frame);
+    const fps = frameRate && frameRate > 0 ? frameRate : 30;
+    this.target = roundUpMs(Math.max(1, Math.round(partSeconds * fps)) / fps);
   }
 
   get seconds(): number {
