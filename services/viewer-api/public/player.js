@@ -9,6 +9,11 @@
   var LIVE_SYNC_SEGMENTS = 3;
   var LIVE_MAX_LATENCY_SEGMENTS = 6;
   var LIVE_CATCH_UP_RATE = 1.25;
+  // Low-latency streams (latency_mode "low", LL-HLS parts): hls.js keeps PART-HOLD-BACK behind the
+  // edge with blocking playlist reloads, catches up at up to 1.1x (barely audible), and keeps 30 s
+  // of played media (a finite back buffer: a long session never grows the page's memory).
+  var LOW_LATENCY_CATCH_UP_RATE = 1.1;
+  var LOW_LATENCY_BACK_BUFFER_SECONDS = 30;
 
   var streamId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
   var params = new URLSearchParams(location.search);
@@ -47,6 +52,7 @@
   var buffering = false;
   var started = false;
   var lastState = null;
+  var lowLatency = false;
 
   function event(type) {
     var e = {
@@ -139,7 +145,13 @@
       video.play().catch(function () {});
       return;
     }
-    hls = new window.Hls({
+    hls = new window.Hls(lowLatency ? {
+      lowLatencyMode: true,
+      maxLiveSyncPlaybackRate: LOW_LATENCY_CATCH_UP_RATE,
+      backBufferLength: LOW_LATENCY_BACK_BUFFER_SECONDS,
+      cmcd: { sessionId: sessionId, contentId: streamId },
+      manifestLoadingMaxRetry: 2
+    } : {
       liveSyncDurationCount: LIVE_SYNC_SEGMENTS,
       liveMaxLatencyDurationCount: LIVE_MAX_LATENCY_SEGMENTS,
       maxLiveSyncPlaybackRate: LIVE_CATCH_UP_RATE,
@@ -243,6 +255,8 @@
       })
       .then(function (stream) {
         showState(stream);
+        // Read before the first load: the hls.js settings depend on it.
+        if (!loadedUrl) lowLatency = stream.latency_mode === 'low';
         var playable = stream.state === 'live' || stream.state === 'ended' || stream.state === 'error';
         var wanted = sourceFor(stream);
         // Switch to the archive when a live stream ends only if nothing is playing yet.
@@ -267,14 +281,17 @@
   setInterval(function () {
     var latency = latencySeconds();
     var live = loadedUrl && loadedUrl.indexOf('/live/') === 0;
-    latencyLabel.textContent = live && latency !== null ? 'Latency ' + latency.toFixed(1) + ' s' : '';
-  }, 1000);
+    latencyLabel.textContent = live && latency !== null
+      ? 'Latency ' + latency.toFixed(lowLatency ? 2 : 1) + ' s' + (lowLatency ? ' (low-latency)' : '')
+      : '';
+  }, 250);
 
   window.tributaryPlayer = {
     sessionId: sessionId,
     streamId: streamId,
     get hls() { return hls; },
-    get latencySeconds() { return latencySeconds(); }
+    get latencySeconds() { return latencySeconds(); },
+    get lowLatency() { return lowLatency; }
   };
   poll();
   setInterval(poll, STATUS_INTERVAL_MS);

@@ -1,5 +1,7 @@
 import {
   DEFAULT_LADDER,
+  type LatencyMode,
+  latencyModeOf,
   type PlaybackMode,
   playbackModeOf,
   type Rendition,
@@ -35,6 +37,8 @@ export interface StreamView {
   transcode: TranscodeDetail | null;
   /** How long segments stay replayable (seconds); null = as long as `video.segments` keeps them. */
   retention_seconds: number | null;
+  /** `low`: the transcoder writes LL-HLS parts (the player turns hls.js's low-latency mode on). */
+  latency_mode: LatencyMode;
 }
 
 /**
@@ -180,6 +184,7 @@ export class StreamCatalog {
       playback: playbackModeOf(record),
       transcode: entry.transcode,
       retention_seconds: record.retention_seconds ?? null,
+      latency_mode: latencyModeOf(record),
     };
   }
 }

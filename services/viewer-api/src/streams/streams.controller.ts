@@ -22,6 +22,8 @@ export interface PublicStream {
    * chunks skipped (a recorded gap); null until it reported any.
    */
   transcode: StreamView['transcode'];
+  /** `low`: LL-HLS (parts, blocking playlist reload); players turn their low-latency mode on. */
+  latency_mode: StreamView['latency_mode'];
   urls: { watch: string; master?: string; vod?: string; thumbnail?: string; preview?: string };
 }
 
@@ -57,6 +59,7 @@ export class StreamsController {
       reason: stream.reason,
       playback: stream.playback,
       transcode: stream.transcode,
+      latency_mode: stream.latency_mode,
       // A signed stream is listed (it exists, its state is shown) but not where its media is: the
       // holder of a token was given the URLs with it (ingest's playback-tokens answer).
       urls:
