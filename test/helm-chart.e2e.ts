@@ -584,6 +584,30 @@ describe('helm/tributary', () => {
       expect(result.stderr).toContain(path);
     });
 
+    it('publishes RTMPS on Service port 443 while the non-root pod listens on 1936 (ingest.rtmp.rtmps.servicePort)', async () => {
+      const rtmps = ['ingest.rtmp.rtmps.enabled=true', 'ingest.rtmp.rtmps.certSecret=rtmps-tls'];
+      const result = await renderChart(helm, { apiVersions: APIS, set: [...ADMIN_SET, ...rtmps, 'ingest.rtmp.rtmps.servicePort=443', 'ingest.rtmp.servicePort=80'] });
+      expect(result.ok).toBe(true);
+      const service = ofKind(result.objects, 'Service').find((object) => componentOf(object) === 'ingest');
+      const ports = (service as unknown as { spec: { ports: { name: string; port: number; targetPort: string }[] } }).spec.ports;
+      expect(ports.filter((port) => port.name.startsWith('rtmp'))).toEqual([
+        expect.objectContaining({ name: 'rtmp', port: 80, targetPort: 'rtmp' }),
+        expect.objectContaining({ name: 'rtmps', port: 443, targetPort: 'rtmps' }),
+      ]);
+      const ingest = podTemplates(result.objects).find(({ labels }) => labels['app.kubernetes.io/component'] === 'ingest');
+      const container = ingest!.pod.containers[0] as { ports?: { name?: string; containerPort: number }[] };
+      expect(container.ports?.filter((port) => port.name?.startsWith('rtmp'))).toEqual([
+        expect.objectContaining({ name: 'rtmp', containerPort: 1935 }),
+        expect.objectContaining({ name: 'rtmps', containerPort: 1936 }),
+      ]);
+      expect(envOf(ingest!.pod.containers[0], 'INGEST_RTMPS_PORT')?.value).toBe('1936');
+      expect(envOf(ingest!.pod.containers[0], 'INGEST_RTMP_PUBLIC_URL')?.value).toMatch(/^rtmp:\/\/[^/]+:80\/live$/);
+      // Unset, the Service uses the container ports.
+      const plain = await renderChart(helm, { apiVersions: APIS, set: [...ADMIN_SET, ...rtmps] });
+      const plainPorts = (ofKind(plain.objects, 'Service').find((object) => componentOf(object) === 'ingest') as unknown as { spec: { ports: { name: string; port: number }[] } }).spec.ports;
+      expect(plainPorts.filter((port) => port.name.startsWith('rtmp')).map((port) => port.port)).toEqual([1935, 1936]);
+    });
+
     it('refuses a metrics.port that is a service\'s HTTP port', async () => {
       const result = await renderChart(helm, { apiVersions: APIS, set: [...ADMIN_SET, 'metrics.port=8082'] });
       expect(result.ok).toBe(false);

@@ -291,11 +291,17 @@ ingest's RTMP/RTMPS ports, env, volume and mount (ingest.rtmp). Ports: a list of
 {{- toYaml $ports }}
 {{- end }}
 
+{{/* The ingest Service's port for RTMP ("rtmp") or RTMPS ("rtmps"): servicePort, else the container port. */}}
+{{- define "tributary.rtmpServicePort" -}}
+{{- $r := .root.Values.ingest.rtmp }}
+{{- if eq .name "rtmps" }}{{ default $r.rtmps.port $r.rtmps.servicePort | int }}{{ else }}{{ default $r.port $r.servicePort | int }}{{ end }}
+{{- end }}
+
 {{/* The RTMP server URL for OBS: ingest.rtmp.publicUrl, else rtmp://<ingest public host>:<port>/live. */}}
 {{- define "tributary.rtmpPublicUrl" -}}
 {{- $r := .Values.ingest.rtmp }}
 {{- $host := regexReplaceAll "^[a-z]+://([^/:]+).*$" (include "tributary.publicUrl" (list . "ingest")) "${1}" }}
-{{- default (printf "rtmp://%s:%v/live" $host $r.port) $r.publicUrl }}
+{{- default (printf "rtmp://%s:%v/live" $host (include "tributary.rtmpServicePort" (dict "root" . "name" "rtmp"))) $r.publicUrl }}
 {{- end }}
 
 {{- define "tributary.rtmpEnv" -}}
