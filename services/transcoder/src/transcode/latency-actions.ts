@@ -39,6 +39,9 @@ export interface LatencyActionHost {
  * output) and restarts only when that cannot help. Each action is counted and reported once applied.
  */
 export class LatencyActions {
+  /** Skipped chunks already counted in the metric (several skips may be pending at once). */
+  private metered = 0;
+
   constructor(
     private readonly parts: LatencyActionParts,
     private readonly host: LatencyActionHost,
@@ -59,9 +62,8 @@ export class LatencyActions {
   skipTo(sequence: number, reason: 'skip_to_live', detail?: () => TranscodeDetail): void {
     const { skips } = this.parts;
     skips.skipBefore(sequence);
-    const before = skips.skipped;
     this.restart(true, async () => {
-      transcodeMetrics.skippedChunks().inc({ reason }, skips.skipped - before);
+      this.meter(reason);
       if (this.host.isRunning()) await this.host.reportLive(detail?.() ?? { mode: 'live', action: reason, skipped_chunks: skips.skipped });
     });
   }
@@ -84,7 +86,7 @@ export class LatencyActions {
     // After the queued chunks (skipped as their turn comes): count and report them.
     void queue
       .run(async () => {
-        transcodeMetrics.skippedChunks().inc({ reason: 'skip_to_live' }, skips.skipped - before);
+        this.meter('skip_to_live');
         logger.info({ skippedChunks: skips.skipped - before, fromSequence: from }, 'skipped to the newest keyframe without restarting ffmpeg');
         if (this.host.isRunning()) await this.host.reportLive(detail());
       })
@@ -123,5 +125,12 @@ export class LatencyActions {
         await then();
       })
       .catch((error: unknown) => logger.error({ err: error }, 'restarting ffmpeg after a latency action failed'));
+  }
+
+  /** Counts the chunks skipped since the last count. */
+  private meter(reason: 'skip_to_live'): void {
+    const skipped = this.parts.skips.skipped;
+    transcodeMetrics.skippedChunks().inc({ reason }, skipped - this.metered);
+    this.metered = skipped;
   }
 }

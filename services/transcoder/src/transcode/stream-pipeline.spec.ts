@@ -67,8 +67,11 @@ class FakeEngine implements TranscodeEngine {
   probe(): Promise<SourceInfo> {
     return this.source instanceof Error ? Promise.reject(this.source) : Promise.resolve(this.source);
   }
+  /** Writes to runs started from now on wait for it. */
+  gate?: Promise<void>;
   start(options: TranscodeRunOptions): TranscodeRun {
     const run = new FakeRun(options);
+    if (this.gate) run.gate = this.gate;
     this.runs.push(run);
     return run;
   }
@@ -343,6 +346,38 @@ describe(StreamPipeline.name, () => {
     expect(sink.segments.at(-1)).toMatchObject({ discontinuity: true, programTime: '2026-12-02T10:00:07.000Z', transcodeSession: 'run-1' });
     await run.segment(2, '2026-12-02T10:00:04.000Z');
     expect(sink.segments.at(-1)).toMatchObject({ discontinuity: false, programTime: '2026-12-02T10:00:09.000Z' });
+  });
+
+  it('a skip to the newest keyframe also drops what a restarted ffmpeg was still being re-fed', async () => {
+    const engine = new FakeEngine();
+    const sink = new RecordingSink();
+    const oneRung = { ladder: [{ name: '360p', width: 640, height: 360, video_bitrate_kbps: 800, audio_bitrate_kbps: 96 }], segment_duration_seconds: 2 };
+    const subject = pipeline(engine, sink, new Map(), 1, { record: oneRung as unknown as StreamRecord });
+    const t0 = Date.now();
+    let t = t0;
+    await subject.feed(timedChunk(0, 0, true, t0));
+    await engine.runs[0].segment(2);
+    for (const sequence of [1, 2, 3]) await subject.feed(timedChunk(sequence, sequence, false, t0));
+    // The faster preset restarts ffmpeg, which is re-fed chunks 1–3 as slowly as it reads.
+    let release!: () => void;
+    engine.gate = new Promise((resolve) => (release = resolve));
+    for (let i = 0; i < 30 && engine.runs.length < 2; i += 1) {
+      subject.checkLatency((t += 1_000));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => engine.runs.length === 2 && engine.runs[1].written.length === 1);
+    await engine.runs[1].segment(2);
+    const fed = [4, 5, 6].map((sequence) => subject.feed(timedChunk(sequence, sequence, sequence === 5, t0)));
+    for (let i = 0; i < 30 && !sink.done.includes('2'); i += 1) {
+      subject.checkLatency((t += 1_000));
+      if (i === 20) release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(fed);
+    expect(engine.runs).toHaveLength(2); // skipped in place
+    expect(sink.done).toEqual(expect.arrayContaining(['2', '3', '4']));
+    expect(engine.runs[1].written).toHaveLength(3); // chunk 1 (being written), then 5 and 6
+    await until(() => sink.statuses.at(-1)?.detail?.action === 'skip_to_live');
   });
 
   it('restores shed work in reverse order once the edge delay stays under half the bound', async () => {

@@ -266,8 +266,16 @@ export class StreamPipeline {
     this.coverage.startRun(run.id);
     this.options.logger.info({ run: run.id, transcodeSession: run.session, pid: run.pid }, 'ffmpeg started');
     void run.exited.then((exit) => this.queue.run(() => this.onExit(run, exit.code, exit.signal, exit.stderrTail)));
-    // Re-feed what is not yet covered by durable output (the probe buffer, or a crashed run's input).
-    for (const entry of [...this.coverage.chunks]) await this.write(entry);
+    // Re-feed what is not yet covered by durable output (the probe buffer, or a crashed or replaced
+    // run's input), except what a skip to the newest keyframe dropped meanwhile (that can be much:
+    // a re-feed after a shed restart is the whole backlog, written as slowly as ffmpeg reads).
+    for (const entry of [...this.coverage.chunks]) {
+      if (entry.sequence < this.skips.from) {
+        this.releaseSkipped();
+        continue;
+      }
+      await this.write(entry);
+    }
   }
 
   private async write(entry: InputChunk): Promise<void> {
@@ -394,6 +402,14 @@ export class StreamPipeline {
       return;
     }
     await this.fail(`transcoding failed after ${this.restarts.count} restarts: ${reason}`);
+  }
+
+  /** Releases the pending input before the skip point (skipped, counted). */
+  private releaseSkipped(): void {
+    for (const offset of this.coverage.releaseBefore(this.skips.from)) {
+      this.skips.counted(1);
+      this.done(offset);
+    }
   }
 
   private releaseAll(): void {
