@@ -55,10 +55,13 @@ export class ReplayIndex {
   segments(rendition: string, fromMs: number | null): { meta: SegmentMeta; discontinuity: boolean }[] {
     const list = this.renditions.get(rendition) ?? [];
     const result: { meta: SegmentMeta; discontinuity: boolean }[] = [];
-    let previous: SegmentMeta | undefined;
-    for (const meta of list) {
-      const startMs = segmentStartMs(meta);
-      const include = fromMs === null || startMs + meta.durationSeconds * 1000 > fromMs;
+    // Low-latency parts: a replay from a time starts at the independent part (keyframe) before it.
+    let first = fromMs === null ? 0 : list.findIndex((meta) => segmentStartMs(meta) + meta.durationSeconds * 1000 > fromMs);
+    if (first < 0) return result;
+    while (first > 0 && list[first].part && !list[first].part!.independent && list[first - 1].part) first -= 1;
+    let previous: SegmentMeta | undefined = list[first - 1];
+    for (const meta of list.slice(first)) {
+      const include = fromMs === null || meta.part !== null || segmentStartMs(meta) + meta.durationSeconds * 1000 > fromMs;
       const gap = previous !== undefined && (previous.transcodeSession !== meta.transcodeSession || !follows(previous, meta));
       if (include) result.push({ meta, discontinuity: meta.discontinuity || gap });
       previous = meta;
