@@ -3,9 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { MEDIA_TOOLS } from './media-tools';
 
 /**
- * Real low-latency parts for viewer tests: Debian's ffmpeg (≥ 5) writes fragmented MP4 the way
+ * Real low-latency parts for viewer tests: the resolved ffmpeg (≥ 5, e.g. Debian's; callers skip
+ * with `lowLatencySupport` otherwise) writes fragmented MP4 the way
  * the low-latency transcoder does (`+empty_moov+default_base_moof+frag_keyframe`,
  * `-frag_duration 200000`), and the file is split into the init segment (ftyp+moov) and parts
  * (moof+mdat), each with its duration (video track), whether it starts with a sync sample
@@ -13,7 +15,6 @@ import { promisify } from 'node:util';
  * keyframe; numbering from 1).
  */
 const run = promisify(execFile);
-export const SYSTEM_FFMPEG = '/usr/bin/ffmpeg';
 
 export interface Fmp4Part {
   msn: number;
@@ -158,7 +159,7 @@ export async function makeFmp4Parts(size: { width: number; height: number }, sec
   const dir = await mkdtemp(join(tmpdir(), 'tributary-parts-'));
   try {
     const out = join(dir, 'out.mp4');
-    await run(SYSTEM_FFMPEG, [
+    await run(MEDIA_TOOLS.ffmpeg, [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
       '-f', 'lavfi', '-i', `testsrc2=size=${size.width}x${size.height}:rate=30`,
       '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
