@@ -57,41 +57,45 @@ afterAll(async () => {
 const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100) =>
   Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
 
+function pipeline(sink: PipelineSink, last: Map<string, number>): LowLatencyPipeline {
+  return new LowLatencyPipeline({
+    streamId: 'cam',
+    partition: 0,
+    publishSessionId: 'session-1',
+    record: {
+      id: 'cam',
+      title: 'cam',
+      ladder: [
+        { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
+        { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 },
+      ],
+      segment_duration_seconds: 2,
+      latency_mode: 'low',
+      stream_key_sha256: '0'.repeat(64),
+      created_at: new Date().toISOString(),
+    },
+    lastSequences: Promise.resolve(last),
+    sink,
+    logger,
+    settings: {
+      tools,
+      preset: 'ultrafast',
+      threads: 1,
+      thumbnailIntervalSeconds: 2,
+      maxRestarts: 1,
+      probeMaxBytes: 256 * 1024,
+      probeInitialBytes: 32 * 1024,
+      partSeconds: 0.2,
+      keyframeSeconds: 1,
+    },
+  });
+}
+
 describe(LowLatencyPipeline.name, () => {
+  // 360p was published before (up to 41); 180p is new.
   itWithLowLatencyFfmpeg('publishes an init segment per rendition, then numbered parts that make whole, decodable segments', async () => {
     const sink = new RecordingSink();
-    const subject = new LowLatencyPipeline({
-      streamId: 'cam',
-      partition: 0,
-      publishSessionId: 'session-1',
-      record: {
-        id: 'cam',
-        title: 'cam',
-        ladder: [
-          { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
-          { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 },
-        ],
-        segment_duration_seconds: 2,
-        latency_mode: 'low',
-        stream_key_sha256: '0'.repeat(64),
-        created_at: new Date().toISOString(),
-      },
-      // 360p was published before (up to 41); 180p is new.
-      lastSequences: Promise.resolve(new Map([['360p', 41]])),
-      sink,
-      logger,
-      settings: {
-        tools,
-        preset: 'ultrafast',
-        threads: 1,
-        thumbnailIntervalSeconds: 2,
-        maxRestarts: 1,
-        probeMaxBytes: 256 * 1024,
-        probeInitialBytes: 32 * 1024,
-        partSeconds: 0.2,
-        keyframeSeconds: 1,
-      },
-    });
+    const subject = pipeline(sink, new Map([['360p', 41]]));
     const chunks = chunksOf(source);
     for (const [index, chunk] of chunks.entries()) await subject.feed({ offset: String(index), sequence: index, data: chunk });
     await subject.endAfter(chunks.length - 1, 'publisher ended');
@@ -150,5 +154,40 @@ describe(LowLatencyPipeline.name, () => {
     // The next session continues after the last segment of each rendition.
     const last = subject.sequencesAfter();
     for (const rendition of ['360p', '180p']) expect(last.get(rendition)).toBe(Math.max(...sink.records.filter((record) => record.rendition === rendition).map((record) => record.sequence)));
+  }, 120_000);
+
+  itWithLowLatencyFfmpeg('restarts a killed ffmpeg: a new init segment and a new segment with a discontinuity, numbering on, every chunk released', async () => {
+    const sink = new RecordingSink();
+    const subject = pipeline(sink, new Map());
+    const chunks = chunksOf(source);
+    let killed = false;
+    for (const [index, chunk] of chunks.entries()) {
+      await subject.feed({ offset: String(index), sequence: index, data: chunk });
+      if (!killed && index >= chunks.length / 2) {
+        const deadline = Date.now() + 60_000;
+        while (!sink.records.some((record) => record.kind === 'part') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        process.kill(subject.ffmpegPid!, 'SIGKILL');
+        killed = true;
+      }
+    }
+    await subject.endAfter(chunks.length - 1, 'publisher ended');
+    await subject.finished;
+    expect(sink.statuses.at(-1)?.state).toBe('ended');
+    for (const rendition of ['360p', '180p']) {
+      const records = sink.records.filter((record) => record.rendition === rendition);
+      const sessions = [...new Set(records.map((record) => record.transcodeSession))];
+      expect(sessions).toHaveLength(2);
+      const second = records.filter((record) => record.transcodeSession === sessions[1]);
+      expect(second[0]).toMatchObject({ kind: 'init', discontinuity: true });
+      const firstParts = records.filter((record) => record.transcodeSession === sessions[0] && record.kind === 'part');
+      const lastBefore = Math.max(...firstParts.map((record) => record.sequence), 0);
+      expect(second[0].sequence).toBe(lastBefore + 1);
+      const secondParts = second.filter((record) => record.kind === 'part');
+      expect(secondParts[0]).toMatchObject({ sequence: lastBefore + 1, discontinuity: true, part: { index: 0, independent: true } });
+      // Sequences never go back or repeat across the restart.
+      const sequences = [...new Set(records.filter((record) => record.kind === 'part').map((record) => record.sequence))];
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    }
+    expect(sink.done.size).toBe(chunks.length);
   }, 120_000);
 });
