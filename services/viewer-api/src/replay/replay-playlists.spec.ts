@@ -34,6 +34,7 @@ function stream(extra: Partial<StreamView>): StreamView {
     playback: 'public',
     transcode: null,
     retention_seconds: null,
+    latency_mode: 'standard',
     ...extra,
   };
 }
