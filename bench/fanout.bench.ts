@@ -51,7 +51,7 @@ const benchEnvSpec = {
   /** Seconds of the bare-ws yardstick (saturation ratio); 0 = skip it. */
   bareSeconds: int('BENCH_FANOUT_BARE_SECONDS', { default: 10, min: 0, max: 600 }),
   /** Events per packet the bare-ws server broadcasts (the gateway's packets at the full rate: rate × FANOUT_FLUSH_MS). */
-  bareBatch: int('BENCH_FANOUT_BARE_BATCH', { default: 10, min: 1, max: 1_000 }),
+  bareBatch: int('BENCH_FANOUT_BARE_BATCH', { default: 20, min: 1, max: 1_000 }),
   smallSeconds: int('BENCH_FANOUT_SMALL_SECONDS', { default: 20, min: 3, max: 600 }),
   ticks: int('BENCH_FANOUT_TICKS', { default: 20, min: 1, max: 1_000 }),
   settleMs: int('BENCH_FANOUT_SETTLE_MS', { default: 5_000, min: 0, max: 120_000 }),

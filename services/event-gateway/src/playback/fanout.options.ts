@@ -4,8 +4,14 @@ export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
 
 /** The Socket.IO fan-out: how events are coalesced into packets and how slow clients are held back. */
 export const fanoutEnvSpec = {
-  /** Events consumed within this many ms go to each room as one `playback.events` packet. */
-  flushMs: int('FANOUT_FLUSH_MS', { default: 5, min: 0, max: 1_000 }),
+  /**
+   * Events consumed within this many ms go to each room as one `playback.events` packet. 10 rather
+   * than 5: a POST's events reach the gateway in one batch per partition, and on a busy node 5 ms
+   * often split them into several packets; at 10 ms the gateway's CPU per delivery was 1.67–1.72 µs
+   * against 1.99–2.11 µs at 5 ms (bench:events, 100 clients, alternating runs; docs/benchmarks.md),
+   * for at most 5 ms more latency.
+   */
+  flushMs: int('FANOUT_FLUSH_MS', { default: 10, min: 0, max: 1_000 }),
   /** A flush happens at once when this many events are pending (bounds the packet size). */
   maxBatchEvents: int('FANOUT_MAX_BATCH_EVENTS', { default: 1_000, min: 1, max: 100_000 }),
   /**
