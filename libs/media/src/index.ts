@@ -7,3 +7,4 @@ export * from './ffmpeg-process';
 export * from './probe';
 export * from './ts';
 export * from './jpeg';
+export * from './low-latency-args';

@@ -1,6 +1,16 @@
 import type { StreamRecord, TranscodeDetail, TranscodeMode } from '@tributary/contracts';
 import { DEFAULT_LADDER } from '@tributary/contracts';
-import { type FfmpegExit, maxPts, type MediaTools, type PlannedRendition, probeBuffer, selectLadder, type SourceInfo } from '@tributary/media';
+import {
+  buildLowLatencyArgs,
+  type FfmpegExit,
+  maxPts,
+  type MediaTools,
+  partGeometry,
+  type PlannedRendition,
+  probeBuffer,
+  selectLadder,
+  type SourceInfo,
+} from '@tributary/media';
 import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import type { BacklogGate } from '../transcode/backlog-scheduler';
 import { ChunkCoverage, type InputChunk } from '../transcode/chunk-coverage';
@@ -12,7 +22,6 @@ import { ProbeSchedule } from '../transcode/probe-schedule';
 import { RestartBudget } from '../transcode/restart-budget';
 import { SequenceNumbering } from '../transcode/sequence-numbering';
 import { SerialQueue } from '../transcode/serial-queue';
-import { buildLowLatencyArgs, partGeometry } from './ll-ffmpeg-args';
 import { LowLatencyRun, type LowLatencyRunOptions, type RenditionOutput } from './low-latency-run';
 import { PartNumbering, PartTarget } from './part-numbering';
 import { PartPublisher } from './part-publisher';

@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { type FfmpegExit, JpegSplitter } from '@tributary/media';
-import { FIRST_RENDITION_FD } from './ll-ffmpeg-args';
+import { type FfmpegExit, FIRST_RENDITION_FD, JpegSplitter } from '@tributary/media';
 import { Fmp4FragmentReader, type Fmp4Output } from './fmp4-fragments';
 
 /** One piece of a rendition's output, with when its last byte came out of ffmpeg. */

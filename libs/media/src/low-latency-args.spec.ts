@@ -1,5 +1,5 @@
-import type { PlannedRendition } from '@tributary/media';
-import { buildLowLatencyArgs, partGeometry } from './ll-ffmpeg-args';
+import type { PlannedRendition } from './ladder';
+import { buildLowLatencyArgs, partGeometry } from './low-latency-args';
 
 const rendition = (name: string, height: number): PlannedRendition => ({
   name,

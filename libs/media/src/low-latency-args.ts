@@ -1,4 +1,5 @@
-import { avcLevel, DEFAULT_INPUT_ARGS, type PlannedRendition } from '@tributary/media';
+import { DEFAULT_INPUT_ARGS } from './hls-args';
+import { avcLevel, type PlannedRendition } from './ladder';
 
 export interface LowLatencyArgsOptions {
   renditions: readonly PlannedRendition[];
