@@ -1,4 +1,4 @@
-import { type ConfigOf, type Env, int, optionalPort, optionalSecret, parseEnv, port } from '@tributary/config';
+import { type ConfigOf, type Env, int, optionalPort, optionalSecret, optionalStr, parseEnv, port } from '@tributary/config';
 import { PLAYBACK_SIGNING_KEY_MIN_BYTES } from '@tributary/contracts';
 import { parseKafkaConfig } from '@tributary/kafka';
 
@@ -6,6 +6,13 @@ const MIB = 1024 * 1024;
 
 const viewer_apiEnvSpec = {
   port: port('VIEWER_API_PORT', 8080),
+  /**
+   * Optional TLS + HTTP/2 (HTTP/1.1 over TLS too) on this port, in front of the HTTP port; needs
+   * both PEM files. For LL-HLS players when no ingress terminates TLS and HTTP/2 (docs/viewing.md).
+   */
+  tlsPort: optionalPort('VIEWER_API_TLS_PORT'),
+  tlsCertFile: optionalStr('VIEWER_API_TLS_CERT_FILE'),
+  tlsKeyFile: optionalStr('VIEWER_API_TLS_KEY_FILE'),
   /** When set, `/metrics` is served only on this port (its own small HTTP server), not on the HTTP port. */
   metricsPort: optionalPort('METRICS_PORT'),
   /** HS256 key that verifies playback tokens of signed streams (the same as ingest's); unset = signed streams' media is refused (503). */
@@ -39,5 +46,9 @@ export type ViewerApiConfig = ConfigOf<typeof viewer_apiEnvSpec> & { kafka: Retu
 
 /** What viewers hit: HLS playlists and segments, the web player, MJPEG preview, stream listing, playback events. Configuration, validated at start-up. */
 export function loadViewerApiConfig(env: Env): ViewerApiConfig {
-  return { ...parseEnv(viewer_apiEnvSpec, env), kafka: parseKafkaConfig(env) };
+  const config = parseEnv(viewer_apiEnvSpec, env);
+  if (config.tlsPort !== undefined && (!config.tlsCertFile || !config.tlsKeyFile)) {
+    throw new Error('VIEWER_API_TLS_PORT needs VIEWER_API_TLS_CERT_FILE and VIEWER_API_TLS_KEY_FILE (PEM paths)');
+  }
+  return { ...config, kafka: parseKafkaConfig(env) };
 }
