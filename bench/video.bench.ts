@@ -16,6 +16,10 @@
  *                       itself: ingest CPU per publisher and per Mbit/s, and per video frame the time
  *                       from the bench writing it to the video.ingest chunk holding it (the latency
  *                       the RTMP path adds before the transcoder). See lib/ingest-transports.ts.
+ *   6. low-latency      (issue 12, bench/lib/low-latency.ts) bare ffmpeg CPU for the same ladder and
+ *                       file in real time, standard vs low-latency (fMP4 parts) side by side; and a
+ *                       live latency_mode low stream: the produce delay per part (ffmpeg wrote it →
+ *                       Kafka acknowledged it) and the PART-TARGET reported.
  *   4. concurrency      1, 2, 3, 4 simultaneous live 720p publishers (issue 14): per row the time
  *                       from a publish starting to its first listed segment, the edge trailing
  *                       (wall time since the publish started − media listed so far, every 500 ms)
@@ -38,6 +42,7 @@ import { createKafkaClient, headerString, parseKafkaConfig } from '@tributary/ka
 import { buildTranscodeArgs, maxPts, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { type IngestTransportRow, runIngestTransports } from './lib/ingest-transports';
+import { type LowLatencyCpuRow, type LowLatencyDelay, lowLatencyCpu, lowLatencyDelay } from './lib/low-latency';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 
@@ -54,7 +59,10 @@ const videoEnvSpec = {
   preset: str('TRANSCODER_PRESET', { default: 'veryfast' }),
   threads: int('TRANSCODER_THREADS', { default: 2, min: 0, max: 64 }),
   thumbnails: int('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
-  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency', 'ingest'] }),
+  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency', 'ingest', 'lowlatency'] }),
+  /** The low-latency phase: length of its live stream and its CPU comparison file; part target (s). */
+  lowLatencySeconds: int('BENCH_VIDEO_LL_SECONDS', { default: 30, min: 10, max: 600 }),
+  lowLatencyPartSeconds: str('TRANSCODER_LL_PART_SECONDS', { default: '0.2', pattern: /^\d+(\.\d+)?$/ }),
   /** The RTMP-vs-HTTP ingest phase: its file's size and length. */
   ingestSize: str('BENCH_VIDEO_INGEST_SIZE', { default: '1280x720', pattern: /^\d+x\d+$/ }),
   ingestSeconds: int('BENCH_VIDEO_INGEST_SECONDS', { default: 20, min: 5, max: 600 }),
@@ -629,6 +637,8 @@ async function main(): Promise<void> {
   let memory: MemoryResult | undefined;
   const concurrency: ConcurrencyResult[] = [];
   let ingestRows: IngestTransportRow[] = [];
+  let llCpu: LowLatencyCpuRow[] = [];
+  let llDelay: LowLatencyDelay | undefined;
   const errors: string[] = [];
   try {
     services = await startServices(config, brokers, workDir);
@@ -694,13 +704,55 @@ async function main(): Promise<void> {
         log(errors[errors.length - 1]);
       }
     }
-    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency, ingestRows);
+    if (config.phases.includes('lowlatency')) {
+      try {
+        const running = services;
+        const tools = mediaTools(config);
+        const file = join(workDir, 'll-input.ts');
+        const [width, height] = config.liveSize.split('x').map(Number) as [number, number];
+        // prettier-ignore
+        await run(tools.ffmpeg, [
+          '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${config.liveSize}:rate=30`,
+          '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(config.lowLatencySeconds),
+          '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', file,
+        ], 'making the low-latency CPU file');
+        const source: SourceInfo = { width, height, hasVideo: true, hasAudio: true, frameRate: 30 };
+        log(`low-latency: ffmpeg CPU, standard vs low-latency side by side on ${config.lowLatencySeconds} s of ${config.liveSize}…`);
+        llCpu = await lowLatencyCpu({
+          tools,
+          file,
+          renditions: selectLadder(DEFAULT_LADDER, source, { preset: config.preset }),
+          hasAudio: true,
+          frameRate: 30,
+          preset: config.preset,
+          threads: config.threads,
+          thumbnails: config.thumbnails,
+          segmentSeconds: 2,
+          partSeconds: Number(config.lowLatencyPartSeconds),
+          workDir,
+        });
+        llDelay = await lowLatencyDelay({
+          ffmpeg: tools.ffmpeg,
+          ingestUrl: running.ingest.url,
+          transcoderUrl: running.transcoder.url,
+          viewerUrl: running.viewerApi.url,
+          streamId: `ll-${runId}`,
+          size: config.liveSize,
+          seconds: config.lowLatencySeconds,
+          log,
+        });
+      } catch (error) {
+        errors.push(`lowlatency: ${(error as Error).message}`);
+        log(errors[errors.length - 1]);
+      }
+    }
+    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency, ingestRows, llCpu, llDelay);
   } finally {
     if (services) await Promise.all([services.ingest.stop(), services.transcoder.stop(), services.viewerApi.stop()]);
     await localKafka?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  if (!speed && glass.length === 0 && !memory && concurrency.length === 0 && ingestRows.length === 0) process.exitCode = 1;
+  if (!speed && glass.length === 0 && !memory && concurrency.length === 0 && ingestRows.length === 0 && llCpu.length === 0 && !llDelay) process.exitCode = 1;
 }
 
 function printReport(
@@ -714,6 +766,8 @@ function printReport(
   errors: string[],
   concurrency: ConcurrencyResult[] = [],
   ingestRows: IngestTransportRow[] = [],
+  llCpu: LowLatencyCpuRow[] = [],
+  llDelay?: LowLatencyDelay,
 ): void {
   const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
   const out: string[] = ['', `Tributary video benchmark — ${startedAt.toISOString()} — run ${runId}`];
@@ -838,6 +892,18 @@ function printReport(
         `RTMP vs HTTP ingest: CPU ${fmt((rtmp.cpuSeconds / rtmp.mediaSeconds) * 100, 1)} % vs ${fmt((http.cpuSeconds / http.mediaSeconds) * 100, 1)} % of a core per publisher, added latency p50 ${fmt(rtmp.latencyP50Ms - http.latencyP50Ms)} ms, p95 ${fmt(rtmp.latencyP95Ms - http.latencyP95Ms)} ms, first frame ${fmt(rtmp.firstFrameMs - http.firstFrameMs)} ms (target ≤ +100 ms)`,
       );
     }
+  }
+  if (llCpu.length === 2) {
+    const [standard, low] = llCpu;
+    out.push('', `Low-latency mode (issue 12): bare ffmpeg, same ${config.liveSize} ladder and file in real time, side by side:`);
+    out.push(table(['mode', 'ffmpeg CPU s', 'wall s'], llCpu.map((row) => [row.mode, fmt(row.cpuSeconds, 2), fmt(row.wallSeconds, 1)])));
+    summary.push(`low-latency ffmpeg CPU ${fmt(low.cpuSeconds / standard.cpuSeconds, 2)}× standard (target ≤ 1.2×)`);
+  }
+  if (llDelay) {
+    out.push(
+      `Low-latency produce delay (ffmpeg wrote the part → Kafka acknowledged it), ${llDelay.parts} parts of a live ${config.lowLatencySeconds} s stream: mean ${fmt(llDelay.meanMs, 1)} ms, p50 ${llDelay.p50}, p95 ${llDelay.p95}, ${fmt(llDelay.within50 * 100, 0)} % within 50 ms, ${fmt(llDelay.within100 * 100, 0)} % within 100 ms; PART-TARGET ${llDelay.partTargetSeconds ?? 'not reported'} s`,
+    );
+    summary.push(`low-latency produce delay mean ${fmt(llDelay.meanMs, 0)} ms (${fmt(llDelay.within50 * 100, 0)} % ≤ 50 ms)`);
   }
   for (const error of errors) out.push(`ERROR ${error}`);
   out.push(`SUMMARY: ${summary.length > 0 ? summary.join('; ') : 'nothing measured'}`);
