@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { buildVideoSegmentHeaders, mintPlaybackToken, type StreamRecord, Topics, topicName } from '@tributary/contracts';
 import { freePort, startService, type ServiceProcess } from '@tributary/devkit';
@@ -108,9 +114,12 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
   let media: Map<string, Fmp4Rendition>;
   let driver: PartDriver;
   let stallToken: string;
+  let tlsDir: string;
+  let tlsPort: number;
 
   async function startViewer(): Promise<ServiceProcess> {
     const port = await freePort();
+    tlsPort = await freePort();
     const service = await startService('viewer-api', {
       port,
       env: {
@@ -122,6 +131,9 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
         // 60 s of window: the restart test needs the segments made while the service was down.
         HLS_WINDOW_SEGMENTS: '60',
         PLAYBACK_SIGNING_KEY: SIGNING_KEY,
+        VIEWER_API_TLS_PORT: String(tlsPort),
+        VIEWER_API_TLS_CERT_FILE: join(tlsDir, 'cert.pem'),
+        VIEWER_API_TLS_KEY_FILE: join(tlsDir, 'key.pem'),
         LOG_LEVEL: 'warn',
       },
     });
@@ -162,6 +174,8 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
   beforeAll(async () => {
     const made = await Promise.all(RENDITIONS.map((r) => makeFmp4Parts(r, MEDIA_SECONDS)));
     media = new Map(RENDITIONS.map((r, i) => [r.name, made[i]]));
+    tlsDir = await mkdtemp(join(tmpdir(), 'll-tls-'));
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem')]);
     viewer = await startViewer();
     registerCompressionCodecs();
     fixture = new VideoFixture(BROKERS.split(','), prefix);
@@ -183,6 +197,7 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     await producer?.disconnect();
     await fixture?.disconnect();
     await Promise.all(services.map((service) => service.stop()));
+    if (tlsDir) await rm(tlsDir, { recursive: true, force: true });
   });
 
   it('serves conformant LL-HLS playlists, parts, and whole segments (init + parts concatenated) for players without LL support', async () => {
@@ -256,6 +271,38 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     expect(Math.max(...reloadDelays, ...partDelays)).toBeLessThan(2_500);
   }, 60_000);
 
+  it('serves blocking reloads and parts over HTTP/2 (VIEWER_API_TLS_PORT): every rendition\'s blocking request on one connection', async () => {
+    const session = connect(`https://localhost:${tlsPort}`, { rejectUnauthorized: false });
+    try {
+      const h2get = (path: string) =>
+        new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+          const stream = session.request({ ':path': path });
+          const chunks: Buffer[] = [];
+          let status = 0;
+          stream.on('response', (headers) => (status = Number(headers[':status'])));
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+          stream.on('error', reject);
+        });
+      const hints = await Promise.all(RENDITIONS.map(async ({ name }) => ({ name, hint: (await playlist(live, name)).checked.hint!.split('.').map(Number) })));
+      const answers = await Promise.all(
+        hints.flatMap(({ name, hint: [msn, index] }) => [
+          h2get(`/live/${live}/${name}/index.m3u8?_HLS_msn=${msn}&_HLS_part=${index}`),
+          h2get(`/live/${live}/${name}/${msn}.${index}.m4s`),
+        ]),
+      );
+      expect(session.alpnProtocol).toBe('h2');
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+      hints.forEach(({ name, hint: [msn, index] }, i) => {
+        checkLowLatencyPlaylist(answers[2 * i].body.toString(), { otherRenditions: others(name) });
+        expect(answers[2 * i].body.toString()).toContain(`URI="${msn}.${index}.m4s"`);
+        expect(answers[2 * i + 1].body.equals(driver.part(name, msn, index)!.bytes)).toBe(true);
+      });
+    } finally {
+      session.close();
+    }
+  }, 30_000);
+
   it('answers delta updates (_HLS_skip=YES) with EXT-X-SKIP once segments are older than CAN-SKIP-UNTIL', async () => {
     const delta = await until('a delta update that skips', async () => {
       const answer = await playlist(live, '180p', '?_HLS_skip=YES');
@@ -269,7 +316,8 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
   it('answers 400 naming the parameter: _HLS_msn beyond the last + 2, _HLS_part alone, bad values', async () => {
     const { checked } = await playlist(live, '180p');
     const cases: [string, string][] = [
-      [`?_HLS_msn=${checked.lastMsn + 3}`, '_HLS_msn'],
+      // Far enough ahead that a segment starting meanwhile cannot bring it within last + 2.
+      [`?_HLS_msn=${checked.lastMsn + 10}`, '_HLS_msn'],
       ['?_HLS_part=1', '_HLS_part'],
       ['?_HLS_msn=abc', '_HLS_msn'],
       ['?_HLS_msn=1&_HLS_msn=2', '_HLS_msn'],
