@@ -296,6 +296,30 @@ it('remuxes H.264 + MP3 (FLV audio format 2) with its MP3 audio', async () => {
   expect(Number(info.format.duration)).toBeGreaterThan(3.5);
 }, 60_000);
 
+it('keeps the video of a publish that starts mid-GOP (a relay): the remuxer reads on to the first keyframe', async () => {
+  const { id, key } = await newStream('midgop');
+  const { client, status } = await scriptedPublish(key);
+  expect(status.code).toBe('NetStream.Publish.Start');
+  // The fixture without its first keyframe (after the sequence headers, 1 s of P-frames first),
+  // in real time as a relay sends it: ffmpeg's probe limits count media time, and a burst would
+  // hand the remuxer the next keyframe within them (measured: at -analyzeduration 100000 a paced
+  // mid-GOP publish lost its video, a burst did not).
+  const firstKey = fixture.findIndex((tag) => tag.type === 9 && tag.body[0] >> 4 === 1 && tag.body[1] === 1);
+  const started = Date.now();
+  for (const tag of fixture.filter((_, index) => index !== firstKey)) {
+    const wait = started + tag.timestamp - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    client.sendTag(tag);
+  }
+  client.command('FCUnpublish', 6, [null, key]);
+  await client.closed;
+  writeFileSync(join(dir, 'midgop.ts'), Buffer.concat((await ended(id)).map((c) => c.value ?? Buffer.alloc(0))));
+  const probed = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_streams', join(dir, 'midgop.ts')]);
+  const streams = (JSON.parse(probed.stdout) as { streams: { codec_name: string; width?: number }[] }).streams;
+  expect(streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+  expect(streams.find((s) => s.codec_name === 'h264')?.width).toBe(320);
+}, 60_000);
+
 it('handles protocol edge cases with the right behaviour or a clean close, other publishers unaffected', async () => {
   const before = {
     bytes: await metric('tributary_ingest_rtmp_received_bytes_total', 'transport="rtmp"'),
