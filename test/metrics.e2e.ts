@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumerGroups, topicName, Topics } from '@tributary/contracts';
 import { freePort, type ServiceProcess, SERVICE_NAMES, type ServiceName, startService } from '@tributary/devkit';
-import { consumerGroupId, createKafkaClient, KafkaConsumerRunner, KafkaProducer, silentLogger } from '@tributary/kafka';
+import { consumerGroupId, createKafkaClient, fetchTopicOffsetsWithRetry, KafkaConsumerRunner, KafkaProducer, silentLogger } from '@tributary/kafka';
 import { consumerLag, registry } from '@tributary/telemetry';
 import type { Kafka } from 'kafkajs';
 import { type MetricFamily, parsePrometheusText, sampleValue } from './support/prometheus-text';
@@ -171,6 +171,8 @@ describe('consumer lag (KafkaConsumerRunner + the process lag monitor)', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    // On a loaded broker the new partitions' leaders can still be unknown ("does not host this topic-partition").
+    await fetchTopicOffsetsWithRetry(admin, topic);
     await admin.disconnect();
     producer = new KafkaProducer(kafka, { compression: 'none' });
     await producer.connect();
