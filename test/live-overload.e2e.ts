@@ -39,6 +39,7 @@ beforeAll(async () => {
       TRANSCODER_PRESET: 'superfast',
       TRANSCODER_SHED_PRESET: 'ultrafast',
       TRANSCODER_THREADS: '1',
+      TRANSCODER_SHEDDING: 'on',
       TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '2',
       TRANSCODER_SHED_RESTORE_MS: '8000',
     },

@@ -55,7 +55,7 @@ beforeAll(async () => {
       TRANSCODER_THREADS: '1',
       TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
       TRANSCODER_LL_PART_SECONDS: '0.2',
-      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
+      TRANSCODER_SHEDDING: 'off',
     },
   });
   tap = await new TopicTap(kafka, [topic(Topics.videoSegments), topic(Topics.streamStatus), topic(Topics.videoFrames)]).start();

@@ -42,7 +42,7 @@ async function transcoderEnv(): Promise<{ port: number; env: Record<string, stri
       TRANSCODER_SESSION_TIMEOUT_MS: '6000',
       TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
       // The full ladder is checked here: no shedding on a loaded machine (live-overload.e2e.ts tests it).
-      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
+      TRANSCODER_SHEDDING: 'off',
       LOG_LEVEL: 'info',
     },
   };

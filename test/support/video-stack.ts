@@ -45,8 +45,8 @@ export async function startVideoStack(options: {
       TRANSCODER_GROUP_ID: `${options.prefix}-transcoder`,
       TRANSCODER_PRESET: 'ultrafast',
       // These stacks check what the full ladder looks like; on a loaded 2-core machine a stream
-      // may trail 3 segments and shed renditions (issue 14). Latency tests set their own bound.
-      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '60',
+      // may trail 3 segments and shed renditions (issue 14). Latency tests turn shedding on with their own bound.
+      TRANSCODER_SHEDDING: 'off',
       ...options.transcoderEnv,
     },
   });
