@@ -10,6 +10,7 @@ import type { Kafka } from 'kafkajs';
 import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
 import { parsePrometheusText } from './support/prometheus-text';
 import { FFMPEG_BIN, FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { startTestTranscoder } from './support/test-transcoder';
 
 /**
  * The transcoder's low-latency mode end to end: a stream created through ingest's API with
@@ -44,19 +45,10 @@ beforeAll(async () => {
   const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'info', KAFKA_VIDEO_PARTITIONS: '1' };
   const ingestPort = await freePort();
   ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
-  const port = await freePort();
-  transcoder = await startService('transcoder', {
-    port,
-    env: {
-      ...common,
-      TRANSCODER_PORT: String(port),
-      TRANSCODER_GROUP_ID: `${prefix}-transcoder`,
-      TRANSCODER_PRESET: 'ultrafast',
-      TRANSCODER_THREADS: '1',
-      TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
-      TRANSCODER_LL_PART_SECONDS: '0.2',
-      TRANSCODER_SHEDDING: 'off',
-    },
+  transcoder = await startTestTranscoder(common, `${prefix}-transcoder`, {
+    TRANSCODER_THREADS: '1',
+    TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
+    TRANSCODER_LL_PART_SECONDS: '0.2',
   });
   tap = await new TopicTap(kafka, [topic(Topics.videoSegments), topic(Topics.streamStatus), topic(Topics.videoFrames)]).start();
 }, 180_000);

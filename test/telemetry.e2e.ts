@@ -14,6 +14,7 @@ import {
 } from './support/playback-events';
 import { publishTestPattern } from './support/video-topics';
 import { makeJpegs } from './support/video-fixture';
+import { startTestTranscoder } from './support/test-transcoder';
 
 /**
  * Tracing end to end, with the built services exporting over OTLP/HTTP (JSON) to a real receiver
@@ -219,22 +220,8 @@ describe('tracing across the media path', () => {
     const ingest = await startService('ingest', { port: ingestPort, env: { ...env, INGEST_PORT: String(ingestPort) } });
     services.push(ingest);
     ingestUrl = ingest.url;
-    const transcoderPort = await freePort();
-    services.push(
-      await startService('transcoder', {
-        port: transcoderPort,
-        env: {
-          ...env,
-          TRANSCODER_PORT: String(transcoderPort),
-          TRANSCODER_GROUP_ID: `transcoder-${prefix}`,
-          TRANSCODER_PRESET: 'ultrafast',
-          TRANSCODER_THREADS: '1',
-          // Traces of the full ladder: no load shedding on a busy test machine.
-          TRANSCODER_SHEDDING: 'off',
-          TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
-        },
-      }),
-    );
+    // Traces of the full ladder: no load shedding (testTranscoderEnv).
+    services.push(await startTestTranscoder(env, `transcoder-${prefix}`, { TRANSCODER_THREADS: '1', TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024) }));
     const viewerPort = await freePort();
     const viewer = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
     services.push(viewer);

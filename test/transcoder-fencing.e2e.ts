@@ -7,6 +7,7 @@ import { partitionForKey } from '@tributary/kafka';
 import type { Kafka } from 'kafkajs';
 import { createStream, parseManifest, until } from './support/video-stack';
 import { kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { startTestTranscoder } from './support/test-transcoder';
 
 /**
  * Zombie fencing end to end: two transcoders in one group on the real broker, a real ffmpeg
@@ -31,22 +32,9 @@ const transcoders: ServiceProcess[] = [];
 let tap: TopicTap;
 let frozen: ServiceProcess | undefined;
 
-async function startTranscoder(): Promise<ServiceProcess> {
-  const port = await freePort();
-  return startService('transcoder', {
-    port,
-    env: {
-      ...common,
-      LOG_LEVEL: 'info',
-      TRANSCODER_PORT: String(port),
-      TRANSCODER_GROUP_ID: group,
-      TRANSCODER_PRESET: 'ultrafast',
-      TRANSCODER_THREADS: '1',
-      TRANSCODER_SESSION_TIMEOUT_MS: '6000',
-      // A shed (preset switch, skip) restarts ffmpeg in a new session, which this test reads as a takeover.
-      TRANSCODER_SHEDDING: 'off',
-    },
-  });
+// Shedding stays off (testTranscoderEnv): a shed restarts ffmpeg in a new session, which this test reads as a takeover.
+function startTranscoder(): Promise<ServiceProcess> {
+  return startTestTranscoder({ ...common, LOG_LEVEL: 'info' }, group, { TRANSCODER_THREADS: '1', TRANSCODER_SESSION_TIMEOUT_MS: '6000' });
 }
 
 /** The transcoder running an ffmpeg child (the owner of the stream's partition). */

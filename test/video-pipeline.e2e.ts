@@ -8,6 +8,7 @@ import { type StreamStatus, Topics, topicName, VideoHeaders } from '@tributary/c
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
 import { FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { testTranscoderEnv } from './support/test-transcoder';
 
 /**
  * The live video path end to end: ffmpeg publishes to ingest over HTTP → video.ingest → the
@@ -31,19 +32,18 @@ async function transcoderEnv(): Promise<{ port: number; env: Record<string, stri
   const port = await freePort();
   return {
     port,
+    // The full ladder is checked here: no shedding (testTranscoderEnv; live-overload.e2e.ts tests it).
     env: {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
       TRANSCODER_PORT: String(port),
-      TRANSCODER_GROUP_ID: group,
-      TRANSCODER_PRESET: 'ultrafast',
-      TRANSCODER_THREADS: '1',
-      TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
-      TRANSCODER_SESSION_TIMEOUT_MS: '6000',
-      TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
-      // The full ladder is checked here: no shedding on a loaded machine (live-overload.e2e.ts tests it).
-      TRANSCODER_SHEDDING: 'off',
       LOG_LEVEL: 'info',
+      ...testTranscoderEnv(group, {
+        TRANSCODER_THREADS: '1',
+        TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
+        TRANSCODER_SESSION_TIMEOUT_MS: '6000',
+        TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024),
+      }),
     },
   };
 }

@@ -2,6 +2,7 @@ import { type StreamStatus, Topics, topicName } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import { createStream } from './video-stack';
 import { type FfmpegRun, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './video-topics';
+import { startTestTranscoder } from './test-transcoder';
 
 export interface BacklogRestartOptions {
   brokers: string;
@@ -111,23 +112,16 @@ export class BacklogRestart {
     return startService('ingest', { port, env: { ...this.common, INGEST_PORT: String(port) } });
   }
 
-  private async startTranscoder(): Promise<ServiceProcess> {
-    const port = await freePort();
-    return startService('transcoder', {
-      port,
-      env: {
-        ...this.common,
-        LOG_LEVEL: 'info',
-        TRANSCODER_PORT: String(port),
-        TRANSCODER_GROUP_ID: `${this.options.prefix}-transcoder`,
-        TRANSCODER_PRESET: 'ultrafast',
-        TRANSCODER_THREADS: '1',
-        TRANSCODER_SESSION_TIMEOUT_MS: '6000',
-        TRANSCODER_IDLE_TIMEOUT_MS: '4000',
-        TRANSCODER_BACKLOG_AFTER_MS: String(this.options.backlogAfterMs),
-        TRANSCODER_BACKLOG_POLICY: 'replay',
-        TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: String(this.options.boundSegments),
-      },
+  private startTranscoder(): Promise<ServiceProcess> {
+    return startTestTranscoder({ ...this.common, LOG_LEVEL: 'info' }, `${this.options.prefix}-transcoder`, {
+      TRANSCODER_THREADS: '1',
+      TRANSCODER_SESSION_TIMEOUT_MS: '6000',
+      TRANSCODER_IDLE_TIMEOUT_MS: '4000',
+      TRANSCODER_BACKLOG_AFTER_MS: String(this.options.backlogAfterMs),
+      TRANSCODER_BACKLOG_POLICY: 'replay',
+      // Live stays live: this scenario sheds, within its own bound.
+      TRANSCODER_SHEDDING: 'on',
+      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: String(this.options.boundSegments),
     });
   }
 }

@@ -2,6 +2,7 @@ import { Parser } from 'm3u8-parser';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import { ffmpegRead } from './video-fixture';
 import { until } from './until';
+import { startTestTranscoder } from './test-transcoder';
 
 export { until };
 
@@ -36,20 +37,9 @@ export async function startVideoStack(options: {
   };
   const ingestPort = await freePort();
   const ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort), ...options.ingestEnv } });
-  const transcoderPort = await freePort();
-  const transcoder = await startService('transcoder', {
-    port: transcoderPort,
-    env: {
-      ...common,
-      TRANSCODER_PORT: String(transcoderPort),
-      TRANSCODER_GROUP_ID: `${options.prefix}-transcoder`,
-      TRANSCODER_PRESET: 'ultrafast',
-      // These stacks check what the full ladder looks like; on a loaded 2-core machine a stream
-      // may trail 3 segments and shed renditions (issue 14). Latency tests turn shedding on with their own bound.
-      TRANSCODER_SHEDDING: 'off',
-      ...options.transcoderEnv,
-    },
-  });
+  // These stacks check what the full ladder looks like, without shedding (testTranscoderEnv);
+  // latency tests turn it on with their own bound in transcoderEnv.
+  const transcoder = await startTestTranscoder(common, `${options.prefix}-transcoder`, options.transcoderEnv);
   const viewerPort = await freePort();
   const viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
   return {

@@ -14,6 +14,7 @@ import {
   startLocalKafka,
   startService,
 } from '@tributary/devkit';
+import { testTranscoderEnv } from '../../support/test-transcoder';
 
 const run = promisify(execFile);
 
@@ -151,16 +152,14 @@ export class FaultPlatform {
     };
     const extra: Record<ServiceName, (index: number) => Record<string, string>> = {
       ingest: () => ({}),
-      transcoder: () => ({
-        TRANSCODER_GROUP_ID: `${this.prefix}-transcoder`,
-        TRANSCODER_PRESET: 'ultrafast',
-        TRANSCODER_THREADS: '1',
-        // Faults, not overload: shedding (renditions dropped, skips) would blur what each scenario checks.
-        TRANSCODER_SHEDDING: 'off',
-        TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '0',
-        TRANSCODER_SESSION_TIMEOUT_MS: '10000',
-        ...this.options.transcoderEnv,
-      }),
+      // Faults, not overload: no shedding (testTranscoderEnv), which would blur what each scenario checks.
+      transcoder: () =>
+        testTranscoderEnv(`${this.prefix}-transcoder`, {
+          TRANSCODER_THREADS: '1',
+          TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '0',
+          TRANSCODER_SESSION_TIMEOUT_MS: '10000',
+          ...this.options.transcoderEnv,
+        }),
       'viewer-api': () => ({}),
       // A fixed instance id per replica: a restarted replica rejoins its own group (committed offsets).
       'event-gateway': (index) => ({ EVENT_GATEWAY_INSTANCE_ID: `${this.prefix}-gw-${index}` }),
