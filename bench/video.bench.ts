@@ -20,6 +20,12 @@
  *                       file in real time, standard vs low-latency (fMP4 parts) side by side; and a
  *                       live latency_mode low stream: the produce delay per part (ffmpeg wrote it →
  *                       Kafka acknowledged it) and the PART-TARGET reported.
+ *   7. g2g            (issue 12, bench/lib/latency-modes.ts) a standard and then a low-latency live
+ *                       stream, same source and segment duration: glass-to-glass p50/p95 from the
+ *                       ingest-time header to the part (segment) listed in a blocking-reload answer,
+ *                       and to hls.js's playing position in Chromium; start-up (publisher started →
+ *                       master + a media playlist listing ≥ 1 segment/part); the PART-TARGET used;
+ *                       and a breakdown (ingest→Kafka, →part produced, →listed, →played).
  *   4. concurrency      1, 2, 3, 4 simultaneous live 720p publishers (issue 14): per row the time
  *                       from a publish starting to its first listed segment, the edge trailing
  *                       (wall time since the publish started − media listed so far, every 500 ms)
@@ -39,11 +45,14 @@ import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv, str } from
 import { DEFAULT_LADDER, topicName, Topics, VideoHeaders } from '@tributary/contracts';
 import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import { createKafkaClient, headerString, parseKafkaConfig } from '@tributary/kafka';
-import { buildTranscodeArgs, maxPts, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
+import { buildTranscodeArgs, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { type IngestTransportRow, runIngestTransports } from './lib/ingest-transports';
 import { type LowLatencyCpuRow, type LowLatencyDelay, lowLatencyCpu, lowLatencyDelay } from './lib/low-latency';
 import { benchKafkaLogger } from './lib/kafka-logger';
+import { IngestClock } from './lib/ingest-clock';
+import { launchChromium } from './lib/chromium';
+import { type ModeLatency, runLatencyMode } from './lib/latency-modes';
 import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 
 const videoEnvSpec = {
@@ -59,7 +68,11 @@ const videoEnvSpec = {
   preset: str('TRANSCODER_PRESET', { default: 'veryfast' }),
   threads: int('TRANSCODER_THREADS', { default: 2, min: 0, max: 64 }),
   thumbnails: int('TRANSCODER_THUMBNAIL_INTERVAL_SECONDS', { default: 5, min: 0, max: 600 }),
-  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency', 'ingest', 'lowlatency'] }),
+  phases: list('BENCH_PHASES', { default: ['speed', 'latency', 'memory', 'concurrency', 'ingest', 'lowlatency', 'g2g'] }),
+  /** The g2g phase (standard vs low-latency glass-to-glass and start-up): seconds sampled per mode (≥ 60 for the issue's figures). */
+  g2gSeconds: int('BENCH_VIDEO_G2G_SECONDS', { default: 60, min: 5, max: 600 }),
+  g2gSegmentSeconds: int('BENCH_VIDEO_G2G_SEGMENT_SECONDS', { default: 1, min: 1, max: 2 }),
+  chromiumPath: str('CHROMIUM_PATH', { default: '/usr/bin/chromium' }),
   /** The low-latency phase: length of its live stream and its CPU comparison file; part target (s). */
   lowLatencySeconds: int('BENCH_VIDEO_LL_SECONDS', { default: 30, min: 10, max: 600 }),
   lowLatencyPartSeconds: str('TRANSCODER_LL_PART_SECONDS', { default: '0.2', pattern: /^\d+(\.\d+)?$/ }),
@@ -148,11 +161,11 @@ async function startServices(config: VideoConfig, brokers: string, workDir: stri
   return { rtmpPort, ingest, transcoder, viewerApi };
 }
 
-async function createStream(ingestUrl: string, id: string, segmentSeconds: number): Promise<string> {
+async function createStream(ingestUrl: string, id: string, segmentSeconds: number, latencyMode?: 'standard' | 'low'): Promise<string> {
   const response = await fetch(`${ingestUrl}/v1/streams`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title: `bench ${id}`, segment_duration_seconds: segmentSeconds }),
+    body: JSON.stringify({ id, title: `bench ${id}`, segment_duration_seconds: segmentSeconds, ...(latencyMode ? { latency_mode: latencyMode } : {}) }),
   });
   const body = (await response.json()) as { streamKey?: string; message?: string };
   if (!response.ok || !body.streamKey) throw new Error(`POST /v1/streams answered ${response.status}: ${JSON.stringify(body)}`);
@@ -310,8 +323,9 @@ async function publishLive(
   segmentSeconds: number,
   seconds: number,
   size = config.liveSize,
+  latencyMode?: 'standard' | 'low',
 ): Promise<LivePublisher> {
-  const key = await createStream(services.ingest.url, streamId, segmentSeconds);
+  const key = await createStream(services.ingest.url, streamId, segmentSeconds, latencyMode);
   const tools = mediaTools(config);
   const child = spawn(
     tools.ffmpeg,
@@ -343,26 +357,6 @@ async function publishLive(
       await exited;
     },
   };
-}
-
-/** Ingest times of one stream's chunks, by PTS: when did media time t enter ingest? */
-class IngestClock {
-  readonly chunks: { mediaEnd: number; ingestMs: number }[] = [];
-  private firstPts?: number;
-
-  add(message: KafkaMessage): void {
-    const ingestMs = Number(headerString(message.headers, VideoHeaders.ingestTimeMs));
-    const pts = message.value ? maxPts(message.value) : undefined;
-    if (!Number.isFinite(ingestMs) || pts === undefined) return;
-    // The transcoder's own convention (stream-pipeline.ts): media time 0 = the first chunk's PTS.
-    this.firstPts ??= pts;
-    this.chunks.push({ mediaEnd: (pts - this.firstPts) / 90_000, ingestMs });
-  }
-
-  /** Ingest time of the chunk that carried media time `t`, or undefined if not seen yet. */
-  ingestTimeOf(t: number): number | undefined {
-    return this.chunks.find((chunk) => chunk.mediaEnd >= t)?.ingestMs;
-  }
 }
 
 /** Polls a media playlist and records when each media sequence number was first listed. */
@@ -639,6 +633,7 @@ async function main(): Promise<void> {
   let ingestRows: IngestTransportRow[] = [];
   let llCpu: LowLatencyCpuRow[] = [];
   let llDelay: LowLatencyDelay | undefined;
+  const modes: ModeLatency[] = [];
   const errors: string[] = [];
   try {
     services = await startServices(config, brokers, workDir);
@@ -746,13 +741,49 @@ async function main(): Promise<void> {
         log(errors[errors.length - 1]);
       }
     }
-    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency, ingestRows, llCpu, llDelay);
+    if (config.phases.includes('g2g')) {
+      try {
+        const running = services;
+        const [width, height] = config.liveSize.split('x').map(Number) as [number, number];
+        const rendition = selectLadder(DEFAULT_LADDER, { width, height, hasAudio: true })[0].name;
+        const chromium = await launchChromium(config.chromiumPath);
+        try {
+          for (const mode of ['standard', 'low'] as const) {
+            // Let the transcoder finish the previous stream (its idle timeout is 10 s) first.
+            if (modes.length > 0) await sleep(12_000);
+            log(`g2g ${mode}: ${config.g2gSeconds} s sampled, ${config.g2gSegmentSeconds} s segments, ${config.liveSize}…`);
+            modes.push(
+              await runLatencyMode({
+                mode,
+                streamId: `g2g-${mode}-${runId}`,
+                segmentSeconds: config.g2gSegmentSeconds,
+                rendition,
+                seconds: config.g2gSeconds,
+                viewerUrl: running.viewerApi.url,
+                ingestTopic: topicName(Topics.videoIngest, prefix),
+                segmentsTopic: topicName(Topics.videoSegments, prefix),
+                browser: chromium.browser,
+                tap: (topic, onMessage) => tap(kafka, topic, onMessage),
+                publish: (id, seconds) => publishLive(config, running, id, config.g2gSegmentSeconds, seconds, config.liveSize, mode),
+                log,
+              }),
+            );
+          }
+        } finally {
+          await chromium.close();
+        }
+      } catch (error) {
+        errors.push(`g2g: ${(error as Error).message}`);
+        log(errors[errors.length - 1]);
+      }
+    }
+    printReport(config, startedAt, brokers, speed, glass, memory, idle, errors, concurrency, ingestRows, llCpu, llDelay, modes);
   } finally {
     if (services) await Promise.all([services.ingest.stop(), services.transcoder.stop(), services.viewerApi.stop()]);
     await localKafka?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  if (!speed && glass.length === 0 && !memory && concurrency.length === 0 && ingestRows.length === 0 && llCpu.length === 0 && !llDelay) process.exitCode = 1;
+  if (!speed && glass.length === 0 && !memory && concurrency.length === 0 && ingestRows.length === 0 && llCpu.length === 0 && !llDelay && modes.length === 0) process.exitCode = 1;
 }
 
 function printReport(
@@ -768,6 +799,7 @@ function printReport(
   ingestRows: IngestTransportRow[] = [],
   llCpu: LowLatencyCpuRow[] = [],
   llDelay?: LowLatencyDelay,
+  modes: ModeLatency[] = [],
 ): void {
   const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
   const out: string[] = ['', `Tributary video benchmark — ${startedAt.toISOString()} — run ${runId}`];
@@ -904,6 +936,58 @@ function printReport(
       `Low-latency produce delay (ffmpeg wrote the part → Kafka acknowledged it), ${llDelay.parts} parts of a live ${config.lowLatencySeconds} s stream: mean ${fmt(llDelay.meanMs, 1)} ms, p50 ${llDelay.p50}, p95 ${llDelay.p95}, ${fmt(llDelay.within50 * 100, 0)} % within 50 ms, ${fmt(llDelay.within100 * 100, 0)} % within 100 ms; PART-TARGET ${llDelay.partTargetSeconds ?? 'not reported'} s`,
     );
     summary.push(`low-latency produce delay mean ${fmt(llDelay.meanMs, 0)} ms (${fmt(llDelay.within50 * 100, 0)} % ≤ 50 ms)`);
+  }
+  if (modes.length > 0) {
+    const q = (values: number[], p: number, scale = 1) => (values.length > 0 ? fmt(percentile([...values].sort((a, b) => a - b), p) * scale) : '-');
+    out.push(
+      '',
+      `Glass-to-glass by latency mode (issue 12; ${config.liveSize} source, -re, ${config.g2gSegmentSeconds} s segments, ${modes[0]?.sampledSeconds.toFixed(0) ?? '?'} s sampled per mode after the player started; ms from the ingest-time header of the frame's chunk; listed = first rendition, blocking reload in low mode, 100 ms polling in standard):`,
+    );
+    out.push(
+      table(
+        ['mode', 'listed n', 'listed p50', 'listed p95', 'played n', 'played p50', 'played p95', 'player PDT p50', 'hls.latency p50', 'stalls', 'start-up s', 'PART-TARGET s'],
+        modes.map((row) => [
+          row.mode,
+          String(row.listed.length),
+          q(row.listed, 50),
+          q(row.listed, 95),
+          String(row.played.length),
+          q(row.played, 50),
+          q(row.played, 95),
+          q(row.playerPdtLatency, 50, 1000),
+          q(row.hlsLatency, 50, 1000),
+          String(row.stalls),
+          row.startupSeconds !== undefined ? fmt(row.startupSeconds, 2) : '-',
+          row.partTargetSeconds !== undefined ? String(row.partTargetSeconds) : '-',
+        ]),
+      ),
+    );
+    out.push('Breakdown (medians, ms; part = segment in standard mode):');
+    out.push(
+      table(
+        ['mode', 'part s p50/max', 'ingest→chunk in Kafka', 'ingest→part produced', 'produced→listed', 'listed→played'],
+        modes.map((row) => {
+          const median = (values: number[]) => (values.length > 0 ? percentile([...values].sort((a, b) => a - b), 50) : Number.NaN);
+          return [
+            row.mode,
+            `${fmt(median(row.partSeconds), 3)}/${fmt(Math.max(...row.partSeconds), 3)}`,
+            fmt(median(row.ingestToKafka)),
+            fmt(median(row.ingestToProduced)),
+            fmt(median(row.producedToListed)),
+            fmt(median(row.played) - median(row.listed)),
+          ];
+        }),
+      ),
+    );
+    for (const row of modes) {
+      if (row.note) out.push(`note ${row.mode}: ${row.note}`);
+      const p50 = row.played.length > 0 ? percentile([...row.played].sort((a, b) => a - b), 50) : Number.NaN;
+      const p95 = row.played.length > 0 ? percentile([...row.played].sort((a, b) => a - b), 95) : Number.NaN;
+      const startTarget = row.mode === 'low' ? 2 : 4;
+      summary.push(
+        `g2g ${row.mode} played p50 ${fmt(p50)} ms / p95 ${fmt(p95)} ms${row.mode === 'low' ? ` (targets 1500/2500: ${p50 <= 1500 && p95 <= 2500 ? 'met' : 'MISSED'})` : ''}, start-up ${row.startupSeconds !== undefined ? fmt(row.startupSeconds, 2) : '-'} s (target ≤ ${startTarget}: ${(row.startupSeconds ?? Infinity) <= startTarget ? 'met' : 'MISSED'})`,
+      );
+    }
   }
   for (const error of errors) out.push(`ERROR ${error}`);
   out.push(`SUMMARY: ${summary.length > 0 ? summary.join('; ') : 'nothing measured'}`);
