@@ -762,6 +762,7 @@ async function main(): Promise<void> {
                 viewerUrl: running.viewerApi.url,
                 ingestTopic: topicName(Topics.videoIngest, prefix),
                 segmentsTopic: topicName(Topics.videoSegments, prefix),
+                statusTopic: topicName(Topics.streamStatus, prefix),
                 browser: chromium.browser,
                 tap: (topic, onMessage) => tap(kafka, topic, onMessage),
                 publish: (id, seconds) => publishLive(config, running, id, config.g2gSegmentSeconds, seconds, config.liveSize, mode),
@@ -981,6 +982,8 @@ function printReport(
     );
     for (const row of modes) {
       if (row.note) out.push(`note ${row.mode}: ${row.note}`);
+      const sheds = Object.entries(row.sheds).map(([action, count]) => `${action} ×${count}`);
+      out.push(`${row.mode}: transcoder sheds ${sheds.length > 0 ? sheds.join(', ') : 'none'}`);
       const p50 = row.played.length > 0 ? percentile([...row.played].sort((a, b) => a - b), 50) : Number.NaN;
       const p95 = row.played.length > 0 ? percentile([...row.played].sort((a, b) => a - b), 95) : Number.NaN;
       const startTarget = row.mode === 'low' ? 2 : 4;

@@ -44,6 +44,8 @@ export interface ModeLatency {
   partSeconds: number[];
   partTargetSeconds?: number;
   stalls: number;
+  /** The transcoder's shed actions for the stream (stream.status detail.action), by action. */
+  sheds: Record<string, number>;
   sampledSeconds: number;
   note?: string;
 }
@@ -92,6 +94,7 @@ export interface LatencyModeOptions {
   viewerUrl: string;
   ingestTopic: string;
   segmentsTopic: string;
+  statusTopic: string;
   browser: BrowserContext;
   tap(topic: string, onMessage: (message: KafkaMessage) => void): Promise<Consumer>;
   /** Creates the stream (with its latency mode) and spawns the publisher for `seconds`; resolves once spawned. */
@@ -115,6 +118,7 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     producedToListed: [],
     partSeconds: [],
     stalls: 0,
+    sheds: {},
     sampledSeconds: 0,
   };
   const clock = new IngestClock();
@@ -130,16 +134,25 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     const records = outputs.get(rendition) ?? [];
     outputs.set(rendition, records);
     const last = records.at(-1);
+    const pdtMs = Date.parse(headerString(message.headers, VideoHeaders.programTime) ?? '');
     records.push({
       sequence: Number(headerString(message.headers, VideoHeaders.mediaSequence)),
       part: low ? Number(headerString(message.headers, VideoHeaders.partIndex)) : 0,
       durationSeconds: Number(headerString(message.headers, VideoHeaders.durationSeconds)),
-      mediaStart: last ? last.mediaStart + last.durationSeconds : 0,
-      pdtMs: Date.parse(headerString(message.headers, VideoHeaders.programTime) ?? ''),
+      // Low: the sum of the durations before (low-latency mode never skips media). Standard: a shed
+      // `skip_to_live` drops media and moves the program date time on by as much (ffmpeg's PDT
+      // advances with media time), so the PDT's distance from the first one is the media start.
+      mediaStart: low ? (last ? last.mediaStart + last.durationSeconds : 0) : (records[0] ? (pdtMs - records[0].pdtMs) / 1000 : 0),
+      pdtMs,
       producedMs: Number(message.timestamp),
     });
   });
 
+  const statusTap = await options.tap(options.statusTopic, (message) => {
+    if (message.key?.toString() !== streamId) return;
+    const action = (JSON.parse(message.value?.toString() ?? '{}') as { detail?: { action?: string } }).detail?.action;
+    if (action) result.sheds[action] = (result.sheds[action] ?? 0) + 1;
+  });
   const listed: Listed[] = [];
   const seen = new Set<string>();
   let stopped = false;
@@ -233,7 +246,7 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     await chromiumPage.close();
     await publisher?.stop();
     await watching;
-    await Promise.all([ingestTap.disconnect(), segmentsTap.disconnect()]);
+    await Promise.all([ingestTap.disconnect(), segmentsTap.disconnect(), statusTap.disconnect()]);
   }
   return result;
 }
