@@ -63,11 +63,17 @@ const statusesOf = (id: string, messages: ReadMessage[]) =>
 const chunksOf = (id: string, messages: ReadMessage[]) => messages.filter((m) => m.topic === ingestTopic && m.key === id);
 
 async function newStream(id: string): Promise<string> {
-  const response = await fetch(`${ingest.url}/v1/streams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title: id }),
-  });
+  // HTTP_REQUEST_TIMEOUT_MS is 2 s here: on a loaded machine the body of this small request can
+  // miss it (408). Nothing was created then (the handler runs once the body is in), so retry.
+  let response: Response | undefined;
+  for (let attempt = 0; attempt < 5 && (!response || response.status === 408); attempt += 1) {
+    response = await fetch(`${ingest.url}/v1/streams`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, title: id }),
+    });
+  }
+  if (!response) throw new Error('no answer to POST /v1/streams');
   expect(response.status).toBe(201);
   return ((await response.json()) as { streamKey: string }).streamKey;
 }
