@@ -43,7 +43,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv, str } from '@tributary/config';
 import { DEFAULT_LADDER, topicName, Topics, VideoHeaders } from '@tributary/contracts';
-import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { freePort, launchChromium, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import { createKafkaClient, headerString, parseKafkaConfig } from '@tributary/kafka';
 import { buildTranscodeArgs, resolveMediaTools, selectLadder, type SourceInfo } from '@tributary/media';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
@@ -51,7 +51,6 @@ import { type IngestTransportRow, runIngestTransports } from './lib/ingest-trans
 import { type LowLatencyCpuRow, type LowLatencyDelay, lowLatencyCpu, lowLatencyDelay } from './lib/low-latency';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { IngestClock } from './lib/ingest-clock';
-import { launchChromium } from './lib/chromium';
 import { type ModeLatency, runLatencyMode } from './lib/latency-modes';
 import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BacklogRestart } from './support/backlog-restart';
-import { type HeadlessChromium, launchChromium } from './support/chromium';
+import { type HeadlessChromium, launchChromium } from '@tributary/devkit';
 
 /**
  * Issue 14, as a viewer sees it: a stream is publishing when the transcoder is SIGKILLed, ingest

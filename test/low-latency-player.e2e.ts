@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
-import { type HeadlessChromium, launchChromium } from './support/chromium';
+import { type HeadlessChromium, launchChromium } from '@tributary/devkit';
 import { MEDIA_TOOLS } from './support/media-tools';
 import { publishTestPattern } from './support/video-topics';
 import { startVideoStack, until, type VideoStack } from './support/video-stack';

@@ -1,7 +1,6 @@
 import type { BrowserContext } from 'playwright-core';
 import { Topics, type PlaybackEvent } from '@tributary/contracts';
-import { freePort, startService, type ServiceProcess } from '@tributary/devkit';
-import { type HeadlessChromium, launchChromium } from './chromium';
+import { freePort, type HeadlessChromium, launchChromium, startService, type ServiceProcess } from '@tributary/devkit';
 import { FIXTURE_RENDITIONS, type FixtureSegment, makeSegments, VideoFixture } from './video-fixture';
 
 export interface PlayerStackOptions {

@@ -5,3 +5,4 @@ export * from './demo-publisher';
 export * from './random';
 export * from './kube-tools';
 export * from './kube-api-server';
+export * from './chromium';

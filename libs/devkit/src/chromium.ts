@@ -1,15 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+
+export interface HeadlessChromium {
+  browser: BrowserContext;
+  /** Closes the browser and removes its profile. */
+  close(): Promise<void>;
+}
 
 /**
- * Debian's Chromium (CHROMIUM_PATH, else /usr/bin/chromium), headless, fresh profile, autoplay
- * allowed: the same launch as test/support/chromium.ts, which bench/ cannot import (its tsconfig's
- * rootDir is bench/, and the tests' support files are not a library).
+ * Debian's Chromium (CHROMIUM_PATH, else /usr/bin/chromium), headless, with a fresh profile and
+ * autoplay allowed: the browser of the player tests and of bench:video. playwright-core (a root
+ * devDependency) is loaded on first use, so the rest of devkit does not pay for it.
  */
-export async function launchChromium(executablePath: string): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
-  const profile = await mkdtemp(join(tmpdir(), 'tributary-bench-chromium-'));
+export async function launchChromium(executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<HeadlessChromium> {
+  const { chromium } = await import('playwright-core');
+  const profile = await mkdtemp(join(tmpdir(), 'tributary-chromium-'));
   try {
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath,
