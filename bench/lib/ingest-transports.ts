@@ -7,7 +7,8 @@ import { VideoHeaders } from '@tributary/contracts';
 import { headerString } from '@tributary/kafka';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { percentile } from './report';
-import { BenchRtmpPublisher, type FlvTag, isVideoFrame, readFlvTags } from './rtmp-publisher';
+import { type FlvTag, readFlvTags } from '@tributary/media';
+import { BenchRtmpPublisher, isVideoFrame } from './rtmp-publisher';
 
 /**
  * RTMP vs HTTP push into the same ingest, same input, same run (issue 13): one file (H.264 + AAC)

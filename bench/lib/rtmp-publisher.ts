@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import type { FlvTag } from '@tributary/media';
 
 /**
  * A minimal RTMP publisher for the benchmark (plain handshake, AMF0 commands, one message per FLV
@@ -8,27 +9,6 @@ import { connect, type Socket } from 'node:net';
  * its own probing and buffering, and hide when each frame left. The ingest's scripted test client
  * lives in services/ingest/src/rtmp/testing and is outside the bench's build.)
  */
-
-/** One FLV tag as read from a file. */
-export interface FlvTag {
-  type: number;
-  /** DTS in ms. */
-  timestamp: number;
-  body: Buffer;
-}
-
-export function readFlvTags(flv: Buffer): FlvTag[] {
-  const tags: FlvTag[] = [];
-  let offset = flv.readUInt32BE(5) + 4;
-  while (offset + 11 <= flv.length) {
-    const size = flv.readUIntBE(offset + 1, 3);
-    const timestamp = (flv.readUIntBE(offset + 4, 3) | (flv[offset + 7] << 24)) >>> 0;
-    if (offset + 11 + size > flv.length) break;
-    tags.push({ type: flv[offset], timestamp, body: flv.subarray(offset + 11, offset + 11 + size) });
-    offset += 11 + size + 4;
-  }
-  return tags;
-}
 
 /** A video tag that carries a frame (H.264 NALUs), not a sequence header. */
 export function isVideoFrame(tag: FlvTag): boolean {

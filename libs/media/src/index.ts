@@ -8,3 +8,4 @@ export * from './probe';
 export * from './ts';
 export * from './jpeg';
 export * from './low-latency-args';
+export * from './flv';

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
-import { type FlvTag, readFlvTags, RtmpTestClient } from './testing/rtmp-test-client';
+import { type FlvTag, readFlvTags } from '@tributary/media';
+import { RtmpTestClient } from './testing/rtmp-test-client';
 import { MessageType } from './chunk-stream';
 import { flvHeader, flvTag } from './flv';
 import { RtmpConnection, type RtmpMediaTarget, RtmpPublishRefused } from './rtmp-connection';

@@ -1,30 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { FlvTag } from '@tributary/media';
 import { type Amf0Value, decodeAmf0, encodeAmf0 } from '../amf0';
 import { ChunkReader, ChunkWriter, control, MessageType, type RtmpMessage } from '../chunk-stream';
 import { FLASH_PLAYER_KEY, HANDSHAKE_SIZE, signPacket } from '../handshake';
-
-/** One FLV tag as read from a file (what an RTMP publisher sends as one audio/video/data message). */
-export interface FlvTag {
-  type: number;
-  timestamp: number;
-  body: Buffer;
-}
-
-/** The tags of an FLV file (header and back-pointers skipped). */
-export function readFlvTags(flv: Buffer): FlvTag[] {
-  const tags: FlvTag[] = [];
-  let offset = flv.readUInt32BE(5) + 4;
-  while (offset + 11 <= flv.length) {
-    const size = flv.readUIntBE(offset + 1, 3);
-    const timestamp = flv.readUIntBE(offset + 4, 3) | (flv[offset + 7] << 24);
-    if (offset + 11 + size > flv.length) break;
-    tags.push({ type: flv[offset], timestamp: timestamp >>> 0, body: flv.subarray(offset + 11, offset + 11 + size) });
-    offset += 11 + size + 4;
-  }
-  return tags;
-}
 
 /**
  * A scripted RTMP publisher for protocol tests: it speaks the protocol through the server's own
