@@ -208,17 +208,20 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     await chromiumPage.waitForFunction('document.querySelector("video").currentTime > 0.5', undefined, { timeout: 60_000, polling: 250 });
     await chromiumPage.evaluate('window.__stalls = 0; document.querySelector("video").addEventListener("waiting", () => { window.__stalls += 1; })');
     const sampleStart = Date.now();
+    // Every sample as `t:wall−PDT/hls.latency/hls.targetLatency/playbackRate` (s), logged at the end.
+    const series: string[] = [];
     options.log(`${mode}: playing; sampling ${options.seconds} s…`);
     while (Date.now() - sampleStart < options.seconds * 1000) {
       await sleep(500);
-      const [now, playing, hlsLatency] = await chromiumPage.evaluate<[number, number | null, number]>(
-        '[Date.now(), window.tributaryPlayer.hls && window.tributaryPlayer.hls.playingDate ? window.tributaryPlayer.hls.playingDate.getTime() : null, window.tributaryPlayer.hls ? window.tributaryPlayer.hls.latency : NaN]',
+      const [now, playing, hlsLatency, targetLatency, rate] = await chromiumPage.evaluate<[number, number | null, number, number, number]>(
+        '[Date.now(), window.tributaryPlayer.hls && window.tributaryPlayer.hls.playingDate ? window.tributaryPlayer.hls.playingDate.getTime() : null, window.tributaryPlayer.hls ? window.tributaryPlayer.hls.latency : NaN, window.tributaryPlayer.hls ? window.tributaryPlayer.hls.targetLatency : NaN, document.querySelector("video").playbackRate]',
       );
+      series.push(`${((now - sampleStart) / 1000).toFixed(0)}s:${playing === null ? '-' : ((now - playing) / 1000).toFixed(1)}/${Number(hlsLatency).toFixed(1)}/${Number(targetLatency).toFixed(1)}/${rate}`);
       if (Number.isFinite(hlsLatency)) result.hlsLatency.push(hlsLatency);
       if (playing === null) continue;
       result.playerPdtLatency.push((now - playing) / 1000);
-      const record = recordAt(outputs, options.rendition, playing);
-      const entered = record ? clock.ingestTimeOf(record.mediaStart + (playing - record.pdtMs) / 1000) : undefined;
+      const media = mediaTimeAt(outputs, options.rendition, playing);
+      const entered = media !== undefined ? clock.ingestTimeOf(media) : undefined;
       if (entered !== undefined) result.played.push(now - entered);
     }
     const sampleEnd = Date.now();
@@ -237,6 +240,8 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     }
     // Constant offset or a growing backlog? The first and last listed parts of the window.
     const trend = (values: number[]) => `${values.slice(0, 3).map((v) => Math.round(v)).join('/')} … ${values.slice(-3).map((v) => Math.round(v)).join('/')}`;
+    options.log(`${mode}: player samples t:wall−PDT/latency/targetLatency/rate: ${series.join(' ')}`);
+    options.log(`${mode}: played ms (every sample with a match): ${result.played.map((v) => Math.round(v)).join(' ')}`);
     options.log(`${mode}: ingest→produced ms first … last: ${trend(result.ingestToProduced)}; played ms first … last: ${trend(result.played)}`);
     const chunks = clock.chunks.filter((chunk) => chunk.ingestMs >= sampleStart && chunk.ingestMs <= sampleEnd);
     result.ingestToKafka = chunks.map((chunk) => chunk.producedMs - chunk.ingestMs);
@@ -251,14 +256,23 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
   return result;
 }
 
-/** The part (segment) whose program date time interval holds `pdtMs`: the watched rendition first, else any. */
-function recordAt(outputs: ReadonlyMap<string, OutputRecord[]>, rendition: string, pdtMs: number): OutputRecord | undefined {
-  const inside = (record: OutputRecord) => record.pdtMs <= pdtMs && pdtMs < record.pdtMs + record.durationSeconds * 1000 + 1;
-  const preferred = outputs.get(rendition)?.find(inside);
-  if (preferred) return preferred;
+/**
+ * The media time hls.js is playing at `pdtMs` (its playingDate): hls.js dates a part by its
+ * segment's EXT-X-PROGRAM-DATE-TIME (= the segment's first part's) plus the media before it, so the
+ * segment (part 0) with the latest program date time ≤ `pdtMs`, plus the distance. The watched
+ * rendition first, else any (hls.js may play another; their parts are cut at the same media times).
+ */
+function mediaTimeAt(outputs: ReadonlyMap<string, OutputRecord[]>, rendition: string, pdtMs: number): number | undefined {
+  const inRendition = (records: readonly OutputRecord[]) => {
+    let best: OutputRecord | undefined;
+    for (const record of records) if (record.part === 0 && record.pdtMs <= pdtMs && (!best || record.pdtMs > best.pdtMs)) best = record;
+    return best && pdtMs - best.pdtMs < 5_000 ? best.mediaStart + (pdtMs - best.pdtMs) / 1000 : undefined;
+  };
+  const preferred = inRendition(outputs.get(rendition) ?? []);
+  if (preferred !== undefined) return preferred;
   for (const records of outputs.values()) {
-    const found = records.find(inside);
-    if (found) return found;
+    const found = inRendition(records);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
