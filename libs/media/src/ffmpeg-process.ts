@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import type { Readable } from 'node:stream';
 
 export interface FfmpegExit {
   code: number | null;
@@ -21,6 +22,8 @@ export interface FfmpegProcessOptions {
    * live streams. Through `nice(1)` when present, so every thread ffmpeg starts inherits it.
    */
   niceness?: number;
+  /** This many extra output pipes after stderr (fd 3, 4, …), read through `outputPipe(fd)`. */
+  outputPipes?: number;
 }
 
 const NICE = ['/usr/bin/nice', '/bin/nice'].find((path) => existsSync(path));
@@ -38,9 +41,10 @@ export class FfmpegProcess {
 
   constructor(options: FfmpegProcessOptions) {
     const niced = options.niceness !== undefined && options.niceness > 0 && NICE !== undefined;
+    const stdio = Array.from({ length: 3 + (options.outputPipes ?? 0) }, () => 'pipe' as const);
     this.child = niced
-      ? spawn(NICE, ['-n', String(options.niceness), options.ffmpegPath, ...options.args], { stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn(options.ffmpegPath, options.args as string[], { stdio: ['pipe', 'pipe', 'pipe'] });
+      ? spawn(NICE, ['-n', String(options.niceness), options.ffmpegPath, ...options.args], { stdio })
+      : spawn(options.ffmpegPath, options.args as string[], { stdio });
     const tailBytes = options.stderrTailBytes ?? 8192;
     this.child.stdout.on('data', (data: Buffer) => options.onStdout?.(data));
     this.child.stderr.on('data', (data: Buffer) => {
@@ -68,6 +72,11 @@ export class FfmpegProcess {
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The extra output pipe on file descriptor `fd` (3, 4, …; see `outputPipes`). */
+  outputPipe(fd: number): Readable {
+    return this.child.stdio[fd] as Readable;
   }
 
   /** Writes to stdin; resolves when the data is accepted (after 'drain' if the pipe was full). */
