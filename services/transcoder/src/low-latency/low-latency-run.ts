@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
-import { type FfmpegExit, FIRST_RENDITION_FD, JpegSplitter } from '@tributary/media';
+import type { Readable } from 'node:stream';
+import { type FfmpegExit, FfmpegProcess, FIRST_RENDITION_FD, JpegSplitter } from '@tributary/media';
 import { Fmp4FragmentReader, type Fmp4Output } from './fmp4-fragments';
 
 /** One piece of a rendition's output, with when its last byte came out of ffmpeg. */
@@ -27,8 +24,6 @@ export interface LowLatencyRunOptions {
   stderrTailBytes?: number;
 }
 
-const NICE = ['/usr/bin/nice', '/bin/nice'].find((path) => existsSync(path));
-
 /** Output items waiting for the handler before a rendition's pipe is paused. */
 const MAX_QUEUED = 16;
 
@@ -45,103 +40,54 @@ export class LowLatencyRun {
   readonly exited: Promise<FfmpegExit>;
   /** Resolves once every rendition's output up to ffmpeg's exit has been handed over. */
   readonly drained: Promise<void>;
-  private readonly child: ChildProcess;
-  private stderrTail = '';
-  private stdinClosed = false;
+  private readonly process: FfmpegProcess;
   private stopped = false;
 
   constructor(private readonly options: LowLatencyRunOptions) {
     this.id = options.id;
     const now = options.now ?? (() => performance.now());
-    const stdio: ('pipe' | 'ignore')[] = ['pipe', options.onThumbnail ? 'pipe' : 'ignore', 'pipe'];
-    for (let i = 0; i < options.renditions.length; i += 1) stdio.push('pipe');
-    this.child =
-      options.niceness && NICE
-        ? spawn(NICE, ['-n', String(options.niceness), options.ffmpegPath, ...options.args], { stdio })
-        : spawn(options.ffmpegPath, options.args as string[], { stdio });
-    const tailBytes = options.stderrTailBytes ?? 8192;
-    this.child.stderr?.on('data', (data: Buffer) => {
-      this.stderrTail = (this.stderrTail + data.toString('utf8')).slice(-tailBytes);
-    });
-    if (options.onThumbnail) {
-      const splitter = new JpegSplitter();
-      this.child.stdout?.on('data', (data: Buffer) => {
-        for (const image of splitter.push(data)) options.onThumbnail?.(image);
-      });
-    }
-    this.stdin.on('error', () => {
-      this.stdinClosed = true;
+    const splitter = options.onThumbnail ? new JpegSplitter() : undefined;
+    this.process = new FfmpegProcess({
+      ffmpegPath: options.ffmpegPath,
+      args: options.args,
+      ...(options.niceness ? { niceness: options.niceness } : {}),
+      ...(options.stderrTailBytes ? { stderrTailBytes: options.stderrTailBytes } : {}),
+      ...(splitter ? { onStdout: (data: Buffer) => splitter.push(data).forEach((image) => options.onThumbnail?.(image)) } : {}),
+      outputPipes: options.renditions.length,
     });
     this.drained = Promise.all(
-      options.renditions.map((rendition, i) => this.readRendition(rendition, this.child.stdio[FIRST_RENDITION_FD + i] as Readable, now)),
+      options.renditions.map((rendition, i) => this.readRendition(rendition, this.process.outputPipe(FIRST_RENDITION_FD + i), now)),
     ).then(() => undefined);
-    this.exited = new Promise((resolve) => {
-      this.child.once('error', (error) => {
-        this.stderrTail += `\nspawn failed: ${error.message}`;
-      });
-      this.child.once('close', (code, signal) => resolve({ code, signal, stderrTail: this.stderrTail }));
-    });
+    this.exited = this.process.exited;
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.process.pid;
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  private get stdin(): Writable {
-    return this.child.stdin!;
+    return this.process.running;
   }
 
   /** Writes input; resolves once accepted (after 'drain' when the pipe is full), false if ffmpeg is gone. */
-  async write(data: Buffer): Promise<boolean> {
-    if (this.stdinClosed || !this.running) return false;
-    if (this.stdin.write(data)) return true;
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        this.stdin.off('drain', onDrain);
-        this.child.off('close', onClose);
-        resolve(ok);
-      };
-      const onDrain = () => done(true);
-      const onClose = () => done(false);
-      this.stdin.once('drain', onDrain);
-      this.child.once('close', onClose);
-    });
+  write(data: Buffer): Promise<boolean> {
+    return this.process.write(data);
   }
 
   /** Closes stdin: ffmpeg writes its last parts and exits. */
   endInput(): void {
-    if (this.stdinClosed) return;
-    this.stdinClosed = true;
-    this.stdin.end();
+    this.process.endInput();
   }
 
   /** Lowers the running ffmpeg's CPU priority (every thread: Linux keeps a nice value per thread). */
   renice(niceness: number): void {
-    const pid = this.child.pid;
-    if (pid === undefined || !this.running) return;
-    let threads: number[] = [pid];
-    try {
-      threads = readdirSync(`/proc/${pid}/task`).map(Number);
-    } catch {
-      // No /proc: the process only.
-    }
-    for (const thread of threads) {
-      try {
-        setPriority(thread, niceness);
-      } catch {
-        // The thread ended meanwhile.
-      }
-    }
+    this.process.renice(niceness);
   }
 
   /** Kills ffmpeg; nothing more is handed over. */
   kill(): void {
     this.stopped = true;
-    if (this.running) this.child.kill('SIGKILL');
+    this.process.kill('SIGKILL');
   }
 
   private readRendition(rendition: string, pipe: Readable, now: () => number): Promise<void> {
