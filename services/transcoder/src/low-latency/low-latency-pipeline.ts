@@ -1,22 +1,20 @@
-import type { StreamRecord, TranscodeDetail, TranscodeMode } from '@tributary/contracts';
+import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
 import { DEFAULT_LADDER } from '@tributary/contracts';
 import {
   buildLowLatencyArgs,
   type FfmpegExit,
   maxPts,
-  type MediaTools,
   partGeometry,
   type PlannedRendition,
   probeBuffer,
   selectLadder,
   type SourceInfo,
 } from '@tributary/media';
-import { type Logger, transcodeMetrics } from '@tributary/telemetry';
-import type { BacklogGate } from '../transcode/backlog-scheduler';
+import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from '../transcode/chunk-coverage';
 import { EdgeDelay } from '../transcode/edge-delay';
-import { InputEnd } from '../transcode/input-end';
-import type { PipelineSink } from '../transcode/pipeline-sink';
+import type { FfmpegPipelineSettings, StreamSessionOptions } from '../transcode/pipeline-options';
+import { PipelineInput } from '../transcode/pipeline-input';
 import { PipelineStatus } from '../transcode/pipeline-status';
 import { ProbeSchedule } from '../transcode/probe-schedule';
 import { RestartBudget } from '../transcode/restart-budget';
@@ -28,33 +26,14 @@ import { PartPublisher } from './part-publisher';
 import { ProduceDelayStats } from './produce-delay-stats';
 
 /** The service's low-latency settings (TRANSCODER_LL_* and the shared ffmpeg settings). */
-export interface LowLatencySettings {
-  tools: MediaTools;
-  preset: string;
-  threads: number;
-  thumbnailIntervalSeconds: number;
-  maxRestarts: number;
-  probeMaxBytes: number;
-  probeInitialBytes?: number;
-  liveMaxTrailSegments?: number;
-  backlogNice?: number;
+export interface LowLatencySettings extends FfmpegPipelineSettings {
   /** Target part duration (s). */
   partSeconds: number;
   /** Longest keyframe interval (s); the GOP divides the segment and is a whole number of parts. */
   keyframeSeconds: number;
 }
 
-export interface LowLatencyPipelineOptions {
-  streamId: string;
-  partition: number;
-  publishSessionId: string;
-  record?: StreamRecord;
-  settings: LowLatencySettings;
-  sink: PipelineSink;
-  logger: Logger;
-  lastSequences: Promise<Map<string, number>>;
-  mode?: TranscodeMode;
-  backlog?: BacklogGate;
+export interface LowLatencyPipelineOptions extends StreamSessionOptions<LowLatencySettings> {
   /** ffprobe and the ffmpeg run (default: the real ones). */
   probe?: (data: Buffer) => Promise<SourceInfo>;
   startRun?: (options: LowLatencyRunOptions) => LowLatencyRun;
@@ -85,12 +64,11 @@ export class LowLatencyPipeline {
   readonly partition: number;
   readonly publishSessionId: string;
   readonly finished: Promise<void>;
-  lastChunkAt = Date.now();
   private state: State = 'probing';
   private mode: TranscodeMode;
   private readonly queue = new SerialQueue();
   private readonly coverage = new ChunkCoverage();
-  private readonly input = new InputEnd();
+  private readonly input: PipelineInput;
   private readonly edge = new EdgeDelay();
   private readonly probes: ProbeSchedule;
   private readonly reports: PipelineStatus;
@@ -121,6 +99,22 @@ export class LowLatencyPipeline {
     this.parts = new PartNumbering(this.sequences, this.segmentSeconds);
     this.publisher = new PartPublisher({ streamId: options.streamId, publishSessionId: options.publishSessionId, sink: options.sink, numbering: this.parts, logger: options.logger });
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.input = new PipelineInput(this.queue, this.coverage, this.probes, {
+      state: () => this.state,
+      traced: (traceparent) => (this.publisher.lastTraceparent = traceparent),
+      done: (offset) => this.done(offset),
+      probe: (final) => this.tryProbe(final),
+      write: (entry) => this.write(entry),
+      endEmpty: () => {
+        this.state = 'done';
+        this.resolveFinished();
+      },
+      endRunning: (reason) => {
+        this.options.logger.info({ reason }, 'input complete; flushing ffmpeg (its last parts follow)');
+        this.state = 'ending';
+        this.run?.endInput();
+      },
+    });
   }
 
   get isFinished(): boolean {
@@ -170,31 +164,19 @@ export class LowLatencyPipeline {
     return this.sequences.lastSequences();
   }
 
+  /** When the last chunk arrived or was fed (the service ends idle pipelines). */
+  get lastChunkAt(): number {
+    return this.input.lastChunkAt;
+  }
+
   feed(chunk: InputChunk): Promise<void> {
-    this.lastChunkAt = Date.now();
-    this.edge.accepted(chunk.ingestTimeMs, this.lastChunkAt);
-    return this.queue.run(async () => {
-      if (chunk.traceparent) this.publisher.lastTraceparent = chunk.traceparent;
-      if (this.state !== 'probing' && this.state !== 'running') {
-        this.done(chunk.offset);
-        return;
-      }
-      const entry = this.coverage.add(chunk);
-      this.input.fed(chunk.sequence);
-      if (this.state === 'probing') {
-        if (this.probes.added(chunk.data.length, Date.now())) await this.tryProbe(false);
-      } else {
-        await this.write(entry);
-      }
-      this.lastChunkAt = Date.now();
-      if (this.input.reached) await this.closeInput('publisher ended');
-    });
+    const now = Date.now();
+    this.edge.accepted(chunk.ingestTimeMs, now);
+    return this.input.feed(chunk, now);
   }
 
   endAfter(lastSequence: number | undefined, reason: string): Promise<void> {
-    return this.queue.run(async () => {
-      if (this.input.endAfterSequence(lastSequence)) await this.closeInput(reason);
-    });
+    return this.input.endAfter(lastSequence, reason);
   }
 
   async abandon(): Promise<void> {
@@ -239,22 +221,6 @@ export class LowLatencyPipeline {
       await this.reports.ended({ mode: this.mode, action: 'backlog_cut', skipped_chunks: skipped.length, latency_mode: 'low' }, `backlog cut: ${reason}`);
       this.resolveFinished();
     });
-  }
-
-  private async closeInput(reason: string): Promise<void> {
-    if (this.state === 'probing') {
-      if (this.coverage.size === 0) {
-        this.state = 'done';
-        this.resolveFinished();
-        return;
-      }
-      await this.tryProbe(true);
-    }
-    if (this.state === 'running') {
-      this.options.logger.info({ reason }, 'input complete; flushing ffmpeg (its last parts follow)');
-      this.state = 'ending';
-      this.run?.endInput();
-    }
   }
 
   private async tryProbe(final: boolean): Promise<void> {
@@ -408,7 +374,7 @@ export class LowLatencyPipeline {
     this.state = 'running';
     this.startRun();
     for (const entry of [...this.coverage.chunks]) await this.write(entry);
-    if (ending) await this.closeInput('publisher ended (after restart)');
+    if (ending) await this.input.close('publisher ended (after restart)');
   }
 
   private async fail(reason: string): Promise<void> {

@@ -5,10 +5,9 @@ import type { BacklogGate } from './backlog-scheduler';
 import type { PipelineSink } from './pipeline-sink';
 import type { TranscodeEngine } from './transcode-engine';
 
-/** The service's ffmpeg and latency settings, the same for every pipeline. */
-export interface PipelineSettings {
+/** The ffmpeg settings every kind of pipeline (standard and low-latency) takes from the service. */
+export interface FfmpegPipelineSettings {
   tools: MediaTools;
-  workDir: string;
   preset: string;
   threads: number;
   thumbnailIntervalSeconds: number;
@@ -18,23 +17,28 @@ export interface PipelineSettings {
   probeInitialBytes?: number;
   /** A live stream's output may trail its input by this many segment durations before it sheds work. */
   liveMaxTrailSegments?: number;
+  /** nice(1) value of backlog ffmpeg processes. */
+  backlogNice?: number;
+}
+
+/** The service's ffmpeg and latency settings, the same for every standard pipeline. */
+export interface PipelineSettings extends FfmpegPipelineSettings {
+  workDir: string;
   /** false: a live stream never sheds work (its edge delay is still measured); default true. */
   shedding?: boolean;
   /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms). */
   shedRestoreMs?: number;
   /** The preset of the second shedding step. */
   shedPreset?: string;
-  /** nice(1) value of backlog ffmpeg processes. */
-  backlogNice?: number;
 }
 
-/** One stream's pipeline: which publish session, where its output goes, what it continues from. */
-export interface PipelineOptions {
+/** One stream's pipeline of either kind: which publish session, where its output goes, what it continues from. */
+export interface StreamSessionOptions<Settings extends FfmpegPipelineSettings> {
   streamId: string;
   partition: number;
   publishSessionId: string;
   record?: StreamRecord;
-  settings: PipelineSettings;
+  settings: Settings;
   sink: PipelineSink;
   logger: Logger;
   /**
@@ -42,9 +46,13 @@ export interface PipelineOptions {
    * its tail on takeover, or remembered from this process's previous pipeline of the stream).
    */
   lastSequences: Promise<Map<string, number>>;
-  /** ffprobe/ffmpeg (default: child processes of settings.tools). */
-  engine?: TranscodeEngine;
   /** `backlog`: the publisher is gone; transcode only with a turn from `backlog` (default `live`). */
   mode?: TranscodeMode;
   backlog?: BacklogGate;
+}
+
+/** One standard stream pipeline. */
+export interface PipelineOptions extends StreamSessionOptions<PipelineSettings> {
+  /** ffprobe/ffmpeg (default: child processes of settings.tools). */
+  engine?: TranscodeEngine;
 }

@@ -3,11 +3,11 @@ import { type FinishedSegment, maxPts, type PlannedRendition } from '@tributary/
 import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
 import { FfmpegRuns } from './ffmpeg-runs';
-import { InputEnd } from './input-end';
 import { InputSkip } from './input-skip';
 import { LatencyActions } from './latency-actions';
 import { LatencyControl } from './latency-control';
 import type { PipelineOptions } from './pipeline-options';
+import { PipelineInput } from './pipeline-input';
 import { PipelineStatus } from './pipeline-status';
 import { ProbeSchedule } from './probe-schedule';
 import { RestartBudget } from './restart-budget';
@@ -52,7 +52,7 @@ export class StreamPipeline {
   private readonly coverage = new ChunkCoverage();
   private readonly output: SegmentPublisher;
   private readonly probes: ProbeSchedule;
-  private readonly input = new InputEnd();
+  private readonly input: PipelineInput;
   private readonly reports: PipelineStatus;
   private readonly restarts: RestartBudget;
   private readonly runs: FfmpegRuns;
@@ -68,7 +68,6 @@ export class StreamPipeline {
   private cutting = false;
   private resolveFinished!: () => void;
   readonly finished: Promise<void>;
-  lastChunkAt = Date.now();
 
   constructor(private readonly options: PipelineOptions) {
     this.streamId = options.streamId;
@@ -83,8 +82,25 @@ export class StreamPipeline {
     this.engine = options.engine ?? new FfmpegEngine(options.settings.tools);
     this.runs = new FfmpegRuns(this.engine, new StreamWorkDir(options.settings.workDir, options.streamId));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.input = new PipelineInput(this.queue, this.coverage, this.probes, {
+      state: () => this.state,
+      traced: (traceparent) => (this.output.lastTraceparent = traceparent),
+      skips: (chunk) => this.skips.skips(chunk.sequence),
+      done: (offset) => this.done(offset),
+      probe: (final) => this.tryProbe(final),
+      write: (entry) => this.write(entry),
+      endEmpty: () => {
+        this.state = 'done';
+        this.resolveFinished();
+      },
+      endRunning: (reason) => {
+        this.options.logger.info({ reason }, 'input complete; flushing ffmpeg');
+        this.state = 'ending';
+        this.runs.endInput();
+      },
+    });
     this.actions = new LatencyActions(
-      { queue: this.queue, runs: this.runs, skips: this.skips, input: this.input, coverage: this.coverage, output: this.output, latency: this.latency, logger: options.logger },
+      { queue: this.queue, runs: this.runs, skips: this.skips, input: this.input.end, coverage: this.coverage, output: this.output, latency: this.latency, logger: options.logger },
       {
         isRunning: () => this.state === 'running',
         nextRun: () => {
@@ -140,31 +156,17 @@ export class StreamPipeline {
     return this.output.numbering.lastSequences();
   }
 
+  /** When the last chunk arrived or was fed (the service ends idle pipelines). */
+  get lastChunkAt(): number {
+    return this.input.lastChunkAt;
+  }
+
   /** Queues a chunk; resolves once it was written to ffmpeg (or buffered, or skipped). */
   feed(chunk: InputChunk): Promise<void> {
-    this.lastChunkAt = Date.now();
-    this.latency.accepted(chunk.ingestTimeMs, this.lastChunkAt);
+    const now = Date.now();
+    this.latency.accepted(chunk.ingestTimeMs, now);
     this.skips.seen(chunk.sequence, chunk.data);
-    return this.queue.run(async () => {
-      if (chunk.traceparent) this.output.lastTraceparent = chunk.traceparent;
-      if (this.state !== 'probing' && this.state !== 'running') {
-        this.done(chunk.offset);
-        return;
-      }
-      if (this.skips.skips(chunk.sequence)) {
-        this.done(chunk.offset);
-        return;
-      }
-      const entry = this.coverage.add(chunk);
-      this.input.fed(chunk.sequence);
-      if (this.state === 'probing') {
-        if (this.probes.added(chunk.data.length, Date.now())) await this.tryProbe(false);
-      } else {
-        await this.write(entry);
-      }
-      this.lastChunkAt = Date.now();
-      if (this.input.reached) await this.closeInput('publisher ended');
-    });
+    return this.input.feed(chunk, now);
   }
 
   /**
@@ -172,9 +174,7 @@ export class StreamPipeline {
    * been fed (now, or when it arrives). Without a sequence, ends now.
    */
   endAfter(lastSequence: number | undefined, reason: string): Promise<void> {
-    return this.queue.run(async () => {
-      if (this.input.endAfterSequence(lastSequence)) await this.closeInput(reason);
-    });
+    return this.input.endAfter(lastSequence, reason);
   }
 
   /** Stops without output or status (the partition moved to another transcoder). */
@@ -185,22 +185,6 @@ export class StreamPipeline {
     await this.runs.stop();
     await this.runs.removeFiles();
     this.resolveFinished();
-  }
-
-  private async closeInput(reason: string): Promise<void> {
-    if (this.state === 'probing') {
-      if (this.coverage.size === 0) {
-        this.state = 'done';
-        this.resolveFinished();
-        return;
-      }
-      await this.tryProbe(true);
-    }
-    if (this.state === 'running') {
-      this.options.logger.info({ reason }, 'input complete; flushing ffmpeg');
-      this.state = 'ending';
-      this.runs.endInput();
-    }
   }
 
   private async tryProbe(final: boolean): Promise<void> {
@@ -398,7 +382,7 @@ export class StreamPipeline {
       const ending = this.state === 'ending';
       this.state = 'running';
       await this.startRun();
-      if (ending) await this.closeInput('publisher ended (after restart)');
+      if (ending) await this.input.close('publisher ended (after restart)');
       return;
     }
     await this.fail(`transcoding failed after ${this.restarts.count} restarts: ${reason}`);
