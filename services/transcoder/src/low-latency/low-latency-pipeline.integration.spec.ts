@@ -1,79 +1,19 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { type StreamStatus, TS_PACKET_SIZE } from '@tributary/contracts';
-import pino from 'pino';
-import type { OutgoingSegment, PipelineSink } from '../transcode/pipeline-sink';
+import { camRecord, chunksOf, logger, RecordingSink, run, useTsSource } from '../testing/pipeline-fixture';
+import type { PipelineSink } from '../transcode/pipeline-sink';
 import { LowLatencyPipeline } from './low-latency-pipeline';
 import { itWithLowLatencyFfmpeg, tools } from './testing/fmp4-fixture';
 
 /** LowLatencyPipeline with real ffmpeg/ffprobe and a recording sink (no Kafka). */
-const run = promisify(execFile);
-const logger = pino({ level: process.env.PIPELINE_LOG ?? 'silent' });
-
-class RecordingSink implements PipelineSink {
-  readonly records: OutgoingSegment[] = [];
-  readonly statuses: Omit<StreamStatus, 'reporter' | 'ts'>[] = [];
-  readonly done = new Set<string>();
-  thumbnails = 0;
-  segment(segment: OutgoingSegment): Promise<boolean> {
-    this.records.push(segment);
-    return Promise.resolve(true);
-  }
-  thumbnail(): Promise<void> {
-    this.thumbnails += 1;
-    return Promise.resolve();
-  }
-  status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void> {
-    this.statuses.push(status);
-    return Promise.resolve();
-  }
-  chunkDone(_partition: number, offset: string): void {
-    this.done.add(offset);
-  }
-}
-
-let dir: string;
-let source: Buffer;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'll-pipeline-it-'));
-  const file = join(dir, 'source.ts');
-  // prettier-ignore
-  await run(tools.ffmpeg, [
-    '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-    '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'aac', '-f', 'mpegts', file,
-  ]);
-  source = await readFile(file);
-}, 60_000);
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100) =>
-  Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
+const fixture = useTsSource({ ffmpeg: tools.ffmpeg, prefix: 'll-pipeline-it-', size: '640x360', rate: 30, seconds: 6, gop: 30 });
 
 function pipeline(sink: PipelineSink, last: Map<string, number>): LowLatencyPipeline {
   return new LowLatencyPipeline({
     streamId: 'cam',
     partition: 0,
     publishSessionId: 'session-1',
-    record: {
-      id: 'cam',
-      title: 'cam',
-      ladder: [
-        { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
-        { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 },
-      ],
-      segment_duration_seconds: 2,
-      latency_mode: 'low',
-      stream_key_sha256: '0'.repeat(64),
-      created_at: new Date().toISOString(),
-    },
+    record: camRecord(2, { latency_mode: 'low' }),
     lastSequences: Promise.resolve(last),
     sink,
     logger,
@@ -96,7 +36,7 @@ describe(LowLatencyPipeline.name, () => {
   itWithLowLatencyFfmpeg('publishes an init segment per rendition, then numbered parts that make whole, decodable segments', async () => {
     const sink = new RecordingSink();
     const subject = pipeline(sink, new Map([['360p', 41]]));
-    const chunks = chunksOf(source);
+    const chunks = chunksOf(fixture.source);
     for (const [index, chunk] of chunks.entries()) await subject.feed({ offset: String(index), sequence: index, data: chunk });
     await subject.endAfter(chunks.length - 1, 'publisher ended');
     await subject.finished;
@@ -111,7 +51,7 @@ describe(LowLatencyPipeline.name, () => {
       ['360p', 42],
       ['180p', 1],
     ] as const) {
-      const records = sink.records.filter((record) => record.rendition === rendition);
+      const records = sink.segments.filter((record) => record.rendition === rendition);
       expect(records[0].kind).toBe('init');
       expect(records[0].sequence).toBe(firstSequence);
       const parts = records.filter((record) => record.kind === 'part');
@@ -142,7 +82,7 @@ describe(LowLatencyPipeline.name, () => {
 
       // init + the parts of a segment is a playable fMP4 of the segment's duration.
       const segment = parts.filter((part) => part.sequence === firstSequence + 1);
-      const file = join(dir, `${rendition}.mp4`);
+      const file = join(fixture.dir, `${rendition}.mp4`);
       await writeFile(file, Buffer.concat([records[0].data, ...segment.map((part) => part.data)]));
       // Decoded (not only parsed): every frame of the segment's duration at 30 fps.
       const probe = await run(tools.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file]);
@@ -153,19 +93,19 @@ describe(LowLatencyPipeline.name, () => {
     expect(sink.thumbnails).toBeGreaterThan(0);
     // The next session continues after the last segment of each rendition.
     const last = subject.sequencesAfter();
-    for (const rendition of ['360p', '180p']) expect(last.get(rendition)).toBe(Math.max(...sink.records.filter((record) => record.rendition === rendition).map((record) => record.sequence)));
+    for (const rendition of ['360p', '180p']) expect(last.get(rendition)).toBe(Math.max(...sink.segments.filter((record) => record.rendition === rendition).map((record) => record.sequence)));
   }, 120_000);
 
   itWithLowLatencyFfmpeg('restarts a killed ffmpeg: a new init segment and a new segment with a discontinuity, numbering on, every chunk released', async () => {
     const sink = new RecordingSink();
     const subject = pipeline(sink, new Map());
-    const chunks = chunksOf(source);
+    const chunks = chunksOf(fixture.source);
     let killed = false;
     for (const [index, chunk] of chunks.entries()) {
       await subject.feed({ offset: String(index), sequence: index, data: chunk });
       if (!killed && index >= chunks.length / 2) {
         const deadline = Date.now() + 60_000;
-        while (!sink.records.some((record) => record.kind === 'part') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        while (!sink.segments.some((record) => record.kind === 'part') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
         process.kill(subject.ffmpegPid!, 'SIGKILL');
         killed = true;
       }
@@ -174,7 +114,7 @@ describe(LowLatencyPipeline.name, () => {
     await subject.finished;
     expect(sink.statuses.at(-1)?.state).toBe('ended');
     for (const rendition of ['360p', '180p']) {
-      const records = sink.records.filter((record) => record.rendition === rendition);
+      const records = sink.segments.filter((record) => record.rendition === rendition);
       const sessions = [...new Set(records.map((record) => record.transcodeSession))];
       expect(sessions).toHaveLength(2);
       const second = records.filter((record) => record.transcodeSession === sessions[1]);

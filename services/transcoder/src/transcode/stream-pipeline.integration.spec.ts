@@ -1,66 +1,25 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { type StreamStatus, TS_PACKET_SIZE } from '@tributary/contracts';
+import { TS_PACKET_SIZE } from '@tributary/contracts';
 import { resolveMediaTools } from '@tributary/media';
-import pino from 'pino';
-import { type OutgoingSegment, type PipelineSink, StreamPipeline } from './stream-pipeline';
+import { camRecord, chunksOf, logger, RecordingSink, useTsSource } from '../testing/pipeline-fixture';
+import { type PipelineSink, StreamPipeline } from './stream-pipeline';
 
 /** StreamPipeline with real ffmpeg/ffprobe and a recording sink (no Kafka): restarts, garbage, ladder. */
-const run = promisify(execFile);
 const tools = resolveMediaTools({ searchPath: process.env.PATH });
-const logger = pino({ level: process.env.PIPELINE_LOG ?? 'silent' });
-
-let dir: string;
-let source: Buffer;
-
-class RecordingSink implements PipelineSink {
-  readonly segments: OutgoingSegment[] = [];
-  readonly statuses: Omit<StreamStatus, 'reporter' | 'ts'>[] = [];
-  readonly done = new Set<string>();
-  thumbnails = 0;
-  segment(segment: OutgoingSegment): Promise<boolean> {
-    this.segments.push(segment);
-    return Promise.resolve(true);
-  }
-  thumbnail(): Promise<void> {
-    this.thumbnails += 1;
-    return Promise.resolve();
-  }
-  status(status: Omit<StreamStatus, 'reporter' | 'ts'>): Promise<void> {
-    this.statuses.push(status);
-    return Promise.resolve();
-  }
-  chunkDone(_partition: number, offset: string): void {
-    this.done.add(offset);
-  }
-}
+const fixture = useTsSource({ ffmpeg: tools.ffmpeg, prefix: 'pipeline-it-', size: '480x270', rate: 10, seconds: 8, gop: 10 });
 
 function pipeline(sink: PipelineSink, last = new Map<string, number>()): StreamPipeline {
   return new StreamPipeline({
     streamId: 'cam',
     partition: 0,
     publishSessionId: 'session-1',
-    record: {
-      id: 'cam',
-      title: 'cam',
-      ladder: [
-        { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
-        { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 },
-      ],
-      segment_duration_seconds: 1,
-      stream_key_sha256: '0'.repeat(64),
-      created_at: new Date().toISOString(),
-    },
+    record: camRecord(1),
     lastSequences: Promise.resolve(last),
     sink,
     logger,
     settings: {
       tools,
-      workDir: dir,
+      workDir: fixture.dir,
       preset: 'ultrafast',
       threads: 1,
       thumbnailIntervalSeconds: 2,
@@ -71,29 +30,11 @@ function pipeline(sink: PipelineSink, last = new Map<string, number>()): StreamP
   });
 }
 
-const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100) =>
-  Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pipeline-it-'));
-  const file = join(dir, 'source.ts');
-  await run(tools.ffmpeg, [
-    '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', 'testsrc=size=480x270:rate=10', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-    '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-c:a', 'aac', '-f', 'mpegts', file,
-  ]);
-  source = await readFile(file);
-}, 60_000);
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 describe(StreamPipeline.name, () => {
   it('never upscales, continues numbering after the last known sequence, and restarts a killed ffmpeg with a discontinuity', async () => {
     const sink = new RecordingSink();
     const subject = pipeline(sink, new Map([['180p', 41]]));
-    const chunks = chunksOf(source);
+    const chunks = chunksOf(fixture.source);
     let killed = false;
     for (const [index, chunk] of chunks.entries()) {
       await subject.feed({ offset: String(index), sequence: index, data: chunk });
