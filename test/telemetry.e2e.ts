@@ -15,6 +15,7 @@ import {
 import { publishTestPattern } from './support/video-topics';
 import { makeJpegs } from './support/video-fixture';
 import { startTestTranscoder } from './support/test-transcoder';
+import { until } from './support/until';
 
 /**
  * Tracing end to end, with the built services exporting over OTLP/HTTP (JSON) to a real receiver
@@ -313,7 +314,9 @@ describe('tracing across the media path', () => {
     const { streamKey } = (await created.json()) as { streamKey: string };
     const [jpeg] = await makeJpegs(1);
 
-    // A viewer watches the MJPEG preview before the frame is posted.
+    // A viewer watches the MJPEG preview before the frame is posted (once viewer-api has read the
+    // new stream from stream.registry: until then it rightly answers 404).
+    await until('viewer-api to know the new stream', async () => (await fetch(`${viewerUrl}/v1/streams/${streamId}`)).status === 200, 30_000);
     const preview = new AbortController();
     const response = await fetch(`${viewerUrl}/live/${streamId}/preview.mjpeg`, { signal: preview.signal });
     expect(response.status).toBe(200);
