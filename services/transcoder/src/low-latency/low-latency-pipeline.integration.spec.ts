@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { camRecord, chunksOf, logger, RecordingSink, run, useTsSource } from '../testing/pipeline-fixture';
+import { camRecord, chunksOf, feedKillingFfmpegMidway, logger, RecordingSink, run, useTsSource } from '../testing/pipeline-fixture';
 import type { PipelineSink } from '../transcode/pipeline-sink';
 import { LowLatencyPipeline } from './low-latency-pipeline';
 import { itWithLowLatencyFfmpeg, tools } from './testing/fmp4-fixture';
@@ -100,16 +100,7 @@ describe(LowLatencyPipeline.name, () => {
     const sink = new RecordingSink();
     const subject = pipeline(sink, new Map());
     const chunks = chunksOf(fixture.source);
-    let killed = false;
-    for (const [index, chunk] of chunks.entries()) {
-      await subject.feed({ offset: String(index), sequence: index, data: chunk });
-      if (!killed && index >= chunks.length / 2) {
-        const deadline = Date.now() + 60_000;
-        while (!sink.segments.some((record) => record.kind === 'part') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-        process.kill(subject.ffmpegPid!, 'SIGKILL');
-        killed = true;
-      }
-    }
+    await feedKillingFfmpegMidway(subject, chunks, () => sink.segments.some((record) => record.kind === 'part'));
     await subject.endAfter(chunks.length - 1, 'publisher ended');
     await subject.finished;
     expect(sink.statuses.at(-1)?.state).toBe('ended');

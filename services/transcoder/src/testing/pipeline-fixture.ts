@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type StreamRecord, type StreamStatus, TS_PACKET_SIZE } from '@tributary/contracts';
 import pino from 'pino';
+import type { InputChunk } from '../transcode/chunk-coverage';
 import type { OutgoingSegment, PipelineSink } from '../transcode/pipeline-sink';
 
 /** What the pipeline integration specs share: a recording sink, a real MPEG-TS source, chunking. */
@@ -53,6 +54,30 @@ export function camRecord(segmentSeconds: number, extra: Partial<StreamRecord> =
 
 export const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100): Buffer[] =>
   Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
+
+/**
+ * Feeds every chunk (offset and sequence = its index); once half of them are in and `hasOutput()`
+ * holds (waited for up to 60 s), SIGKILLs the pipeline's ffmpeg mid-stream. Returns the killed pid.
+ */
+export async function feedKillingFfmpegMidway(
+  subject: { feed(chunk: InputChunk): Promise<void>; readonly ffmpegPid: number | undefined },
+  chunks: readonly Buffer[],
+  hasOutput: () => boolean,
+): Promise<number> {
+  let killed: number | undefined;
+  for (const [index, chunk] of chunks.entries()) {
+    await subject.feed({ offset: String(index), sequence: index, data: chunk });
+    if (killed === undefined && index >= chunks.length / 2) {
+      const deadline = Date.now() + 60_000;
+      while (!hasOutput() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      killed = subject.ffmpegPid;
+      if (killed === undefined) throw new Error('no ffmpeg running to kill');
+      process.kill(killed, 'SIGKILL');
+    }
+  }
+  if (killed === undefined) throw new Error('ffmpeg was not killed: too few chunks');
+  return killed;
+}
 
 export interface TsSourceOptions {
   ffmpeg: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TS_PACKET_SIZE } from '@tributary/contracts';
 import { resolveMediaTools } from '@tributary/media';
-import { camRecord, chunksOf, logger, RecordingSink, useTsSource } from '../testing/pipeline-fixture';
+import { camRecord, chunksOf, feedKillingFfmpegMidway, logger, RecordingSink, useTsSource } from '../testing/pipeline-fixture';
 import { type PipelineSink, StreamPipeline } from './stream-pipeline';
 
 /** StreamPipeline with real ffmpeg/ffprobe and a recording sink (no Kafka): restarts, garbage, ladder. */
@@ -35,20 +35,8 @@ describe(StreamPipeline.name, () => {
     const sink = new RecordingSink();
     const subject = pipeline(sink, new Map([['180p', 41]]));
     const chunks = chunksOf(fixture.source);
-    let killed = false;
-    for (const [index, chunk] of chunks.entries()) {
-      await subject.feed({ offset: String(index), sequence: index, data: chunk });
-      if (!killed && index >= chunks.length / 2) {
-        // Crash ffmpeg once it has produced output, mid-stream.
-        const deadline = Date.now() + 60_000;
-        while (sink.segments.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-        const pid = subject.ffmpegPid;
-        expect(pid).toBeDefined();
-        process.kill(pid!, 'SIGKILL');
-        killed = true;
-      }
-    }
-    expect(killed).toBe(true);
+    // Crash ffmpeg once it has produced output, mid-stream.
+    await feedKillingFfmpegMidway(subject, chunks, () => sink.segments.length > 0);
     await subject.endAfter(chunks.length - 1, 'publisher ended');
     await subject.finished;
 
