@@ -1,18 +1,10 @@
 import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
-import { DEFAULT_LADDER } from '@tributary/contracts';
-import {
-  buildLowLatencyArgs,
-  type FfmpegExit,
-  maxPts,
-  partGeometry,
-  type PlannedRendition,
-  probeBuffer,
-  selectLadder,
-  type SourceInfo,
-} from '@tributary/media';
+import { buildLowLatencyArgs, type FfmpegExit, maxPts, partGeometry, type PlannedRendition, probeBuffer, type SourceInfo } from '@tributary/media';
 import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from '../transcode/chunk-coverage';
-import { EdgeDelay } from '../transcode/edge-delay';
+import { InputSkip } from '../transcode/input-skip';
+import { LatencyActions } from '../transcode/latency-actions';
+import { LatencyControl } from '../transcode/latency-control';
 import type { FfmpegPipelineSettings, StreamSessionOptions } from '../transcode/pipeline-options';
 import { PipelineInput } from '../transcode/pipeline-input';
 import { PipelineStatus } from '../transcode/pipeline-status';
@@ -20,7 +12,8 @@ import { ProbeSchedule } from '../transcode/probe-schedule';
 import { RestartBudget } from '../transcode/restart-budget';
 import { SequenceNumbering } from '../transcode/sequence-numbering';
 import { SerialQueue } from '../transcode/serial-queue';
-import { LowLatencyRun, type LowLatencyRunOptions, type RenditionOutput } from './low-latency-run';
+import type { LowLatencyRun, LowLatencyRunOptions, RenditionOutput } from './low-latency-run';
+import { LowLatencyRuns } from './low-latency-runs';
 import { PartNumbering, PartTarget } from './part-numbering';
 import { PartPublisher } from './part-publisher';
 import { ProduceDelayStats } from './produce-delay-stats';
@@ -56,8 +49,12 @@ export function gopSecondsFor(segmentSeconds: number, keyframeSeconds: number): 
  * last one on the topic). A crashed ffmpeg is restarted (bounded, DISCONTINUITY); `live` reports
  * carry `latency_mode: low` and the PART-TARGET the parts need.
  *
- * Not here (yet): shedding (a trailing low-latency stream is measured and reported, never shed)
- * and backlog turns (a backlog session runs at once, niced).
+ * A live stream sheds work like a standard one, by the same LatencyControl decisions (top
+ * rendition → faster preset → skip to the newest keyframe, restored with headroom; LadderPlan)
+ * applied by the same LatencyActions, with one difference: the parts have no TimelineJumps, so a
+ * skip restarts ffmpeg at the newest keyframe (InputSkip) instead of skipping in place. Every
+ * restart (LowLatencyRuns) re-feeds what is not yet covered and breaks every rendition's parts
+ * (DISCONTINUITY). Not here (yet): backlog turns (a backlog session runs at once, niced).
  */
 export class LowLatencyPipeline {
   readonly streamId: string;
@@ -69,7 +66,10 @@ export class LowLatencyPipeline {
   private readonly queue = new SerialQueue();
   private readonly coverage = new ChunkCoverage();
   private readonly input: PipelineInput;
-  private readonly edge = new EdgeDelay();
+  private readonly latency: LatencyControl;
+  private readonly skips = new InputSkip();
+  private readonly actions: LatencyActions;
+  private readonly runs: LowLatencyRuns;
   private readonly probes: ProbeSchedule;
   private readonly reports: PipelineStatus;
   private readonly restarts: RestartBudget;
@@ -81,8 +81,8 @@ export class LowLatencyPipeline {
   private partTarget?: PartTarget;
   private renditions: PlannedRendition[] = [];
   private source?: SourceInfo;
-  private run?: LowLatencyRun;
-  private runs = 0;
+  /** The detail of the last shed or restore (every later `live` report carries it on). */
+  private shed?: TranscodeDetail;
   /** Cut (a newer publish is live): ffmpeg was killed on purpose, no restart. */
   private cutting = false;
   private resolveFinished!: () => void;
@@ -96,12 +96,15 @@ export class LowLatencyPipeline {
     this.probes = new ProbeSchedule(options.settings.probeInitialBytes ?? 128 * 1024, options.settings.probeMaxBytes);
     this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
     this.restarts = new RestartBudget(options.settings.maxRestarts);
+    this.latency = new LatencyControl(options);
+    this.runs = new LowLatencyRuns(options.startRun);
     this.parts = new PartNumbering(this.sequences, this.segmentSeconds);
     this.publisher = new PartPublisher({ streamId: options.streamId, publishSessionId: options.publishSessionId, sink: options.sink, numbering: this.parts, logger: options.logger });
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.input = new PipelineInput(this.queue, this.coverage, this.probes, {
       state: () => this.state,
       traced: (traceparent) => (this.publisher.lastTraceparent = traceparent),
+      skips: (chunk) => this.skips.skips(chunk.sequence),
       done: (offset) => this.done(offset),
       probe: (final) => this.tryProbe(final),
       write: (entry) => this.write(entry),
@@ -112,9 +115,27 @@ export class LowLatencyPipeline {
       endRunning: (reason) => {
         this.options.logger.info({ reason }, 'input complete; flushing ffmpeg (its last parts follow)');
         this.state = 'ending';
-        this.run?.endInput();
+        this.runs.current?.endInput();
       },
     });
+    // Low-latency output has no TimelineJumps: a skip to the newest keyframe restarts ffmpeg there.
+    const output = { numbering: this.parts, settled: () => Promise.resolve() };
+    this.actions = new LatencyActions(
+      { queue: this.queue, runs: this.runs, skips: this.skips, input: this.input.end, coverage: this.coverage, output, latency: this.latency, logger: options.logger },
+      {
+        isRunning: () => this.state === 'running',
+        nextRun: async () => {
+          this.renditions = this.latency.renditions();
+          this.startRun();
+          await this.refeed();
+        },
+        done: (offset) => this.done(offset),
+        reportLive: (detail) => {
+          this.shed = detail;
+          return this.reportLive();
+        },
+      },
+    );
   }
 
   get isFinished(): boolean {
@@ -140,24 +161,25 @@ export class LowLatencyPipeline {
   }
 
   edgeDelayMs(now = Date.now()): number {
-    return this.edge.delayMs(now);
+    return this.latency.delayMs(now);
   }
 
   get oldestPendingMs(): number | undefined {
-    return this.edge.oldestMs;
+    return this.latency.oldestMs;
   }
 
   get latencyBoundMs(): number {
-    return (this.options.settings.liveMaxTrailSegments ?? 3) * this.segmentSeconds * 1000;
+    return this.latency.boundMs;
   }
 
-  /** Low-latency streams never shed (see the class comment). */
+  /** 0 = full ladder and preset; 1 = top rendition dropped; 2 = and a faster preset. */
   get shedLevel(): number {
-    return 0;
+    return this.latency.level;
   }
 
   get ffmpegPid(): number | undefined {
-    return this.run?.running ? this.run.pid : undefined;
+    const run = this.runs.current;
+    return run?.running ? run.pid : undefined;
   }
 
   sequencesAfter(): Map<string, number> {
@@ -171,7 +193,8 @@ export class LowLatencyPipeline {
 
   feed(chunk: InputChunk): Promise<void> {
     const now = Date.now();
-    this.edge.accepted(chunk.ingestTimeMs, now);
+    this.latency.accepted(chunk.ingestTimeMs, now);
+    this.skips.seen(chunk.sequence, chunk.data);
     return this.input.feed(chunk, now);
   }
 
@@ -182,15 +205,22 @@ export class LowLatencyPipeline {
   async abandon(): Promise<void> {
     if (this.isFinished) return;
     this.state = 'abandoned';
-    this.run?.kill();
-    if (this.run) await this.run.exited;
+    const run = this.runs.current;
+    run?.kill();
+    if (run) await run.exited;
     this.resolveFinished();
   }
 
-  /** Measures the edge delay of a running live stream (no shedding in low-latency mode). */
+  /**
+   * Called every second by the service: measures how far a live stream trails and sheds or
+   * restores work (LatencyControl, as for standard streams). Returns the edge delay of a running
+   * live stream (undefined otherwise).
+   */
   checkLatency(now = Date.now()): number | undefined {
     if (this.mode !== 'live' || this.state !== 'running') return undefined;
-    return this.edge.delayMs(now);
+    const check = this.latency.check(now, this.runs.started > 0);
+    if (check?.shed) this.actions.shed(check.shed);
+    return check?.delayMs;
   }
 
   /** A backlog session whose publisher is there after all: it runs at once anyway, so it only changes its mode. */
@@ -203,12 +233,12 @@ export class LowLatencyPipeline {
     if (this.mode === 'backlog' || this.isFinished) return;
     this.mode = 'backlog';
     const niceness = this.options.settings.backlogNice;
-    if (niceness) this.run?.renice(niceness);
+    if (niceness) this.runs.current?.renice(niceness);
   }
 
   /** A newer publish of the stream is live: stop now; what is not covered is a recorded gap. */
   cut(reason: string): Promise<void> {
-    const run = this.run;
+    const run = this.runs.current;
     this.cutting = true;
     run?.kill();
     return this.queue.run(async () => {
@@ -236,8 +266,9 @@ export class LowLatencyPipeline {
       return;
     }
     this.source = info;
-    // The same ladder rules as standard mode: the registry's ladder, never above the source.
-    this.renditions = selectLadder(this.options.record?.ladder ?? DEFAULT_LADDER, info, { preset: this.options.settings.preset });
+    // The same ladder rules as standard mode (LadderPlan): the registry's ladder, never above the source.
+    this.latency.probed(info);
+    this.renditions = this.latency.renditions();
     this.partTarget = new PartTarget(this.options.settings.partSeconds, info.frameRate);
     const last = await this.options.lastSequences.catch((error: unknown) => {
       this.options.logger.error({ err: error }, 'could not read the tail of video.segments; numbering from the current time to stay monotonic');
@@ -257,11 +288,12 @@ export class LowLatencyPipeline {
     if (this.mode === 'live') await this.reportLive();
     this.state = 'running';
     this.startRun();
-    for (const entry of [...this.coverage.chunks]) await this.write(entry);
+    await this.refeed();
   }
 
+  /** `live` detail: the last shed or restore (if any), the mode and the PART-TARGET viewer-api needs. */
   private detail(): TranscodeDetail {
-    return { mode: this.mode, latency_mode: 'low', ...(this.partTarget ? { part_target_seconds: this.partTarget.seconds } : {}) };
+    return { ...this.shed, mode: this.mode, latency_mode: 'low', ...(this.partTarget ? { part_target_seconds: this.partTarget.seconds } : {}) };
   }
 
   private reportLive(): Promise<void> {
@@ -278,14 +310,12 @@ export class LowLatencyPipeline {
       ...(info.frameRate ? { frameRate: info.frameRate } : {}),
       partSeconds: settings.partSeconds,
       gopSeconds,
-      preset: settings.preset,
+      preset: this.latency.preset,
       threads: settings.threads,
       thumbnailIntervalSeconds: settings.thumbnailIntervalSeconds,
     });
-    this.runs += 1;
     const niceness = this.mode === 'backlog' ? settings.backlogNice : undefined;
-    const runOptions: LowLatencyRunOptions = {
-      id: this.runs,
+    const runOptions: Omit<LowLatencyRunOptions, 'id'> = {
       ffmpegPath: settings.tools.ffmpeg,
       args,
       ...(niceness ? { niceness } : {}),
@@ -302,16 +332,30 @@ export class LowLatencyPipeline {
         : {}),
       onOutputError: (rendition, error) => this.options.logger.error({ err: error, rendition }, 'low-latency output could not be read; restarting ffmpeg'),
     };
-    const run = (this.options.startRun ?? ((options) => new LowLatencyRun(options)))(runOptions);
-    this.run = run;
+    this.latency.runStarting();
+    const run = this.runs.start(runOptions);
     this.coverage.startRun(run.id);
     const { partFrames, gopFrames } = partGeometry(info.frameRate, settings.partSeconds, gopSeconds);
     this.options.logger.info({ run: run.id, transcodeSession: run.session, pid: run.pid, partFrames, gopFrames, segmentSeconds: this.segmentSeconds }, 'low-latency ffmpeg started');
     void run.exited.then((exit) => this.queue.run(() => this.onExit(run, exit)));
   }
 
+  /** Writes what is not yet covered to the new run (the probe buffer, or a crashed or replaced run's input) but skipped input. */
+  private async refeed(): Promise<void> {
+    for (const entry of [...this.coverage.chunks]) {
+      if (entry.sequence < this.skips.from) {
+        for (const offset of this.coverage.releaseBefore(this.skips.from)) {
+          this.skips.counted(1);
+          this.done(offset);
+        }
+        continue;
+      }
+      await this.write(entry);
+    }
+  }
+
   private async write(entry: InputChunk): Promise<void> {
-    const run = this.run;
+    const run = this.runs.current;
     if (!run) return;
     this.coverage.written(entry, maxPts(entry.data));
     this.publisher.chunkWritten(entry.traceparent);
@@ -319,7 +363,7 @@ export class LowLatencyPipeline {
   }
 
   private async onOutput(run: LowLatencyRun, output: RenditionOutput): Promise<void> {
-    if (this.state === 'abandoned' || run !== this.run) return;
+    if (this.state === 'abandoned' || run !== this.runs.current) return;
     if (output.kind === 'fragment' && this.partTarget?.observe(output.durationSeconds)) {
       // Reported before the part is published, so viewer-api knows the target before it lists the part.
       this.options.logger.info({ rendition: output.rendition, partSeconds: output.durationSeconds, partTargetSeconds: this.partTarget.seconds }, 'part longer than PART-TARGET so far: reporting the larger target');
@@ -329,7 +373,7 @@ export class LowLatencyPipeline {
     if (!result.delivered) return;
     this.delays.add(result.produceDelayMs);
     if (output.kind !== 'fragment') return;
-    if (output.rendition === this.renditions.at(-1)?.name) this.edge.mediaPublished(output.durationSeconds, Date.now());
+    if (run === this.runs.current) this.latency.published(output.rendition === this.renditions.at(-1)?.name, output.durationSeconds, Date.now());
     const released = this.coverage.segmentDurable(
       run.id,
       output.rendition,
@@ -340,18 +384,19 @@ export class LowLatencyPipeline {
   }
 
   private done(offset: string): void {
-    this.edge.released();
+    this.latency.released();
     this.options.sink.chunkDone(this.partition, offset);
   }
 
   private async onExit(run: LowLatencyRun, exit: FfmpegExit): Promise<void> {
-    if (this.run !== run || this.isFinished || this.cutting) return;
+    if (this.runs.current !== run || this.isFinished || this.cutting) return;
     // Every part ffmpeg wrote before exiting is complete: publish it first.
     await run.drained;
     if (this.state === 'ending' && exit.code === 0) {
       for (const offset of this.coverage.releaseAll()) this.done(offset);
       this.state = 'done';
-      await this.reports.ended(this.mode === 'backlog' ? { mode: 'backlog', latency_mode: 'low' } : undefined);
+      const skipped = this.skips.skipped;
+      await this.reports.ended(this.mode === 'backlog' || skipped > 0 ? { mode: this.mode, latency_mode: 'low', ...(skipped > 0 ? { skipped_chunks: skipped } : {}) } : undefined);
       this.options.logger.info(
         { sequences: this.sequences.toJSON(), partTargetSeconds: this.partTarget?.seconds, longestPartSeconds: this.partTarget?.longestSeconds, produceDelayMs: this.delays.summary() },
         'low-latency stream transcoded to the end',
@@ -373,14 +418,14 @@ export class LowLatencyPipeline {
     const ending = this.state === 'ending';
     this.state = 'running';
     this.startRun();
-    for (const entry of [...this.coverage.chunks]) await this.write(entry);
+    await this.refeed();
     if (ending) await this.input.close('publisher ended (after restart)');
   }
 
   private async fail(reason: string): Promise<void> {
     this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
     this.state = 'error';
-    this.run?.kill();
+    this.runs.current?.kill();
     for (const offset of this.coverage.releaseAll()) this.done(offset);
     await this.reports.error(reason);
     this.resolveFinished();

@@ -8,7 +8,18 @@ import { LowLatencyPipeline } from './low-latency-pipeline';
 
 type LowLatencyConfig = Pick<
   TranscoderConfig,
-  'preset' | 'threads' | 'thumbnailIntervalSeconds' | 'maxRestarts' | 'probeMaxBytes' | 'liveMaxTrailSegments' | 'backlogNice' | 'llPartSeconds' | 'llKeyframeSeconds'
+  | 'preset'
+  | 'threads'
+  | 'thumbnailIntervalSeconds'
+  | 'maxRestarts'
+  | 'probeMaxBytes'
+  | 'liveMaxTrailSegments'
+  | 'shedding'
+  | 'shedRestoreMs'
+  | 'shedPreset'
+  | 'backlogNice'
+  | 'llPartSeconds'
+  | 'llKeyframeSeconds'
 >;
 
 /**
@@ -51,6 +62,9 @@ export class LowLatencyPipelines {
           maxRestarts: config.maxRestarts,
           probeMaxBytes: config.probeMaxBytes,
           liveMaxTrailSegments: config.liveMaxTrailSegments,
+          shedding: config.shedding === 'on',
+          shedRestoreMs: config.shedRestoreMs,
+          shedPreset: config.shedPreset,
           backlogNice: config.backlogNice,
           partSeconds: config.llPartSeconds,
           keyframeSeconds: config.llKeyframeSeconds,

@@ -1,21 +1,39 @@
 import type { TranscodeDetail } from '@tributary/contracts';
 import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import type { ChunkCoverage } from './chunk-coverage';
-import type { FfmpegRuns } from './ffmpeg-runs';
 import type { InputEnd } from './input-end';
 import type { InputSkip } from './input-skip';
 import type { LatencyControl, ShedDecision } from './latency-control';
-import type { SegmentPublisher } from './segment-publisher';
 import type { SerialQueue } from './serial-queue';
+
+/** A pipeline's ffmpeg runs as latency actions stop and replace them (FfmpegRuns; the low-latency pipeline's runs). */
+export interface ActionRuns {
+  /** The run that takes input now. */
+  readonly input: { readonly id: number; readonly running: boolean } | undefined;
+  /** Kills and detaches the current run; returns it (its output is still to be stopped). */
+  kill(): { stopOutput(): Promise<void> } | undefined;
+  /** Kills and detaches the current run and stops its output. */
+  stop(): Promise<void>;
+}
+
+/** A pipeline's output as latency actions need it (SegmentPublisher; the low-latency pipeline's parts). */
+export interface ActionOutput {
+  /** Flags the next segment of every rendition with a DISCONTINUITY. */
+  readonly numbering: { breakAll(): void };
+  /** Places a skip in place on the output timeline; absent: the output cannot, so a skip restarts ffmpeg. */
+  readonly jumps?: { skipping(runId: number): void };
+  /** Resolves once the publications under way landed (the next run numbers after them). */
+  settled(): Promise<void>;
+}
 
 /** The parts of a pipeline that latency actions work on (shared with it, not owned). */
 export interface LatencyActionParts {
   queue: SerialQueue;
-  runs: FfmpegRuns;
+  runs: ActionRuns;
   skips: InputSkip;
   input: InputEnd;
   coverage: ChunkCoverage;
-  output: SegmentPublisher;
+  output: ActionOutput;
   latency: LatencyControl;
   logger: Logger;
 }
@@ -36,7 +54,8 @@ export interface LatencyActionHost {
  * Applies a live stream's latency decisions to its input queue and ffmpeg runs: a shed or restore
  * of the ladder or preset restarts ffmpeg with the new plan; a skip to the newest keyframe drops
  * the queued input while the running ffmpeg keeps reading (TimelineJumps marks the jump in its
- * output) and restarts only when that cannot help. Each action is counted and reported once applied.
+ * output) and restarts only when that cannot help (always for low-latency parts, whose output has no
+ * TimelineJumps: ffmpeg restarts at the keyframe). Each action is counted and reported once applied.
  */
 export class LatencyActions {
   /** Skipped chunks already counted in the metric (several skips may be pending at once). */
@@ -72,17 +91,18 @@ export class LatencyActions {
    * Skips the queued input before the newest keyframe while the running ffmpeg keeps reading (no
    * restart, no start-up cost): its input timestamps jump, which ffmpeg closes, and the output
    * marks the jump (TimelineJumps: DISCONTINUITY, program date time moved on). What ffmpeg already
-   * read is transcoded. False when no running ffmpeg takes input, no keyframe was seen, or nothing
-   * queued lies before the newest keyframe.
+   * read is transcoded. False when the output cannot mark a jump (low-latency parts), no running
+   * ffmpeg takes input, no keyframe was seen, or nothing queued lies before the newest keyframe.
    */
   private skipInPlace(detail: () => TranscodeDetail): boolean {
     const { runs, skips, input, output, queue, logger } = this.parts;
     const run = runs.input;
     const from = skips.shedFrom;
-    if (!this.host.isRunning() || !run?.running || from === Number.MAX_SAFE_INTEGER || from <= input.fedUpTo) return false;
+    const jumps = output.jumps;
+    if (!jumps || !this.host.isRunning() || !run?.running || from === Number.MAX_SAFE_INTEGER || from <= input.fedUpTo) return false;
     const before = skips.skipped;
     skips.skipBefore(from);
-    output.jumps.skipping(run.id);
+    jumps.skipping(run.id);
     // After the queued chunks (skipped as their turn comes): count and report them.
     void queue
       .run(async () => {

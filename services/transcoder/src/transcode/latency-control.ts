@@ -4,12 +4,12 @@ import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import { EdgeDelay } from './edge-delay';
 import { LadderPlan } from './ladder-plan';
 import { LatencyGovernor, type ShedAction } from './latency-governor';
-import type { PipelineSettings } from './pipeline-options';
+import type { FfmpegPipelineSettings } from './pipeline-options';
 
 export interface LatencyControlOptions {
   /** The stream's ladder and segment duration (default: DEFAULT_LADDER, 2 s). */
   record?: Pick<StreamRecord, 'ladder' | 'segment_duration_seconds'>;
-  settings: Pick<PipelineSettings, 'preset' | 'shedPreset' | 'liveMaxTrailSegments' | 'shedRestoreMs' | 'shedding'>;
+  settings: Pick<FfmpegPipelineSettings, 'preset' | 'shedPreset' | 'liveMaxTrailSegments' | 'shedRestoreMs' | 'shedding'>;
   logger: Logger;
 }
 

@@ -17,6 +17,12 @@ export interface FfmpegPipelineSettings {
   probeInitialBytes?: number;
   /** A live stream's output may trail its input by this many segment durations before it sheds work. */
   liveMaxTrailSegments?: number;
+  /** false: a live stream never sheds work (its edge delay is still measured); default true. */
+  shedding?: boolean;
+  /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms). */
+  shedRestoreMs?: number;
+  /** The preset of the second shedding step. */
+  shedPreset?: string;
   /** nice(1) value of backlog ffmpeg processes. */
   backlogNice?: number;
 }
@@ -24,12 +30,6 @@ export interface FfmpegPipelineSettings {
 /** The service's ffmpeg and latency settings, the same for every standard pipeline. */
 export interface PipelineSettings extends FfmpegPipelineSettings {
   workDir: string;
-  /** false: a live stream never sheds work (its edge delay is still measured); default true. */
-  shedding?: boolean;
-  /** Shed work comes back one step after the edge delay stayed under half the bound this long (ms). */
-  shedRestoreMs?: number;
-  /** The preset of the second shedding step. */
-  shedPreset?: string;
 }
 
 /** One stream's pipeline of either kind: which publish session, where its output goes, what it continues from. */
