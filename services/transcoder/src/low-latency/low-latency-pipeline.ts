@@ -359,6 +359,7 @@ export class LowLatencyPipeline {
     if (!run) return;
     this.coverage.written(entry, maxPts(entry.data));
     this.publisher.chunkWritten(entry.traceparent);
+    run.clock.inputWritten(entry.ingestTimeMs);
     await run.write(entry.data);
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { type FfmpegExit, FfmpegProcess, FIRST_RENDITION_FD, JpegSplitter } from '@tributary/media';
 import { Fmp4FragmentReader, type Fmp4Output } from './fmp4-fragments';
+import { PartClock } from './part-clock';
 
 /** One piece of a rendition's output, with when its last byte came out of ffmpeg. */
 export type RenditionOutput = Fmp4Output & { rendition: string; writtenAt: number };
@@ -37,6 +38,8 @@ const MAX_QUEUED = 16;
 export class LowLatencyRun {
   readonly id: number;
   readonly session = randomUUID();
+  /** Dates this run's parts by media time. */
+  readonly clock = new PartClock();
   readonly exited: Promise<FfmpegExit>;
   /** Resolves once every rendition's output up to ffmpeg's exit has been handed over. */
   readonly drained: Promise<void>;

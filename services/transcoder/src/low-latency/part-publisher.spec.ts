@@ -4,6 +4,7 @@ import { SequenceNumbering } from '../transcode/sequence-numbering';
 import type { RenditionOutput } from './low-latency-run';
 import { PartNumbering } from './part-numbering';
 import { PartPublisher } from './part-publisher';
+import { PartClock } from './part-clock';
 
 const logger = pino({ level: 'silent' });
 
@@ -41,9 +42,9 @@ describe(PartPublisher.name, () => {
   it('publishes the init segment (sequence it precedes) and parts with index, independence, kind and the run session', async () => {
     const { records, publisher } = setup();
     publisher.lastTraceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    await publisher.publish({ session: 'run-1' }, init(1000));
-    await publisher.publish({ session: 'run-1' }, part(true, 1000));
-    await publisher.publish({ session: 'run-1' }, part(false, 1000));
+    await publisher.publish({ session: 'run-1', clock: new PartClock() }, init(1000));
+    await publisher.publish({ session: 'run-1', clock: new PartClock() }, part(true, 1000));
+    await publisher.publish({ session: 'run-1', clock: new PartClock() }, part(false, 1000));
     expect(records.map((record) => [record.kind, record.sequence, record.part?.index, record.part?.independent, record.durationSeconds])).toEqual([
       ['init', 1, undefined, undefined, 0],
       ['part', 1, 0, true, 0.2],
@@ -60,14 +61,14 @@ describe(PartPublisher.name, () => {
     const { publisher, at, advance } = setup();
     const written = at();
     advance(12);
-    expect((await publisher.publish({ session: 'r' }, part(true, written))).produceDelayMs).toBe(12);
+    expect((await publisher.publish({ session: 'r', clock: new PartClock() }, part(true, written))).produceDelayMs).toBe(12);
   });
 
   it('drops a part that cannot start a segment, and does not take a sequence for an undelivered one', async () => {
     const { records, publisher, sequences } = setup(false);
-    expect((await publisher.publish({ session: 'r' }, part(false, 0))).delivered).toBe(false);
+    expect((await publisher.publish({ session: 'r', clock: new PartClock() }, part(false, 0))).delivered).toBe(false);
     expect(records).toHaveLength(0);
-    expect((await publisher.publish({ session: 'r' }, part(true, 0))).delivered).toBe(false);
+    expect((await publisher.publish({ session: 'r', clock: new PartClock() }, part(true, 0))).delivered).toBe(false);
     expect(records).toHaveLength(1);
     expect(sequences.peek('360p').sequence).toBe(1);
   });

@@ -1,5 +1,6 @@
 import { type Logger, ROOT_CONTEXT, SegmentLinkTracker, SpanKind, traceHeaders, transcodeMetrics, withSpan } from '@tributary/telemetry';
 import type { PipelineSink } from '../transcode/pipeline-sink';
+import type { PartClock } from './part-clock';
 import type { RenditionOutput } from './low-latency-run';
 import type { PartNumbering, PartPlace } from './part-numbering';
 
@@ -42,8 +43,11 @@ export class PartPublisher {
     this.chunkLinks.chunkWritten(traceparent ? { traceparent } : undefined);
   }
 
-  /** Publishes `output` of run `run`; a part that cannot start a segment is dropped (logged). */
-  async publish(run: { session: string }, output: RenditionOutput): Promise<PublishedOutput> {
+  /**
+   * Publishes `output` of run `run`, dated by the run's PartClock; a part that cannot start a
+   * segment is dropped (logged).
+   */
+  async publish(run: { session: string; clock: PartClock }, output: RenditionOutput): Promise<PublishedOutput> {
     const { numbering, streamId } = this.options;
     let place: PartPlace | undefined;
     if (output.kind === 'fragment') {
@@ -73,8 +77,8 @@ export class PartPublisher {
           rendition: output.rendition,
           sequence,
           durationSeconds,
-          // Wall clock of the part's first frame: now minus its duration (it was just cut).
-          programTime: new Date(Date.now() - durationSeconds * 1000).toISOString(),
+          // The wall clock of the part's first frame, by media time (see PartClock).
+          programTime: new Date(output.kind === 'fragment' ? run.clock.programTimeMs(output.startSeconds, durationSeconds) : Date.now()).toISOString(),
           discontinuity,
           transcodeSession: run.session,
           ...(traceparent ? { traceparent } : {}),
