@@ -14,6 +14,12 @@
   // of played media (a finite back buffer: a long session never grows the page's memory).
   var LOW_LATENCY_CATCH_UP_RATE = 1.1;
   var LOW_LATENCY_BACK_BUFFER_SECONDS = 30;
+  // hls.js 1.7 bounds nothing in low-latency mode (liveMaxLatencyDurationCount is Infinity) and
+  // speeds up only while more than 1 s is buffered, which a player PART-HOLD-BACK behind the edge
+  // never has: one that fell behind (start-up, a stall, a background tab) stayed behind for good
+  // (measured: 2.9 s behind a 0.67 s target). More than this far behind its target, it jumps to
+  // the live edge (hls.js seeks to its live sync position; set per playlist, see lowLatencyBound).
+  var LOW_LATENCY_MAX_BEHIND_SECONDS = 1.5;
 
   var streamId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
   var params = new URLSearchParams(location.search);
@@ -158,6 +164,7 @@
       cmcd: { sessionId: sessionId, contentId: streamId },
       manifestLoadingMaxRetry: 2
     });
+    if (lowLatency) hls.on(window.Hls.Events.LEVEL_UPDATED, lowLatencyBound);
     hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
       fillQualities();
       video.play().catch(function () { messageBox.textContent = 'Press play to start.'; });
@@ -268,9 +275,17 @@
       });
   }
 
+  // hls.js reads liveMaxLatencyDuration on every playlist update, after LEVEL_UPDATED; its
+  // constructor rejects it without a liveSyncDuration, which would override PART-HOLD-BACK.
+  function lowLatencyBound(_name, data) {
+    var target = data.details.partHoldBack || data.details.holdBack;
+    if (data.details.live && target > 0) hls.config.liveMaxLatencyDuration = target + LOW_LATENCY_MAX_BEHIND_SECONDS;
+  }
+
   /**
    * How far behind real time the picture is: the wall clock minus the program date time
-   * (EXT-X-PROGRAM-DATE-TIME, stamped by the transcoder's ffmpeg as it encodes) of what is playing.
+   * (EXT-X-PROGRAM-DATE-TIME, the transcoder's date of each segment's or part's first frame) of what
+   * is playing.
    */
   function latencySeconds() {
     var playing = hls && hls.playingDate;
