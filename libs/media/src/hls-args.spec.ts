@@ -19,6 +19,12 @@ describe('buildTranscodeArgs', () => {
     expect(graph).toContain('[s2]scale=-2:360');
   });
 
+  it('reads MPEG-TS on stdin analysing at most 0.5 s of it before decoding (a live input arrives in real time)', () => {
+    expect(valueAfter(args, '-analyzeduration')).toBe('500000');
+    expect(args.indexOf('-analyzeduration')).toBeLessThan(args.indexOf('-i'));
+    expect(valueAfter(args, '-i')).toBe('pipe:0');
+  });
+
   it('forces keyframes at segment boundaries and disables scene-cut keyframes', () => {
     expect(valueAfter(args, '-force_key_frames')).toBe('expr:gte(t,n_forced*2)');
     expect(valueAfter(args, '-sc_threshold')).toBe('0');

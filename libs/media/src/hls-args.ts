@@ -22,7 +22,19 @@ export interface TranscodeArgsOptions {
   playlistSize?: number;
 }
 
-export const DEFAULT_INPUT_ARGS = ['-analyzeduration', '3000000', '-probesize', '2000000', '-i', 'pipe:0'] as const;
+/**
+ * The transcoder's ffmpeg input: MPEG-TS on stdin. ffmpeg analyses the first
+ * `-analyzeduration` of media before it decodes anything, and on an MPEG-TS stream it reads that
+ * whole window even when every stream's parameters are known sooner: on a live input that arrives
+ * in real time, the window is waited for in wall time (3 s here cost a 3 s start-up, issue 12).
+ * The transcoder starts ffmpeg only once ffprobe has read the source from the same first bytes
+ * (which ffmpeg reads at once), so 0.5 s is enough. A shorter analysis that ends before the first
+ * keyframe (a take-over or restart mid-GOP) loses nothing when decoding: ffmpeg reports the video's
+ * size as unknown and its filter graph starts with the first decoded frame (measured with ffmpeg
+ * 5.1, a 4 s GOP entered 3.5 s before its keyframe: full-size video and audio in the first
+ * segment). A stream copy would not cope (ingest's RTMP remuxer keeps its own, longer window).
+ */
+export const DEFAULT_INPUT_ARGS = ['-analyzeduration', '500000', '-probesize', '2000000', '-i', 'pipe:0'] as const;
 
 /**
  * The ffmpeg command line for one stream's ABR ladder: one decode, a `split` into one scaler per
