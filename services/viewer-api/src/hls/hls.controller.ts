@@ -167,14 +167,16 @@ export class HlsController {
 
   /**
    * The renditions to advertise: the catalogue's (transcoder-reported, else the ladder) that have
-   * segments in the window, plus any rendition with segments the catalogue does not describe.
+   * segments in the window, plus — until the transcoder reported its renditions — any rendition
+   * with segments the catalogue does not describe. Once reported, a rendition the transcoder left
+   * out (shed) is not advertised although its older segments are still in the window.
    */
   private liveRenditions(stream: StreamView): RenditionInfo[] {
     const present = new Set(
       this.window.store.renditionNames(stream.id).filter((name) => this.window.rendition(stream.id, name)?.hasMedia ?? false),
     );
     const known = stream.renditions.filter((rendition) => present.has(rendition.name));
-    for (const name of present) {
+    for (const name of stream.renditions_reported ? [] : present) {
       if (!known.some((rendition) => rendition.name === name)) {
         const height = Number(/^(\d+)p$/.exec(name)?.[1] ?? 0);
         known.push({

@@ -57,7 +57,7 @@ export class LowLatencyHlsService {
       targetDurationSeconds: stream.segment_duration_seconds,
       endList,
       skip: directives.skip,
-      renditionReports: this.reports(stream.id, rendition),
+      renditionReports: this.reports(stream, rendition),
       reportedPartTargetSeconds: this.catalog.get(stream.id)?.transcode?.part_target_seconds,
     });
     // A blocking answer names a fixed point of the stream (it holds at least that part): a CDN may
@@ -117,11 +117,12 @@ export class LowLatencyHlsService {
     return window;
   }
 
-  private reports(streamId: string, rendition: string): RenditionReport[] {
+  /** EXT-X-RENDITION-REPORT for the other renditions the master playlist advertises (not a shed one). */
+  private reports(stream: StreamView, rendition: string): RenditionReport[] {
     const reports: RenditionReport[] = [];
-    for (const name of this.window.store.renditionNames(streamId).sort()) {
-      if (name === rendition) continue;
-      const other = this.window.rendition(streamId, name);
+    for (const name of this.window.store.renditionNames(stream.id).sort()) {
+      if (name === rendition || (stream.renditions_reported && !stream.renditions.some((known) => known.name === name))) continue;
+      const other = this.window.rendition(stream.id, name);
       const report = other?.lowLatency ? renditionReport(name, other) : null;
       if (report) reports.push(report);
     }

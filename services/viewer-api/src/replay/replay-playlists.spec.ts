@@ -34,6 +34,7 @@ function stream(extra: Partial<StreamView>): StreamView {
     playback: 'public',
     transcode: null,
     retention_seconds: null,
+    renditions_reported: false,
     latency_mode: 'standard',
     ...extra,
   };

@@ -49,6 +49,22 @@ describe(StreamCatalog.name, () => {
     expect(catalog.get('cam-1')!.transcode).toBeNull();
   });
 
+  it("takes the renditions of the transcoder's latest live report as what it produces (a shed one is left out) until a new publish", () => {
+    const catalog = new StreamCatalog();
+    catalog.applyRecord({ ...record, ladder: [...record.ladder, { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 64 }] });
+    const ts = '2026-01-01T00:01:00.000Z';
+    const reported = (name: string) => ({ name, width: 640, height: 360, video_bitrate_kbps: 800, audio_bitrate_kbps: 64, bandwidth_bps: 1_000_000, codecs: 'avc1.42c01e' });
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'ingest', publish_session_id: 'p1', ts });
+    expect(catalog.get('cam-1')).toMatchObject({ renditions_reported: false, renditions: [{ name: '360p' }, { name: '180p' }] });
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'transcoder', publish_session_id: 'p1', ts, renditions: [reported('360p'), reported('180p')] });
+    const detail = { mode: 'live' as const, action: 'drop_rendition' as const, shed_level: 1, dropped_renditions: ['360p'], latency_mode: 'low' as const };
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'transcoder', publish_session_id: 'p1', ts, renditions: [reported('180p')], detail });
+    expect(catalog.get('cam-1')).toMatchObject({ renditions_reported: true, renditions: [{ name: '180p' }] });
+    expect(catalog.get('cam-1')!.renditions).toHaveLength(1);
+    catalog.applyStatus({ stream_id: 'cam-1', state: 'live', reporter: 'ingest', publish_session_id: 'p2', ts });
+    expect(catalog.get('cam-1')).toMatchObject({ renditions_reported: false, renditions: [{ name: '360p' }, { name: '180p' }] });
+  });
+
   it('ignores an ended from an older publish session and forgets tombstoned streams', () => {
     const catalog = new StreamCatalog();
     catalog.applyRecord(record);

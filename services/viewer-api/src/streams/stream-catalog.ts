@@ -23,6 +23,12 @@ export interface StreamView {
   title: string;
   state: StreamState;
   renditions: RenditionInfo[];
+  /**
+   * `renditions` are what the transcoder's latest `live` report of this publish says it produces
+   * (else the registry ladder): a rendition it left out (shed) is not advertised, even while its
+   * segments are still in the live window.
+   */
+  renditions_reported: boolean;
   segment_duration_seconds: number;
   started_at: string | null;
   ended_at: string | null;
@@ -174,6 +180,7 @@ export class StreamCatalog {
       title: record.title,
       state: entry.state,
       renditions: entry.reportedRenditions ?? ladder.map(deriveRendition),
+      renditions_reported: entry.reportedRenditions !== null,
       segment_duration_seconds: record.segment_duration_seconds,
       started_at: entry.startedAt,
       ended_at: entry.state === 'live' ? null : entry.endedAt,
