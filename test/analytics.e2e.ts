@@ -42,9 +42,9 @@ describe('playback analytics end to end', () => {
     kafka = testKafka();
     const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
     const viewerPort = await freePort();
-    viewerApi = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
+    viewerApi = await startService('viewer-api', { port: viewerPort, env: env });
     gatewayPort = await freePort();
-    gatewayEnv = { ...env, EVENT_GATEWAY_PORT: String(gatewayPort), STATS_EMIT_INTERVAL_MS: '300' };
+    gatewayEnv = { ...env, STATS_EMIT_INTERVAL_MS: '300' };
     gateway = await startService('event-gateway', { port: gatewayPort, env: gatewayEnv });
   });
 

@@ -33,11 +33,11 @@ describe('live dashboard end to end', () => {
   beforeAll(async () => {
     const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
     const viewerPort = await freePort();
-    viewerApi = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
+    viewerApi = await startService('viewer-api', { port: viewerPort, env: env });
     const gatewayPort = await freePort();
     gateway = await startService('event-gateway', {
       port: gatewayPort,
-      env: { ...env, EVENT_GATEWAY_PORT: String(gatewayPort), STATS_EMIT_INTERVAL_MS: '500', SLOW_CLIENT_HIGH_WATER_BYTES: '65536', SLOW_CLIENT_LOW_WATER_BYTES: '16384', SLOW_CLIENT_MAX_MS: '600000' },
+      env: { ...env, STATS_EMIT_INTERVAL_MS: '500', SLOW_CLIENT_HIGH_WATER_BYTES: '65536', SLOW_CLIENT_LOW_WATER_BYTES: '16384', SLOW_CLIENT_MAX_MS: '600000' },
     });
     // The gateway's own group starts at "latest" once assigned: wait until a probe gets through.
     const probe = client();

@@ -10,7 +10,7 @@ it('creates the demo stream (replacing an earlier one) and publishes the test pa
   const port = await freePort();
   const ingest = await startService('ingest', {
     port,
-    env: { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, INGEST_PORT: String(port), ADMIN_TOKEN: 'demo-token', LOG_LEVEL: 'warn' },
+    env: { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, ADMIN_TOKEN: 'demo-token', LOG_LEVEL: 'warn' },
   });
   const tap = await new TopicTap(kafkaFor(brokers), [topicName(Topics.videoIngest, prefix)]).start();
   try {

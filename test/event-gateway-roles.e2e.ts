@@ -21,16 +21,16 @@ describe('event-gateway roles end to end', () => {
     kafka = testKafka();
     const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
     const viewerPort = await freePort();
-    viewerApi = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
+    viewerApi = await startService('viewer-api', { port: viewerPort, env: env });
     const statsPort = await freePort();
     statsOnly = await startService('event-gateway', {
       port: statsPort,
-      env: { ...env, EVENT_GATEWAY_PORT: String(statsPort), EVENT_GATEWAY_ROLES: 'stats', STATS_EMIT_INTERVAL_MS: '300' },
+      env: { ...env, EVENT_GATEWAY_ROLES: 'stats', STATS_EMIT_INTERVAL_MS: '300' },
     });
     const fanoutPort = await freePort();
     fanoutOnly = await startService('event-gateway', {
       port: fanoutPort,
-      env: { ...env, EVENT_GATEWAY_PORT: String(fanoutPort), EVENT_GATEWAY_ROLES: 'fanout' },
+      env: { ...env, EVENT_GATEWAY_ROLES: 'fanout' },
     });
   }, 180_000);
 

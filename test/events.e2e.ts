@@ -38,9 +38,9 @@ describe('playback events end to end', () => {
     const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
     // viewer-api first: it creates the topics the gateway subscribes to.
     const viewerPort = await freePort();
-    viewerApi = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
+    viewerApi = await startService('viewer-api', { port: viewerPort, env: env });
     const gatewayPort = await freePort();
-    gateway = await startService('event-gateway', { port: gatewayPort, env: { ...env, EVENT_GATEWAY_PORT: String(gatewayPort) } });
+    gateway = await startService('event-gateway', { port: gatewayPort, env: env });
     const first = client();
     await first.subscribed;
     await warmUp(viewerApi.url, first);

@@ -97,7 +97,6 @@ beforeAll(async () => {
     env: {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
-      INGEST_PORT: String(port),
       LOG_LEVEL: 'info',
       ...limitsEnv,
       INGEST_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
@@ -245,13 +244,11 @@ describe('slowloris headers', () => {
       let service = ingest;
       if (name !== 'ingest') {
         const port = await freePort();
-        const portVariable = { 'viewer-api': 'VIEWER_API_PORT', 'event-gateway': 'EVENT_GATEWAY_PORT', transcoder: 'TRANSCODER_PORT' }[name];
         service = await startService(name, {
           port,
           env: {
             KAFKA_BROKERS: brokers,
             TOPIC_PREFIX: prefix,
-            [portVariable]: String(port),
             LOG_LEVEL: 'warn',
             TRANSCODER_GROUP_ID: `${prefix}-transcoder`,
             EVENT_GATEWAY_INSTANCE_ID: `${prefix}-gw`,

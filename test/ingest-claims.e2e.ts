@@ -26,7 +26,6 @@ async function startIngest(): Promise<ServiceProcess> {
     env: {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
-      INGEST_PORT: String(port),
       LOG_LEVEL: 'warn',
       KAFKA_VIDEO_PARTITIONS: '2',
       KAFKA_EVENT_PARTITIONS: '1',

@@ -43,7 +43,6 @@ beforeAll(async () => {
     env: {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
-      INGEST_PORT: String(port),
       ADMIN_TOKEN,
       INGEST_PUBLIC_URL: 'http://ingest.example:8081',
       VIEWER_PUBLIC_URL: 'http://viewer.example',

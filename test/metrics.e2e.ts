@@ -43,16 +43,10 @@ describe('Prometheus metrics on every service', () => {
       METRICS_KAFKA_LAG_INTERVAL_MS: '500',
       EVENT_GATEWAY_INSTANCE_ID: instanceId,
     };
-    const portVariable: Record<ServiceName, string> = {
-      ingest: 'INGEST_PORT',
-      transcoder: 'TRANSCODER_PORT',
-      'viewer-api': 'VIEWER_API_PORT',
-      'event-gateway': 'EVENT_GATEWAY_PORT',
-    };
     // viewer-api first (it creates the topics), then the rest one at a time (2 cores).
     for (const name of ['viewer-api', 'event-gateway', 'ingest', 'transcoder'] as const) {
       const port = await freePort();
-      services.set(name, await startService(name, { port, env: { ...env, [portVariable[name]]: String(port) } }));
+      services.set(name, await startService(name, { port, env }));
     }
     client = connectClient(services.get('event-gateway')!.url);
     await client.subscribed;

@@ -136,7 +136,6 @@ describe('operator leader election (real API server, candidate processes)', () =
           KAFKA_VIDEO_PARTITIONS: '2',
           KAFKA_EVENT_PARTITIONS: '1',
           KUBECONFIG: kube.kubeconfigPath,
-          OPERATOR_PORT: String(port),
           OPERATOR_NAMESPACE: namespace,
           POD_NAMESPACE: namespace,
           POD_NAME: identity,

@@ -202,7 +202,6 @@ describe("the operator's RBAC (chart Role, real API server, ServiceAccount token
         KAFKA_VIDEO_PARTITIONS: '2',
         KAFKA_EVENT_PARTITIONS: '1',
         KUBECONFIG: asOperatorPath,
-        OPERATOR_PORT: String(port),
         OPERATOR_NAMESPACE: NAMESPACE,
         POD_NAMESPACE: NAMESPACE,
         POD_NAME: 'operator-under-rbac',

@@ -114,7 +114,7 @@ beforeAll(async () => {
   const port = await freePort();
   operator = await startService('operator', {
     port,
-    env: { ...operatorEnv(NS, brokers), OPERATOR_PORT: String(port), INGEST_PUBLIC_URL: stack.ingest.url, VIEWER_PUBLIC_URL: stack.viewer.url },
+    env: { ...operatorEnv(NS, brokers), INGEST_PUBLIC_URL: stack.ingest.url, VIEWER_PUBLIC_URL: stack.viewer.url },
   });
   tap = await new TopicTap(kafka, [topic(Topics.streamRegistry), topic(Topics.streamStatus)]).start();
   ownKafka = await ownKafkaStarted;
@@ -284,7 +284,7 @@ it('a reconcile that fails because Kafka is unreachable is reported in a conditi
   const port = await freePort();
   const second = await startService('operator', {
     port,
-    env: { ...operatorEnv(NS_KAFKA_DOWN, ownKafka.brokers, { OPERATOR_KAFKA_WRITE_TIMEOUT_MS: '1500', LOG_LEVEL: 'warn' }), OPERATOR_PORT: String(port) },
+    env: { ...operatorEnv(NS_KAFKA_DOWN, ownKafka.brokers, { OPERATOR_KAFKA_WRITE_TIMEOUT_MS: '1500', LOG_LEVEL: 'warn' }) },
   });
   try {
     expect((await create(NS_KAFKA_DOWN, 'offline', { title: 'before' })).status).toBe(201);

@@ -94,7 +94,6 @@ beforeAll(async () => {
     env: {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
-      INGEST_PORT: String(port),
       LOG_LEVEL: 'info',
       INGEST_RTMP_ENABLED: 'true',
       INGEST_RTMP_PORT: String(rtmpPort),

@@ -37,9 +37,9 @@ beforeAll(async () => {
     PLAYBACK_SIGNING_KEY,
   };
   const ingestPort = await freePort();
-  ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort), ADMIN_TOKEN } });
+  ingest = await startService('ingest', { port: ingestPort, env: { ...common, ADMIN_TOKEN } });
   const viewerPort = await freePort();
-  viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
+  viewer = await startService('viewer-api', { port: viewerPort, env: common });
 }, 120_000);
 
 afterAll(async () => {

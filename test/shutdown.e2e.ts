@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumerGroups, topicName, Topics } from '@tributary/contracts';
 import { consumerGroupId } from '@tributary/kafka';
-import { freePort, type LocalKafka, type ServiceName, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
+import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
 import {
   connectClient,
   kafkaBrokers,
@@ -20,7 +20,7 @@ describe('playback event services on SIGTERM', () => {
     const port = await freePort();
     const viewerApi = await startService('viewer-api', {
       port,
-      env: { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', VIEWER_API_PORT: String(port), LOG_LEVEL: 'warn' },
+      env: { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' },
     });
     const accepted = new Set<string>();
     const refusedAfterStop: string[] = [];
@@ -84,11 +84,11 @@ describe('playback event services on SIGTERM', () => {
     const groupId = consumerGroupId(ConsumerGroups.eventGatewayFanout, prefix, instanceId);
     const env = { KAFKA_BROKERS: kafkaBrokers(), TOPIC_PREFIX: prefix, KAFKA_EVENT_PARTITIONS: '3', LOG_LEVEL: 'warn' };
     const apiPort = await freePort();
-    const viewerApi = await startService('viewer-api', { port: apiPort, env: { ...env, VIEWER_API_PORT: String(apiPort) } });
+    const viewerApi = await startService('viewer-api', { port: apiPort, env: env });
     const port = await freePort();
     const gateway = await startService('event-gateway', {
       port,
-      env: { ...env, EVENT_GATEWAY_PORT: String(port), EVENT_GATEWAY_INSTANCE_ID: instanceId },
+      env: { ...env, EVENT_GATEWAY_INSTANCE_ID: instanceId },
     });
     const kafka = testKafka();
     const admin = kafka.admin();
@@ -149,16 +149,10 @@ describe('every service on SIGTERM after the broker died', () => {
     kafka = await startLocalKafka({ heapMb: 384 });
     const prefix = uniquePrefix('shutdown-dead-broker');
     const common = { KAFKA_BROKERS: kafka.brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', KAFKA_EVENT_PARTITIONS: '1', KAFKA_VIDEO_PARTITIONS: '1' };
-    const ports: Record<ServiceName, string> = {
-      ingest: 'INGEST_PORT',
-      transcoder: 'TRANSCODER_PORT',
-      'viewer-api': 'VIEWER_API_PORT',
-      'event-gateway': 'EVENT_GATEWAY_PORT',
-    };
     // ingest first: it creates the topics.
     for (const name of ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const) {
       const port = await freePort();
-      const env = { ...common, [ports[name]]: String(port), TRANSCODER_GROUP_ID: `${prefix}-transcoder`, EVENTS_MAX_IN_FLIGHT_BYTES: '1024' };
+      const env = { ...common, TRANSCODER_GROUP_ID: `${prefix}-transcoder`, EVENTS_MAX_IN_FLIGHT_BYTES: '1024' };
       services.push(await startService(name, { port, env, readyTimeoutMs: 120_000 }));
     }
     // Some work in flight: events posted (so producers have something to flush).

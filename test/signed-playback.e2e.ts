@@ -52,22 +52,22 @@ beforeAll(async () => {
     PLAYBACK_SIGNING_KEY: SIGNING_KEY,
   };
   const ingestPort = await freePort();
-  ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort), ADMIN_TOKEN } });
+  ingest = await startService('ingest', { port: ingestPort, env: { ...common, ADMIN_TOKEN } });
   const viewerPort = await freePort();
   viewerMetricsPort = await freePort();
   viewer = await startService('viewer-api', {
     port: viewerPort,
-    env: { ...common, VIEWER_API_PORT: String(viewerPort), METRICS_PORT: String(viewerMetricsPort) },
+    env: { ...common, METRICS_PORT: String(viewerMetricsPort) },
   });
   const gatewayPort = await freePort();
   gateway = await startService('event-gateway', {
     port: gatewayPort,
-    env: { ...common, EVENT_GATEWAY_PORT: String(gatewayPort), EVENT_GATEWAY_ROLES: 'fanout', FIREHOSE_TOKEN },
+    env: { ...common, EVENT_GATEWAY_ROLES: 'fanout', FIREHOSE_TOKEN },
   });
   const openPort = await freePort();
   openGateway = await startService('event-gateway', {
     port: openPort,
-    env: { ...common, EVENT_GATEWAY_PORT: String(openPort), EVENT_GATEWAY_ROLES: 'fanout', EVENT_GATEWAY_INSTANCE_ID: `${prefix}-open` },
+    env: { ...common, EVENT_GATEWAY_ROLES: 'fanout', EVENT_GATEWAY_INSTANCE_ID: `${prefix}-open` },
   });
   fixture = new VideoFixture(BROKERS.split(','), prefix);
   await fixture.connect();

@@ -69,12 +69,12 @@ describe('tracing across the event path', () => {
     const viewerPort = await freePort();
     viewerApi = await startService('viewer-api', {
       port: viewerPort,
-      env: { ...env, VIEWER_API_PORT: String(viewerPort), K8S_POD_NAME: 'viewer-api-0' },
+      env: { ...env, K8S_POD_NAME: 'viewer-api-0' },
     });
     const gatewayPort = await freePort();
     gateway = await startService('event-gateway', {
       port: gatewayPort,
-      env: { ...env, EVENT_GATEWAY_PORT: String(gatewayPort), K8S_POD_NAME: 'event-gateway-0', OTEL_SERVICE_NAME: 'event-gateway-traced' },
+      env: { ...env, K8S_POD_NAME: 'event-gateway-0', OTEL_SERVICE_NAME: 'event-gateway-traced' },
     });
     client = connectClient(gateway.url);
     await client.subscribed;
@@ -218,13 +218,13 @@ describe('tracing across the media path', () => {
       OTEL_BSP_SCHEDULE_DELAY: '200',
     };
     const ingestPort = await freePort();
-    const ingest = await startService('ingest', { port: ingestPort, env: { ...env, INGEST_PORT: String(ingestPort) } });
+    const ingest = await startService('ingest', { port: ingestPort, env: env });
     services.push(ingest);
     ingestUrl = ingest.url;
     // Traces of the full ladder: no load shedding (testTranscoderEnv).
     services.push(await startTestTranscoder(env, `transcoder-${prefix}`, { TRANSCODER_THREADS: '1', TRANSCODER_PROBE_MAX_BYTES: String(512 * 1024) }));
     const viewerPort = await freePort();
-    const viewer = await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) } });
+    const viewer = await startService('viewer-api', { port: viewerPort, env: env });
     services.push(viewer);
     viewerUrl = viewer.url;
   }, 180_000);

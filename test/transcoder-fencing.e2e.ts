@@ -53,10 +53,10 @@ const sequence = (m: ReadMessage) => Number(m.headers[VideoHeaders.mediaSequence
 beforeAll(async () => {
   kafka = kafkaFor(brokers);
   const ingestPort = await freePort();
-  ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
+  ingest = await startService('ingest', { port: ingestPort, env: common });
   transcoders.push(await startTranscoder(), await startTranscoder());
   const viewerPort = await freePort();
-  viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
+  viewer = await startService('viewer-api', { port: viewerPort, env: common });
   tap = await new TopicTap(kafka, [topic(Topics.videoSegments), topic(Topics.streamStatus)]).start();
 }, 240_000);
 

@@ -36,7 +36,6 @@ async function transcoderEnv(): Promise<{ port: number; env: Record<string, stri
     env: {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
-      TRANSCODER_PORT: String(port),
       LOG_LEVEL: 'info',
       ...testTranscoderEnv(group, {
         TRANSCODER_THREADS: '1',
@@ -83,7 +82,7 @@ beforeAll(async () => {
   const ingestPort = await freePort();
   ingest = await startService('ingest', {
     port: ingestPort,
-    env: { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, INGEST_PORT: String(ingestPort), LOG_LEVEL: 'warn' },
+    env: { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
   });
   const { port, env } = await transcoderEnv();
   transcoder = await startService('transcoder', { port, env });

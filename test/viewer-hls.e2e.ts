@@ -67,7 +67,6 @@ describe('viewer-api HLS, replay and preview (real Kafka, ffmpeg)', () => {
       env: {
         KAFKA_BROKERS: BROKERS.join(','),
         TOPIC_PREFIX: prefix,
-        VIEWER_API_PORT: String(port),
         KAFKA_VIDEO_PARTITIONS: '3',
         KAFKA_EVENT_PARTITIONS: '1',
         HLS_WINDOW_SEGMENTS: String(WINDOW),

@@ -44,7 +44,7 @@ export class BacklogRestart {
     const started = await Promise.allSettled([
       platform.startIngest(),
       platform.startTranscoder(),
-      startService('viewer-api', { port: viewerPort, env: { ...platform.common, VIEWER_API_PORT: String(viewerPort) } }),
+      startService('viewer-api', { port: viewerPort, env: { ...platform.common } }),
     ]);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
@@ -109,7 +109,7 @@ export class BacklogRestart {
 
   private async startIngest(): Promise<ServiceProcess> {
     const port = await freePort();
-    return startService('ingest', { port, env: { ...this.common, INGEST_PORT: String(port) } });
+    return startService('ingest', { port, env: { ...this.common } });
   }
 
   private startTranscoder(): Promise<ServiceProcess> {

@@ -51,7 +51,6 @@ export class PlayerStack {
       env: {
         KAFKA_BROKERS: brokers.join(','),
         TOPIC_PREFIX: prefix,
-        VIEWER_API_PORT: String(port),
         KAFKA_VIDEO_PARTITIONS: '2',
         KAFKA_EVENT_PARTITIONS: '2',
         LOG_LEVEL: 'warn',

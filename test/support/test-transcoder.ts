@@ -16,5 +16,5 @@ export async function startTestTranscoder(
   overrides: Record<string, string> = {},
 ): Promise<ServiceProcess<'transcoder'>> {
   const port = await freePort();
-  return startService('transcoder', { port, env: { ...common, TRANSCODER_PORT: String(port), ...testTranscoderEnv(groupId, overrides) } });
+  return startService('transcoder', { port, env: { ...common, ...testTranscoderEnv(groupId, overrides) } });
 }

@@ -36,12 +36,12 @@ export async function startVideoStack(options: {
     KAFKA_EVENT_PARTITIONS: '1',
   };
   const ingestPort = await freePort();
-  const ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort), ...options.ingestEnv } });
+  const ingest = await startService('ingest', { port: ingestPort, env: { ...common, ...options.ingestEnv } });
   // These stacks check what the full ladder looks like, without shedding (testTranscoderEnv);
   // latency tests turn it on with their own bound in transcoderEnv.
   const transcoder = await startTestTranscoder(common, `${options.prefix}-transcoder`, options.transcoderEnv);
   const viewerPort = await freePort();
-  const viewer = await startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) } });
+  const viewer = await startService('viewer-api', { port: viewerPort, env: common });
   return {
     ingest,
     transcoder,

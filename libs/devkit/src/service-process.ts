@@ -7,6 +7,15 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** What startService() runs: the platform's services, and the operator (not part of `npm start`; it needs a Kubernetes API server). */
 export type RunnableService = ServiceName | 'operator';
 
+/** The variable each service reads its HTTP port from (startService sets it from `port`). */
+export const SERVICE_PORT_VARIABLE: Readonly<Record<RunnableService, string>> = {
+  ingest: 'INGEST_PORT',
+  transcoder: 'TRANSCODER_PORT',
+  'viewer-api': 'VIEWER_API_PORT',
+  'event-gateway': 'EVENT_GATEWAY_PORT',
+  operator: 'OPERATOR_PORT',
+};
+
 export interface ServiceProcess<N extends RunnableService = ServiceName> {
   readonly name: N;
   readonly url: string;
@@ -20,6 +29,7 @@ export interface ServiceProcess<N extends RunnableService = ServiceName> {
 }
 
 export interface StartServiceOptions {
+  /** The HTTP port (passed to the service as its SERVICE_PORT_VARIABLE; /readyz is polled there). */
   port: number;
   env: Record<string, string>;
   /** Echo the service's output to ours (npm start). */
@@ -62,7 +72,7 @@ export async function startService<N extends RunnableService>(name: N, options: 
   const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
   const child = spawn(command ?? process.execPath, [...prefix, '--enable-source-maps', serviceEntry(name)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...options.env, [SERVICE_PORT_VARIABLE[name]]: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let buffer = '';

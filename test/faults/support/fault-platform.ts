@@ -99,13 +99,6 @@ export interface FaultPlatformOptions {
   readonly serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
 }
 
-const PORT_ENV: Record<ServiceName, string> = {
-  ingest: 'INGEST_PORT',
-  transcoder: 'TRANSCODER_PORT',
-  'viewer-api': 'VIEWER_API_PORT',
-  'event-gateway': 'EVENT_GATEWAY_PORT',
-};
-
 /**
  * The real platform for fault tests: its own single-node broker (port and data dir kept, so it
  * can be SIGKILLed and restarted in place) and N replicas of ingest, transcoder, viewer-api and
@@ -167,7 +160,7 @@ export class FaultPlatform {
     for (const name of ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const) {
       for (let index = 0; index < count; index++) {
         const port = await freePort();
-        const env = { ...common, ...extra[name](index), ...this.options.serviceEnv?.[name], [PORT_ENV[name]]: String(port) };
+        const env = { ...common, ...extra[name](index), ...this.options.serviceEnv?.[name] };
         this.replicas[name].push(new Replica(name, index, port, env, this.options.placements?.[`${name}#${index}`]));
       }
     }
