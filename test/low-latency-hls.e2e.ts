@@ -229,7 +229,10 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     expect(Buffer.from(await partResponse.arrayBuffer()).equals(driver.part('180p', msn, index)!.bytes)).toBe(true);
   }, 90_000);
 
-  it('answers blocking playlist reloads and hinted part requests within about one PART-TARGET of the part being produced', async () => {
+  describe('blocking timings', () => {
+  // A latency figure on a shared 2-core machine: one more run before it counts as a failure.
+  jest.retryTimes(1, { logErrorsBeforeRetry: true });
+  it('answers blocking playlist reloads and hinted part requests within one PART-TARGET of the part being produced (median)', async () => {
     const answers: { rendition: string; msn: number; index: number; reloadAt: number; partAt: number }[] = [];
     let partTarget = 0;
     for (let round = 0; round < 10; round++) {
@@ -263,13 +266,14 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
       `LL-HLS blocking answers after the part was produced (ms): reload ${JSON.stringify(reloadDelays)} median ${median(reloadDelays)}; ` +
         `part ${JSON.stringify(partDelays)} median ${median(partDelays)}; PART-TARGET ${partTarget * 1000} ms`,
     );
-    // The target is one PART-TARGET (the figures above; ~25-30 ms medians on an idle machine, 85-310 ms
-    // with the shared 2-core machine loaded). Asserted generously so load cannot fail the suite: the
-    // answers were caused by the part (long before the 3 s timeout) and the median stays under 4 parts.
-    expect(median(reloadDelays)).toBeLessThanOrEqual(4 * partTarget * 1000);
-    expect(median(partDelays)).toBeLessThanOrEqual(4 * partTarget * 1000);
+    // The issue's figure: within one PART-TARGET (medians ~25-30 ms on an idle machine, 85-310 ms with
+    // the shared 2-core machine loaded by other test runs; retried once). Every answer was caused by
+    // the part, long before the 3 s blocking timeout.
+    expect(median(reloadDelays)).toBeLessThanOrEqual(partTarget * 1000);
+    expect(median(partDelays)).toBeLessThanOrEqual(partTarget * 1000);
     expect(Math.max(...reloadDelays, ...partDelays)).toBeLessThan(2_500);
   }, 60_000);
+  });
 
   it('serves blocking reloads and parts over HTTP/2 (VIEWER_API_TLS_PORT): every rendition\'s blocking request on one connection', async () => {
     const session = connect(`https://localhost:${tlsPort}`, { rejectUnauthorized: false });
@@ -312,6 +316,33 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     expect(delta.text).toContain('#EXT-X-SKIP:SKIPPED-SEGMENTS=');
     expect(delta.checked.playlist.segments.length).toBeLessThan(full.checked.playlist.segments.length);
   }, 45_000);
+
+  it('holds a new live stream\'s master and media playlist requests until its first parts, then answers them at once (start-up)', async () => {
+    const id = `ll-first-${randomUUID().slice(0, 6)}`;
+    await register(id, 'public');
+    await until('the new stream live in the catalogue', async () => {
+      const response = await get(`/v1/streams/${id}`);
+      return response.ok && ((await response.json()) as { state: string }).state === 'live';
+    });
+    // A player that arrives before the transcoder's first part: no 404, the requests wait.
+    const asked = Date.now();
+    const answered = (path: string) => get(path).then(async (response) => ({ status: response.status, text: await response.text(), at: Date.now() }));
+    const [master, mediaPlaylist] = [answered(`/live/${id}/master.m3u8`), answered(`/live/${id}/180p/index.m3u8`)];
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const first = new PartDriver(producer, topicName(Topics.videoSegments, prefix), id, media);
+    await first.start({ burstSeconds: 0.45, realTime: false });
+    const produced = Date.now();
+    const [masterAnswer, mediaAnswer] = await Promise.all([master, mediaPlaylist]);
+    process.stdout.write(`first-media hold: asked ${produced - asked} ms before the first parts were produced; master answered ${masterAnswer.at - produced} ms, media playlist ${mediaAnswer.at - produced} ms after\n`);
+    expect(masterAnswer.status).toBe(200);
+    expect(masterAnswer.text).toContain('180p/index.m3u8');
+    expect(masterAnswer.text).toContain('90p/index.m3u8');
+    expect(mediaAnswer.status).toBe(200);
+    expect(checkLowLatencyPlaylist(mediaAnswer.text, { otherRenditions: others('180p') }).parts.length).toBeGreaterThanOrEqual(1);
+    // Held (not answered before the parts existed), and bounded well within FIRST_MEDIA_HOLD_SECONDS (5 s).
+    expect(masterAnswer.at).toBeGreaterThanOrEqual(produced - 500);
+    expect(mediaAnswer.at - asked).toBeLessThan(5_000);
+  }, 60_000);
 
   it('answers 400 naming the parameter: _HLS_msn beyond the last + 2, _HLS_part alone, bad values', async () => {
     const { checked } = await playlist(live, '180p');
