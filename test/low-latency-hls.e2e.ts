@@ -338,10 +338,12 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     expect(masterAnswer.text).toContain('180p/index.m3u8');
     expect(masterAnswer.text).toContain('90p/index.m3u8');
     expect(mediaAnswer.status).toBe(200);
-    expect(checkLowLatencyPlaylist(mediaAnswer.text, { otherRenditions: others('180p') }).parts.length).toBeGreaterThanOrEqual(1);
+    // Answered at 180p's first part: 90p's may not be there yet (no rendition report for it then).
+    expect(checkLowLatencyPlaylist(mediaAnswer.text, { otherRenditions: [] }).parts.length).toBeGreaterThanOrEqual(1);
     // Held (not answered before the parts existed), and bounded well within FIRST_MEDIA_HOLD_SECONDS (5 s).
-    expect(masterAnswer.at).toBeGreaterThanOrEqual(produced - 500);
-    expect(mediaAnswer.at - asked).toBeLessThan(5_000);
+    expect(masterAnswer.at - asked).toBeGreaterThanOrEqual(1_000);
+    expect(mediaAnswer.at - asked).toBeGreaterThanOrEqual(1_000);
+    expect(Math.max(masterAnswer.at, mediaAnswer.at) - asked).toBeLessThan(5_000);
   }, 60_000);
 
   it('answers 400 naming the parameter: _HLS_msn beyond the last + 2, _HLS_part alone, bad values', async () => {

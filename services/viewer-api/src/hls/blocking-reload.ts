@@ -82,6 +82,11 @@ export class PartWaiters {
     return `${streamId}/${rendition}`;
   }
 
+  /** The stream-wide key (a held master playlist: FirstMediaService); notifyStream reaches it too. */
+  static streamKey(streamId: string): string {
+    return PartWaiters.key(streamId, '');
+  }
+
   /** Resolves `ready` at once when `ready()` holds, else on the first `notify` where it does, `timeout`, or `aborted` (signal). */
   wait(key: string, ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
     if (ready()) return Promise.resolve('ready');

@@ -9,6 +9,7 @@ import { allowAnyOrigin, parseFrom, parseLiveSegmentFile, sendPlaylist, sendSegm
 import { parseDeliveryDirectives } from './blocking-reload';
 import { LiveWindowService } from './live-window.service';
 import { LowLatencyHlsService } from './low-latency.service';
+import { FirstMediaService } from './first-media';
 import { writeMediaPlaylist, writeMultivariant } from './playlist-writer';
 import { segmentExtension } from './segment-message';
 import { PlaybackAuthGuard } from '../playback-auth/playback-auth.guard';
@@ -22,6 +23,7 @@ export class HlsController {
     private readonly window: LiveWindowService,
     private readonly replay: ReplayPlaylists,
     private readonly lowLatency: LowLatencyHlsService,
+    private readonly firstMedia: FirstMediaService,
   ) {
     viewerMetrics.windowBytes(() => this.window.store.bytes);
   }
@@ -46,7 +48,10 @@ export class HlsController {
       sendPlaylist(response, await this.replay.master(stream, from), 0);
       return;
     }
-    const renditions = this.liveRenditions(stream);
+    // A live stream whose first segments are not there yet: held until they are (bounded).
+    await this.firstMedia.awaitStream(id, closedSignal(response));
+    if (response.destroyed) return;
+    const renditions = this.liveRenditions(this.stream(id));
     if (renditions.length === 0 && (stream.state === 'ended' || stream.state === 'error')) {
       // The window of a finished stream was evicted: the replay has everything.
       sendPlaylist(response, await this.replay.master(stream, 'start'), 0);
@@ -77,6 +82,8 @@ export class HlsController {
   ): Promise<void> {
     const id = parseStreamId(rawId);
     const rendition = parseRendition(rawRendition);
+    await this.firstMedia.awaitRendition(id, rendition, closedSignal(response));
+    if (response.destroyed) return;
     const stream = this.stream(id);
     if (this.lowLatency.isLowLatency(id, rendition)) {
       // Low-latency HLS: _HLS_msn/_HLS_part block, _HLS_skip asks for a delta update (other keys, e.g. CMCD, are ignored).

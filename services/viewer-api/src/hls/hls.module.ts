@@ -6,6 +6,7 @@ import { StreamsModule } from '../streams/streams.module';
 import { HlsController } from './hls.controller';
 import { LiveWindowService } from './live-window.service';
 import { LowLatencyHlsService } from './low-latency.service';
+import { FirstMediaService } from './first-media';
 import { VIEWER_CONFIG } from './tokens';
 import { allowAnyOrigin } from './http';
 
@@ -27,7 +28,7 @@ export class HlsModule implements NestModule {
       module: HlsModule,
       imports: [StreamsModule, ReplayModule.register(config)],
       controllers: [HlsController],
-      providers: [{ provide: VIEWER_CONFIG, useValue: config }, LiveWindowService, LowLatencyHlsService],
+      providers: [{ provide: VIEWER_CONFIG, useValue: config }, LiveWindowService, LowLatencyHlsService, FirstMediaService],
     };
   }
 }

@@ -89,7 +89,11 @@ export class LiveWindowService implements OnApplicationBootstrap, OnApplicationS
       try {
         const meta = parseSegmentMeta(message, batch.partition);
         const result = this.store.add(meta, message.value!);
-        if (meta.kind === 'part' && (result === 'added' || result === 'reset')) this.waiters.notify(PartWaiters.key(meta.streamId, meta.rendition));
+        if (result === 'added' || result === 'reset') {
+          // Blocked part and playlist requests of the rendition, and (FirstMediaService) a held master playlist.
+          this.waiters.notify(PartWaiters.key(meta.streamId, meta.rendition));
+          if (meta.kind !== 'init') this.waiters.notify(PartWaiters.streamKey(meta.streamId));
+        }
       } catch (error) {
         this.logger.warn({ partition: batch.partition, offset: message.offset, err: error }, 'dead-lettering an invalid segment message');
         await this.deadLetters.publish(
