@@ -105,7 +105,7 @@ function keyframeData(): Buffer {
   return packet;
 }
 
-const chunk = (sequence: number, ingestTimeMs: number, data = Buffer.alloc(1024)) => ({ offset: String(sequence), sequence, data, ingestTimeMs });
+const chunk = (sequence: number, ingestTimeMs: number, data: Buffer = Buffer.alloc(1024)) => ({ offset: String(sequence), sequence, data, ingestTimeMs });
 
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 5000;
