@@ -51,14 +51,15 @@ export class HlsController {
     // A live stream whose first segments are not there yet: held until they are (bounded).
     await this.firstMedia.awaitStream(id, closedSignal(response));
     if (response.destroyed) return;
-    const renditions = this.liveRenditions(this.stream(id));
-    if (renditions.length === 0 && (stream.state === 'ended' || stream.state === 'error')) {
+    const current = this.stream(id); // it may have ended while held
+    const renditions = this.liveRenditions(current);
+    if (renditions.length === 0 && (current.state === 'ended' || current.state === 'error')) {
       // The window of a finished stream was evicted: the replay has everything.
-      sendPlaylist(response, await this.replay.master(stream, 'start'), 0);
+      sendPlaylist(response, await this.replay.master(current, 'start'), 0);
       return;
     }
     if (renditions.length === 0) {
-      throw new NotFoundException(`stream ${id} has no segments yet (state: ${stream.state}); retry in a few seconds`);
+      throw new NotFoundException(`stream ${id} has no segments yet (state: ${current.state}); retry in a few seconds`);
     }
     const body = writeMultivariant(
       renditions.map((rendition) => ({
