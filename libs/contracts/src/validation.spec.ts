@@ -27,6 +27,11 @@ describe('isDateTime', () => {
     '2026-12-02T10:00:60Z',
     '2026-12-02T10:00:00',
     '2026-12-02',
+    '2026-12-02T10:00:00.Z',
+    '2026-12-02T10:00:00.1a2Z',
+    '2026-12-02T10:00:00,123Z',
+    '2026-12-0aT10:00:00Z',
+    '2026-12-02T10:00:00.123Zz',
     'yesterday',
     '',
   ])('rejects %s, as the full RFC 3339 check does', (value) => {
@@ -41,6 +46,19 @@ describe('isDateTime', () => {
         for (let day = 0; day <= 32; day++) {
           for (const [hour, minute, second] of [[0, 0, 0], [23, 59, 59], [23, 59, 60], [24, 0, 0], [12, 60, 0]]) {
             const value = `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(hour)}:${pad(minute)}:${pad(second)}.123Z`;
+            expect([value, isDateTime(value)]).toEqual([value, full(value)]);
+          }
+        }
+      }
+    }
+  });
+
+  it('agrees with the full check on every one-character change of a canonical value', () => {
+    const characters = ['0', '1', '2', '3', '5', '9', '-', ':', '.', 'T', 't', 'Z', 'z', ' ', '+', 'a', '٣', ''];
+    for (const base of ['2024-02-29T23:59:59.123Z', '2026-12-02T10:00:00Z']) {
+      for (let index = 0; index <= base.length; index++) {
+        for (const character of characters) {
+          for (const value of [base.slice(0, index) + character + base.slice(index + 1), base.slice(0, index) + character + base.slice(index)]) {
             expect([value, isDateTime(value)]).toEqual([value, full(value)]);
           }
         }

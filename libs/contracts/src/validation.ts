@@ -89,25 +89,54 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 
 /** ajv-formats' RFC 3339 `date-time` check (time zone required). */
 const fullDateTime = (fullFormats['date-time'] as { validate: (value: string) => boolean }).validate;
-const CANONICAL_DATE_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?Z$/;
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * The `date-time` format, the same verdicts as ajv-formats' full check: the form every player and
- * `Date.toISOString()` write (`2026-12-02T10:00:00.000Z`) is checked with one regular expression
- * and a few comparisons; anything else (offsets, lowercase, leap seconds, invalid values) goes to
- * the full check. Every consumed playback event carries one; the full check alone was ~8 % of the
- * stats processor's CPU.
+ * `Date.toISOString()` write (`2026-12-02T10:00:00.000Z`) is checked character by character;
+ * anything else (offsets, lowercase, leap seconds, invalid values) goes to the full check. Every
+ * consumed playback event carries one; the full check alone was ~8 % of the stats processor's CPU,
+ * a regular expression with captures still 0.17 µs per value (issue 11).
  */
 export function isDateTime(value: string): boolean {
-  const match = CANONICAL_DATE_TIME.exec(value);
-  if (match) {
-    const year = Number(match[1]);
-    const month = Number(match[2]);
-    const day = Number(match[3]);
-    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-    const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month];
-    if (month >= 1 && month <= 12 && day >= 1 && day <= days && Number(match[4]) <= 23 && Number(match[5]) <= 59 && Number(match[6]) <= 59) return true;
+  return isCanonicalDateTime(value) || fullDateTime(value);
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with a valid calendar date and time (no leap second). */
+function isCanonicalDateTime(value: string): boolean {
+  const length = value.length;
+  if (length < 20 || value.charCodeAt(length - 1) !== 0x5a /* Z */) return false;
+  if (value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d || value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a) {
+    return false;
   }
-  return fullDateTime(value);
+  if (length > 20) {
+    if (length === 21 || value.charCodeAt(19) !== 0x2e /* . */) return false;
+    for (let index = 20; index < length - 1; index++) if (digitAt(value, index) < 0) return false;
+  }
+  const century = twoDigitsAt(value, 0);
+  const yearOfCentury = twoDigitsAt(value, 2);
+  const month = twoDigitsAt(value, 5);
+  const day = twoDigitsAt(value, 8);
+  const hour = twoDigitsAt(value, 11);
+  const minute = twoDigitsAt(value, 14);
+  const second = twoDigitsAt(value, 17);
+  if (century < 0 || yearOfCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return false;
+  }
+  const year = century * 100 + yearOfCentury;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month]);
+}
+
+/** The ASCII digit at `index` as a number, or −1. */
+function digitAt(value: string, index: number): number {
+  const digit = value.charCodeAt(index) - 0x30;
+  return digit >= 0 && digit <= 9 ? digit : -1;
+}
+
+/** Two ASCII digits at `index` as a number, or −1. */
+function twoDigitsAt(value: string, index: number): number {
+  const tens = digitAt(value, index);
+  const ones = digitAt(value, index + 1);
+  return tens < 0 || ones < 0 ? -1 : tens * 10 + ones;
 }
