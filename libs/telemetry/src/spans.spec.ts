@@ -22,6 +22,18 @@ describe('fastLinkFromHeaders', () => {
     expect(fastLinkFromHeaders({})).toBeUndefined();
     expect(fastLinkFromHeaders({ traceparent: 'garbage' })).toBeUndefined();
     expect(fastLinkFromHeaders({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
+    expect(fastLinkFromHeaders({ traceparent: Buffer.from('00-00000000000000000000000000000000-b7ad6b7169203331-01') })).toBeUndefined();
+    expect(fastLinkFromHeaders({ traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01') })).toBeUndefined();
+  });
+
+  it('agrees with the W3C propagator on every one-character change of a traceparent, from bytes', () => {
+    for (let index = 0; index <= traceparent.length; index++) {
+      for (const character of ['0', '9', 'a', 'f', 'g', 'A', 'F', '-', ' ', '']) {
+        for (const value of [traceparent.slice(0, index) + character + traceparent.slice(index + 1), traceparent.slice(0, index) + character + traceparent.slice(index)]) {
+          expect([value, fastLinkFromHeaders({ traceparent: Buffer.from(value, 'latin1') })]).toEqual([value, linkFromHeaders({ traceparent: value })]);
+        }
+      }
+    }
   });
 });
 

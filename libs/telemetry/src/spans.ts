@@ -57,16 +57,57 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
  * The link to a message's producer span, read straight from its W3C `traceparent` header: what
  * `linkFromHeaders` gives for a version-00 traceparent, without a propagator round trip (no
  * context objects), for handlers that link every message of a batch. `tracestate` is not carried.
+ * Bytes (what kafkajs hands over) are read in place: the regular expression on a decoded copy
+ * plus the API's validity check was 0.5 µs per message, the stats processor's largest tracing cost.
  */
 export function fastLinkFromHeaders(headers: HeaderCarrier | undefined): Link | undefined {
   const header = headers?.traceparent;
   if (header === undefined) return undefined;
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined) return undefined;
-  const match = TRACEPARENT.exec(typeof value === 'string' ? value : value.toString('latin1'));
+  if (typeof value !== 'string') {
+    const link = linkFromTraceparentBytes(value);
+    return link === false ? linkFromHeaders(headers) : link;
+  }
+  const match = TRACEPARENT.exec(value);
   if (!match) return linkFromHeaders(headers);
   const spanContext = { traceId: match[1], spanId: match[2], traceFlags: parseInt(match[3], 16), isRemote: true };
   return trace.isSpanContextValid(spanContext) ? { context: spanContext } : undefined;
+}
+
+/**
+ * A version-00 `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`, lowercase) read from bytes: the link,
+ * undefined for an all-zero trace or span id (invalid, as `isSpanContextValid` says), false for any
+ * other form (left to the propagator).
+ */
+function linkFromTraceparentBytes(bytes: Buffer): Link | undefined | false {
+  if (bytes.length !== 55 || bytes[0] !== 0x30 || bytes[1] !== 0x30 || bytes[2] !== 0x2d || bytes[35] !== 0x2d || bytes[52] !== 0x2d) return false;
+  let traceBits = 0;
+  for (let index = 3; index < 35; index++) {
+    const digit = hexDigit(bytes[index]);
+    if (digit < 0) return false;
+    traceBits |= digit;
+  }
+  let spanBits = 0;
+  for (let index = 36; index < 52; index++) {
+    const digit = hexDigit(bytes[index]);
+    if (digit < 0) return false;
+    spanBits |= digit;
+  }
+  const high = hexDigit(bytes[53]);
+  const low = hexDigit(bytes[54]);
+  if (high < 0 || low < 0) return false;
+  if (traceBits === 0 || spanBits === 0) return undefined;
+  // One decoded string; the ids are slices of it (cheaper than two ranged decodes).
+  const text = bytes.toString('latin1');
+  return { context: { traceId: text.substring(3, 35), spanId: text.substring(36, 52), traceFlags: high * 16 + low, isRemote: true } };
+}
+
+/** A lowercase hex digit's value, or −1. */
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
 }
 
 /**
