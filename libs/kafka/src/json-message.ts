@@ -25,6 +25,11 @@ export function checkJsonMessage<T>(message: Pick<KafkaMessage, 'value' | 'heade
   return result.ok ? { ok: true, value: result.value } : { ok: false, reason: `invalid ${contract.name}: ${formatIssues(result.issues)}` };
 }
 
+/** True when the message's schema header is `schemaId`, as bytes (compared without decoding; a string or an absent header is false). */
+export function carriesSchema(message: Pick<KafkaMessage, 'headers'>, schemaId: string): boolean {
+  return sameSchema(message.headers?.[Headers.schema], schemaId);
+}
+
 const schemaBytes = new Map<string, Buffer>();
 
 /** True when the schema header (as kafkajs hands it over: bytes) is exactly `schemaId`, compared without decoding it. */

@@ -1,5 +1,5 @@
 import { type PlaybackEvent, playbackStatsValidator } from '@tributary/contracts';
-import { StatsAggregator, percentile } from './stats-aggregator';
+import { DEFAULT_STATS_OPTIONS, StatsAggregator, percentile } from './stats-aggregator';
 
 const STREAM = 'fixture-a';
 const NOW = Date.parse('2026-11-22T10:01:00.500Z');
@@ -157,6 +157,27 @@ describe(StatsAggregator.name, () => {
     const again = feed(twice, events);
     expect(again.every((result) => result === 'duplicate')).toBe(true);
     expect(twice.snapshot(STREAM, NOW)).toEqual(once.snapshot(STREAM, NOW));
+  });
+
+  it('recognises a clamped event read again later, when it lands in another second', () => {
+    const aggregator = new StatsAggregator();
+    const { future } = fixture();
+    expect(aggregator.add(future, NOW)).toBe('clamped');
+    expect(aggregator.add(future, NOW + 2_000)).toBe('duplicate');
+    // By now its ts is no longer in the future: it would land in its own bucket, still a duplicate.
+    expect(aggregator.add(future, NOW + 40_000)).toBe('duplicate');
+    expect(aggregator.counters).toEqual({ applied: 0, clamped: 1, duplicates: 2, late: 0 });
+  });
+
+  it('bounds the remembered event ids per stream, forgetting the oldest second first', () => {
+    const aggregator = new StatsAggregator({ ...DEFAULT_STATS_OPTIONS, maxEventIdsPerStream: 3 });
+    const first = event('a', 'web', 'position', '10:00:50.000', 1000);
+    const second = event('a', 'web', 'position', '10:00:51.000', 1000);
+    const third = event('a', 'web', 'position', '10:00:52.000', 1000);
+    const fourth = event('a', 'web', 'position', '10:00:53.000', 1000);
+    expect(feed(aggregator, [first, second, third, fourth])).toEqual(['applied', 'applied', 'applied', 'applied']);
+    // The guard dropped 10:00:50's ids: that event would count again; the newer ones are still known.
+    expect(feed(aggregator, [first, second, third, fourth])).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate']);
   });
 
   it('includes a late event within the lateness bound in the windows that cover it', () => {

@@ -8,6 +8,7 @@ import {
   type PlaybackStats,
   type WindowStats,
 } from '@tributary/contracts';
+import { type StatsEvent, statsEventOf } from './stats-event';
 
 /**
  * The pure windowing and aggregation behind `playback.stats`: no Nest, no Kafka, no clock of its
@@ -21,8 +22,13 @@ import {
  *   older than that horizon is dropped and counted (`late`); a late event inside it lands in its own
  *   bucket, so every later snapshot whose windows cover its `ts` includes it. An event more than
  *   `maxFutureSkewMs` ahead of `now` (a client clock running fast) is counted at `now` (`clamped`).
- * - Duplicates: an `event_id` already seen within the horizon is ignored (`duplicates`). This makes
- *   re-reading Kafka (restart, rebalance, producer retry) idempotent.
+ * - Duplicates: an `event_id` already seen within the horizon for the same second of event time is
+ *   ignored (`duplicates`). This makes re-reading Kafka (restart, rebalance, producer retry)
+ *   idempotent: a retried or re-read event carries the same `ts`. The ids are kept in the bucket of
+ *   their second, so a membership test is a small set's and pruning a bucket forgets its ids with
+ *   it (one Map of every id per stream was about half of `add`'s time, issue 11). A clamped
+ *   event's ids are kept per stream instead (its bucket is the second it arrived in, which a re-read
+ *   does not repeat).
  * - Sessions: per session a small state machine, fed in arrival order (Kafka keeps a stream's
  *   events in order). Events whose `ts` is older than the session's latest are counted but do not
  *   move the state machine.
@@ -47,7 +53,7 @@ export interface StatsAggregatorOptions {
   maxFutureSkewMs: number;
   maxSessionGapMs: number;
   maxStartupMs: number;
-  /** Upper bound of remembered event ids per stream (memory guard); the oldest are forgotten first. */
+  /** Upper bound of remembered event ids per stream (memory guard); the oldest bucket's are forgotten first. */
   maxEventIdsPerStream: number;
 }
 
@@ -85,6 +91,8 @@ interface Bucket {
   startupMs: number[];
   /** session id → device, for distinct sessions and active viewers. */
   sessions: Map<string, Device>;
+  /** Event ids counted in this second (de-duplication). */
+  ids: Set<string>;
 }
 
 interface SessionState {
@@ -100,8 +108,10 @@ interface SessionState {
 interface StreamState {
   buckets: Map<number, Bucket>;
   sessions: Map<string, SessionState>;
-  /** event id → bucket second, insertion-ordered (oldest first). */
-  seen: Map<string, number>;
+  /** Ids held in the buckets' `ids` (for the memory guard). */
+  idCount: number;
+  /** Clamped events' ids → the second they were counted in, insertion-ordered (oldest first). */
+  clampedIds: Map<string, number>;
 }
 
 const SECOND = 1000;
@@ -121,6 +131,7 @@ function emptyBucket(): Bucket {
     watchMs: 0,
     startupMs: [],
     sessions: new Map(),
+    ids: new Set(),
   };
 }
 
@@ -167,7 +178,12 @@ export class StatsAggregator {
 
   /** Adds one (already validated) event, observed at `nowMs`. */
   add(event: PlaybackEvent, nowMs: number): AddResult {
-    let ts = Date.parse(event.ts);
+    return this.addEvent(statsEventOf(event), nowMs);
+  }
+
+  /** Adds what the aggregator reads of one valid event (`readStatsEvent` or `statsEventOf`), observed at `nowMs`. */
+  addEvent(event: StatsEvent, nowMs: number): AddResult {
+    let ts = event.tsMs;
     if (!Number.isFinite(ts) || ts < nowMs - this.horizonMs) {
       this.counters.late += 1;
       return 'late';
@@ -179,26 +195,22 @@ export class StatsAggregator {
     }
     let stream = this.streams.get(event.stream_id);
     if (!stream) {
-      stream = { buckets: new Map(), sessions: new Map(), seen: new Map() };
+      stream = { buckets: new Map(), sessions: new Map(), idCount: 0, clampedIds: new Map() };
       this.streams.set(event.stream_id, stream);
     }
-    if (stream.seen.has(event.event_id)) {
+    const second = Math.floor(ts / SECOND);
+    let bucket = stream.buckets.get(second);
+    if (bucket?.ids.has(event.event_id) || (stream.clampedIds.size > 0 && stream.clampedIds.has(event.event_id))) {
       this.counters.duplicates += 1;
       return 'duplicate';
     }
-    const second = Math.floor(ts / SECOND);
-    stream.seen.set(event.event_id, second);
-    if (stream.seen.size > this.options.maxEventIdsPerStream) {
-      const oldest = stream.seen.keys().next().value;
-      if (oldest !== undefined) stream.seen.delete(oldest);
-    }
-
-    let bucket = stream.buckets.get(second);
     if (!bucket) {
       bucket = emptyBucket();
       stream.buckets.set(second, bucket);
     }
-    const source = event.source ?? 'player';
+    if (result === 'clamped') stream.clampedIds.set(event.event_id, second);
+    else this.remember(stream, bucket, event.event_id);
+    const source = event.source;
     bucket.events += 1;
     increment(bucket.byType, event.event_type);
     increment(bucket.byDevice, event.device);
@@ -216,7 +228,19 @@ export class StatsAggregator {
     return result;
   }
 
-  private advanceSession(stream: StreamState, event: PlaybackEvent, ts: number, source: string, bucket: Bucket): void {
+  private remember(stream: StreamState, bucket: Bucket, eventId: string): void {
+    bucket.ids.add(eventId);
+    stream.idCount += 1;
+    if (stream.idCount <= this.options.maxEventIdsPerStream) return;
+    for (const oldest of stream.buckets.values()) {
+      if (oldest.ids.size === 0) continue;
+      stream.idCount -= oldest.ids.size;
+      oldest.ids.clear();
+      break;
+    }
+  }
+
+  private advanceSession(stream: StreamState, event: StatsEvent, ts: number, source: string, bucket: Bucket): void {
     let session = stream.sessions.get(event.session_id);
     if (!session) {
       session = { device: event.device, lastTs: ts, lastType: '', started: false, pendingStartupTs: null, bufferStartTs: null };
@@ -364,13 +388,17 @@ export class StatsAggregator {
   prune(nowMs: number): void {
     const oldestSecond = Math.floor((nowMs - this.horizonMs) / SECOND);
     for (const [streamId, stream] of this.streams) {
-      for (const second of stream.buckets.keys()) if (second < oldestSecond) stream.buckets.delete(second);
+      for (const [second, bucket] of stream.buckets) {
+        if (second >= oldestSecond) continue;
+        stream.idCount -= bucket.ids.size;
+        stream.buckets.delete(second);
+      }
       for (const [sessionId, session] of stream.sessions) {
         if (session.lastTs < nowMs - this.horizonMs) stream.sessions.delete(sessionId);
       }
-      for (const [eventId, second] of stream.seen) {
-        if (second >= oldestSecond) break; // insertion order ≈ arrival order; the rest is newer
-        stream.seen.delete(eventId);
+      for (const [eventId, second] of stream.clampedIds) {
+        if (second >= oldestSecond) break; // counted at arrival: insertion order is time order
+        stream.clampedIds.delete(eventId);
       }
       if (stream.buckets.size === 0 && stream.sessions.size === 0) this.streams.delete(streamId);
     }

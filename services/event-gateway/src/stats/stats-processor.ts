@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   Headers,
+  PLAYBACK_EVENT_SCHEMA_ID,
   PLAYBACK_STATS_SCHEMA_ID,
   type PlaybackEvent,
   playbackEventMessage,
@@ -8,6 +9,7 @@ import {
   Topics,
 } from '@tributary/contracts';
 import {
+  carriesSchema,
   type CheckedMessage,
   checkJsonMessage,
   DeadLetterPublisher,
@@ -32,6 +34,7 @@ import {
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { type AddResult, StatsAggregator, DEFAULT_STATS_OPTIONS } from './stats-aggregator';
 import { batchBySize } from './snapshot-batches';
+import { readStatsEvent } from './stats-event';
 import { StatsMetrics } from './stats-metrics';
 import { type StatsConfig, statsConsumerGroup } from './stats.config';
 import { STATS_CONFIG, STATS_METRICS_REGISTRY } from './stats.tokens';
@@ -172,7 +175,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * One pass over a fetched batch: parse + validate each value and add it to the aggregator, with
+   * One pass over a fetched batch: read (or parse + validate) each value and add it to the aggregator, with
    * no per-message framework work (no span, no context switch, no promise, no offset bookkeeping
    * per message: the batch's offsets are resolved once). Tracing: one `process <topic>` span per
    * batch (per 128 events), linked to each event's producer span (docs/observability.md).
@@ -197,6 +200,15 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       let current = payload.isRunning() && !payload.isStale();
       while (current && done < messages.length) {
         const message = messages[done];
+        // The plain form our producers write is read in place; anything else is parsed and validated.
+        const fields = message.value !== null && carriesSchema(message, PLAYBACK_EVENT_SCHEMA_ID) ? readStatsEvent(message.value) : undefined;
+        if (fields) {
+          counts[this.aggregator.addEvent(fields, startedAt)] += 1;
+          streams.add(fields.stream_id);
+          if (tracing) links.push(fastLinkFromHeaders(message.headers));
+          done += 1;
+          continue;
+        }
         const checked = checkEventMessage(message);
         if (checked.ok) {
           counts[this.aggregator.add(checked.value, startedAt)] += 1;
