@@ -221,6 +221,23 @@ describe(LowLatencyPipeline.name, () => {
     ]);
   });
 
+  it('a cut while a shed restart is under way stops the run that restart started too (no ffmpeg left behind)', async () => {
+    const sink = new RecordingSink();
+    const { subject, runs } = pipeline(sink);
+    const t0 = Date.now();
+    await subject.feed(chunk(0, t0));
+    await runs[0].part();
+    await subject.feed(chunk(1, t0));
+    for (let t = 7_000; t <= 13_000 && runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+    expect(runs[0].running).toBe(false); // killed; the next run starts in the queue
+    subject.toBacklog();
+    await subject.cut('a newer publish is live');
+    await subject.finished;
+    expect(runs.map((run) => run.running)).toEqual(runs.map(() => false));
+    expect(sink.statuses.at(-1)).toMatchObject({ state: 'ended', detail: { action: 'backlog_cut', latency_mode: 'low' } });
+    expect(sink.done.size).toBe(2);
+  });
+
   it('never sheds with shedding off (TRANSCODER_SHEDDING=off): the edge delay is still measured', async () => {
     const sink = new RecordingSink();
     const { subject, runs } = pipeline(sink, { shedding: false });

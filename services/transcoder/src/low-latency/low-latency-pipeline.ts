@@ -243,7 +243,8 @@ export class LowLatencyPipeline {
     run?.kill();
     return this.queue.run(async () => {
       if (this.isFinished) return;
-      if (run) await run.drained;
+      // The current run: this one, or one a shed restart queued before the cut started meanwhile.
+      await this.runs.stop();
       const skipped = this.coverage.releaseAll();
       for (const offset of skipped) this.done(offset);
       transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, skipped.length);
