@@ -8,6 +8,8 @@ class FakeRun {
   readonly session: string;
   readonly written: Buffer[] = [];
   running = true;
+  /** ffmpeg's exit code once its input is closed (1: it could decode nothing). */
+  endCode = 0;
   readonly exited: Promise<FfmpegExit>;
   readonly drained: Promise<void>;
   readonly clock = { inputWritten: () => undefined, programTimeMs: (_start: number, duration: number) => Date.now() - duration * 1000 };
@@ -34,7 +36,7 @@ class FakeRun {
   }
 
   endInput(): void {
-    this.finish({ code: 0, signal: null, stderrTail: '' });
+    this.finish({ code: this.endCode, signal: null, stderrTail: this.endCode ? 'Cannot determine format of input stream 0:0 after EOF' : '' });
   }
 
   kill(): void {
@@ -65,6 +67,8 @@ const source: SourceInfo = { width: 640, height: 360, hasVideo: true, hasAudio: 
 
 function pipeline(sink: RecordingSink, settings: Partial<LowLatencySettings> = {}) {
   const runs: FakeRun[] = [];
+  /** The exit code of runs started from now on once their input is closed. */
+  const next = { endCode: 0 };
   const subject = new LowLatencyPipeline({
     streamId: 'cam',
     partition: 0,
@@ -91,11 +95,12 @@ function pipeline(sink: RecordingSink, settings: Partial<LowLatencySettings> = {
     probe: () => Promise.resolve(source),
     startRun: (options) => {
       const run = new FakeRun(options);
+      run.endCode = next.endCode;
       runs.push(run);
       return run as unknown as LowLatencyRun;
     },
   });
-  return { subject, runs };
+  return { subject, runs, next };
 }
 
 /** A chunk with a TS packet whose adaptation field flags a random access point (a keyframe). */
@@ -237,6 +242,26 @@ describe(LowLatencyPipeline.name, () => {
     expect(sink.statuses.at(-1)).toMatchObject({ state: 'ended', detail: { action: 'backlog_cut', latency_mode: 'low' } });
     expect(sink.done.size).toBe(2);
   });
+
+  it('ends (not error) when the input after a restart holds no keyframe and ffmpeg decoded nothing of it before the end; fails as before when it had one', async () => {
+    for (const keyframe of [false, true]) {
+      const sink = new RecordingSink();
+      const { subject, runs, next } = pipeline(sink, { maxRestarts: 1 });
+      const t0 = Date.now();
+      await subject.feed(chunk(0, t0));
+      await runs[0].part();
+      await subject.feed(chunk(1, t0, keyframe ? keyframeData() : undefined));
+      for (let t = 7_000; t <= 13_000 && runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+      await until(() => runs.length === 2 && runs[1].written.length === 1); // chunk 1 re-fed
+      runs[1].endCode = 1;
+      next.endCode = 1; // a crash restart is fed the same input
+      await subject.endAfter(1, 'publisher ended');
+      await subject.finished;
+      expect(runs).toHaveLength(keyframe ? 3 : 2);
+      expect(sink.statuses.at(-1)?.state).toBe(keyframe ? 'error' : 'ended');
+      expect(sink.done.size).toBe(2);
+    }
+  }, 15_000);
 
   it('never sheds with shedding off (TRANSCODER_SHEDDING=off): the edge delay is still measured', async () => {
     const sink = new RecordingSink();

@@ -1,5 +1,5 @@
 import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
-import { buildLowLatencyArgs, type FfmpegExit, maxPts, partGeometry, type PlannedRendition, probeBuffer, type SourceInfo } from '@tributary/media';
+import { buildLowLatencyArgs, type FfmpegExit, hasRandomAccessPoint, maxPts, partGeometry, type PlannedRendition, probeBuffer, type SourceInfo } from '@tributary/media';
 import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from '../transcode/chunk-coverage';
 import { InputSkip } from '../transcode/input-skip';
@@ -85,6 +85,8 @@ export class LowLatencyPipeline {
   private shed?: TranscodeDetail;
   /** Cut (a newer publish is live): ffmpeg was killed on purpose, no restart. */
   private cutting = false;
+  /** The last run that handed over output. */
+  private producer?: LowLatencyRun;
   private resolveFinished!: () => void;
 
   constructor(private readonly options: LowLatencyPipelineOptions) {
@@ -366,6 +368,7 @@ export class LowLatencyPipeline {
 
   private async onOutput(run: LowLatencyRun, output: RenditionOutput): Promise<void> {
     if (this.state === 'abandoned' || run !== this.runs.current) return;
+    this.producer = run;
     if (output.kind === 'fragment' && this.partTarget?.observe(output.durationSeconds)) {
       // Reported before the part is published, so viewer-api knows the target before it lists the part.
       this.options.logger.info({ rendition: output.rendition, partSeconds: output.durationSeconds, partTargetSeconds: this.partTarget.seconds }, 'part longer than PART-TARGET so far: reporting the larger target');
@@ -394,7 +397,15 @@ export class LowLatencyPipeline {
     if (this.runs.current !== run || this.isFinished || this.cutting) return;
     // Every part ffmpeg wrote before exiting is complete: publish it first.
     await run.drained;
-    if (this.state === 'ending' && exit.code === 0) {
+    const reason = `ffmpeg exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}: ${exit.stderrTail.trim().split('\n').slice(-4).join(' | ').slice(-1500)}`;
+    // A restarted run fed only the end of a GOP (restarted shortly before the input ended: what was
+    // not yet covered starts mid-GOP and no keyframe followed) decodes nothing and fails; another
+    // restart would be fed the same. That input is a gap, as the frames before any restarted run's
+    // first keyframe are.
+    const undecodable =
+      this.state === 'ending' && exit.code !== 0 && this.runs.started > 1 && this.producer !== run && !this.coverage.chunks.some((entry) => hasRandomAccessPoint(entry.data));
+    if (undecodable) this.options.logger.warn({ chunks: this.coverage.size, reason }, 'the input left for ffmpeg after its last restart holds no keyframe (nothing to decode): ending without it');
+    if (this.state === 'ending' && (exit.code === 0 || undecodable)) {
       for (const offset of this.coverage.releaseAll()) this.done(offset);
       this.state = 'done';
       const skipped = this.skips.skipped;
@@ -406,7 +417,6 @@ export class LowLatencyPipeline {
       this.resolveFinished();
       return;
     }
-    const reason = `ffmpeg exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}: ${exit.stderrTail.trim().split('\n').slice(-4).join(' | ').slice(-1500)}`;
     const delay = this.restarts.take();
     if (delay === undefined) {
       await this.fail(`transcoding failed after ${this.restarts.count} restarts: ${reason}`);
