@@ -24,7 +24,9 @@
  *                       stream, same source and segment duration: glass-to-glass p50/p95 from the
  *                       ingest-time header to the part (segment) listed in a blocking-reload answer,
  *                       and to hls.js's playing position in Chromium; start-up (publisher started →
- *                       master + a media playlist listing ≥ 1 segment/part); the PART-TARGET used;
+ *                       master + a media playlist listing ≥ 1 segment/part) and its steps (lib/
+ *                       startup-timeline.ts; with BENCH_SERVICE_LOG_LEVEL=info also ffprobe and
+ *                       ffmpeg's spawn from the transcoder's log); the PART-TARGET used;
  *                       and a breakdown (ingest→Kafka, →part produced, →listed, →played).
  *   4. concurrency      1, 2, 3, 4 simultaneous live 720p publishers (issue 14): per row the time
  *                       from a publish starting to its first listed segment, the edge trailing
@@ -764,6 +766,7 @@ async function main(): Promise<void> {
                 statusTopic: topicName(Topics.streamStatus, prefix),
                 browser: chromium.browser,
                 tap: (topic, onMessage) => tap(kafka, topic, onMessage),
+                transcoderOutput: () => running.transcoder.output(),
                 publish: (id, seconds) => publishLive(config, running, id, config.g2gSegmentSeconds, seconds, config.liveSize, mode),
                 log,
               }),
@@ -979,6 +982,8 @@ function printReport(
         }),
       ),
     );
+    out.push('Start-up step by step (ms after the publisher was spawned, +Δ from the step before; ffprobe/ffmpeg steps only with BENCH_SERVICE_LOG_LEVEL=info):');
+    for (const row of modes) out.push(`${row.mode}: ${row.startupSteps ?? '-'}`);
     for (const row of modes) {
       if (row.note) out.push(`note ${row.mode}: ${row.note}`);
       const sheds = Object.entries(row.sheds).map(([action, count]) => `${action} ×${count}`);

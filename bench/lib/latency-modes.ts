@@ -4,6 +4,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { BrowserContext } from 'playwright-core';
 import { IngestClock } from './ingest-clock';
 import { sleep } from './report';
+import { StartupTimeline } from './startup-timeline';
 
 /**
  * Glass-to-glass and start-up, standard vs low-latency mode (issue 12), one stream per mode, one
@@ -20,7 +21,7 @@ import { sleep } from './report';
  *   the transcoder stamps when it cuts a part, so it leaves out ingest, Kafka and the encoder: both
  *   are reported.
  * - start-up: ffmpeg publisher spawned → master playlist answered 200 and the first rendition's
- *   media playlist lists ≥ 1 segment (standard) or part (low).
+ *   media playlist lists ≥ 1 segment (standard) or part (low); and its steps (StartupTimeline).
  * - breakdown (medians, listed parts of the sampling window): ingest → its chunk in video.ingest
  *   (Kafka CreateTime − ingest time), ingest → part produced (its video.segments CreateTime − ingest
  *   time of its first frame; includes the part's own duration, which must be captured first),
@@ -31,6 +32,8 @@ export interface ModeLatency {
   segmentSeconds: number;
   rendition: string;
   startupSeconds?: number;
+  /** Start-up step by step (StartupTimeline.format). */
+  startupSteps?: string;
   /** ms, per listed part (segment) in the sampling window. */
   listed: number[];
   /** ms, per 500 ms player sample: wall clock − ingest time of the playing frame. */
@@ -97,6 +100,8 @@ export interface LatencyModeOptions {
   statusTopic: string;
   browser: BrowserContext;
   tap(topic: string, onMessage: (message: KafkaMessage) => void): Promise<Consumer>;
+  /** The transcoder's output so far (its info lines add the probe and ffmpeg's spawn to the start-up steps). */
+  transcoderOutput?: () => string;
   /** Creates the stream (with its latency mode) and spawns the publisher for `seconds`; resolves once spawned. */
   publish(streamId: string, seconds: number): Promise<{ stop(): Promise<void> }>;
   log(line: string): void;
@@ -122,14 +127,18 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     sampledSeconds: 0,
   };
   const clock = new IngestClock();
+  const startup = new StartupTimeline();
   const ingestTap = await options.tap(options.ingestTopic, (message) => {
-    if (message.key?.toString() === streamId) clock.add(message);
+    if (message.key?.toString() !== streamId) return;
+    clock.add(message);
+    startup.ingestChunk(message);
   });
   // Per rendition, in order (one partition per stream): media start by the sum of durations before.
   const outputs = new Map<string, OutputRecord[]>();
   const segmentsTap = await options.tap(options.segmentsTopic, (message) => {
     if (message.key?.toString() !== streamId) return;
     if (headerString(message.headers, VideoHeaders.segmentKind) !== (low ? 'part' : 'media')) return;
+    startup.output(message);
     const rendition = headerString(message.headers, VideoHeaders.rendition) ?? '?';
     const records = outputs.get(rendition) ?? [];
     outputs.set(rendition, records);
@@ -150,6 +159,7 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
 
   const statusTap = await options.tap(options.statusTopic, (message) => {
     if (message.key?.toString() !== streamId) return;
+    startup.status(message);
     const action = (JSON.parse(message.value?.toString() ?? '{}') as { detail?: { action?: string } }).detail?.action;
     if (action) result.sheds[action] = (result.sheds[action] ?? 0) + 1;
   });
@@ -203,9 +213,14 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     while (firstPlayable === undefined && Date.now() < deadline) await sleep(20);
     if (firstPlayable === undefined) throw new Error(`${mode}: no playable playlist within 60 s`);
     result.startupSeconds = (firstPlayable - started) / 1000;
+    startup.playable(firstPlayable);
     options.log(`${mode}: first playable playlist ${result.startupSeconds.toFixed(2)} s after the publisher started; opening /watch in Chromium…`);
     await chromiumPage.goto(`${viewerUrl}/watch/${streamId}`);
     await chromiumPage.waitForFunction('document.querySelector("video").currentTime > 0.5', undefined, { timeout: 60_000, polling: 250 });
+    // The taps have caught up by now (they may trail the playlist the bench fetched).
+    if (options.transcoderOutput) startup.transcoderLog(options.transcoderOutput(), streamId);
+    result.startupSteps = startup.format(started);
+    options.log(`${mode}: start-up steps (ms after the publisher was spawned, +Δ): ${result.startupSteps}`);
     await chromiumPage.evaluate('window.__stalls = 0; document.querySelector("video").addEventListener("waiting", () => { window.__stalls += 1; })');
     const sampleStart = Date.now();
     // Every sample as `t:wall−PDT/hls.latency/hls.targetLatency/playbackRate` (s), logged at the end.
