@@ -10,10 +10,10 @@ import { SegmentWindowStore } from './segment-window';
 const rendition = (name: string): RenditionInfo => ({ name, width: 0, height: 0, video_bitrate_kbps: 500, audio_bitrate_kbps: 64, bandwidth_bps: 600_000, codecs: 'avc1.640028' });
 
 /** A live window and catalogue as LiveWindowService feeds them: `add` notifies like handleBatch does. */
-function setup(state: StreamState = 'live', renditions = ['360p', '180p']) {
+function setup(state: StreamState = 'live', renditions = ['360p', '180p'], reported = true) {
   const store = new SegmentWindowStore(5, 10_000_000);
   const waiters = new PartWaiters(10);
-  const streams = new Map<string, Pick<StreamView, 'state' | 'renditions'>>([['cam', { state, renditions: renditions.map(rendition) }]]);
+  const streams = new Map<string, Pick<StreamView, 'state' | 'renditions' | 'renditions_reported'>>([['cam', { state, renditions: renditions.map(rendition), renditions_reported: reported }]]);
   const window = { store, waiters, rendition: (id: string, name: string) => store.rendition(id, name) } as unknown as LiveWindowService;
   const catalog = { get: (id: string) => streams.get(id) } as unknown as StreamCatalogService;
   return {
@@ -25,7 +25,7 @@ function setup(state: StreamState = 'live', renditions = ['360p', '180p']) {
       waiters.notify(PartWaiters.streamKey(meta.streamId));
     },
     setState(next: StreamState) {
-      streams.set('cam', { state: next, renditions: renditions.map(rendition) });
+      streams.set('cam', { state: next, renditions: renditions.map(rendition), renditions_reported: reported });
       waiters.notifyStream('cam');
     },
   };
@@ -67,6 +67,14 @@ describe(FirstMediaService.name, () => {
     add(segmentMeta('cam', 1, { rendition: '360p' }));
     expect(await settled(held)).toBe(false);
     add(segmentMeta('cam', 1, { rendition: '180p' }));
+    expect(await settled(held)).toBe(true);
+  });
+
+  it('holds the master playlist only until the first media while the catalogue lists the ladder (not reported yet: rungs above the source never come)', async () => {
+    const { subject, add } = setup('live', ['720p', '360p', '180p'], false);
+    const held = subject.awaitStream('cam', signal);
+    expect(await settled(held)).toBe(false);
+    add(segmentMeta('cam', 1, { rendition: '360p' }));
     expect(await settled(held)).toBe(true);
   });
 

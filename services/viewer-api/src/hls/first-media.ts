@@ -10,8 +10,8 @@ export const FIRST_MEDIA_HOLD_SECONDS = 5;
  * Start-up of a live stream (issue 12): a player that opens it between the publisher connecting
  * (state `live`) and the transcoder's first segment or part used to get a 404 for the master or
  * media playlist, which hls.js treats as fatal (our player then retried 2 s later). Such a request
- * is held instead until the first media of its rendition (the master: of every rendition) is in
- * the window, the stream stops being live, or FIRST_MEDIA_HOLD_SECONDS pass; then it is answered as
+ * is held instead until the first media of its rendition (the master: of every rendition the
+ * transcoder reported) is in the window, the stream stops being live, or FIRST_MEDIA_HOLD_SECONDS pass; then it is answered as
  * before. Only while the stream has no media at all: later a rendition without media (unknown or
  * dropped) is answered at once. The wait is a PartWaiters entry (bounded by
  * HLS_MAX_BLOCKING_REQUESTS, never polled), re-checked when the window gets a record of the stream.
@@ -29,7 +29,13 @@ export class FirstMediaService {
    * out of the same ffmpeg milliseconds later), or the request should be answered anyway.
    */
   awaitStream(streamId: string, signal: AbortSignal): Promise<void> {
-    const allHaveMedia = () => this.catalog.get(streamId)?.renditions.every((info) => this.window.rendition(streamId, info.name)?.hasMedia ?? false) ?? true;
+    const allHaveMedia = () => {
+      const stream = this.catalog.get(streamId);
+      // Until the transcoder reported its renditions the catalogue lists the ladder, which may hold
+      // rungs above the source that never come: then the first media of any rendition is enough.
+      if (!stream?.renditions_reported) return this.streamHasMedia(streamId);
+      return stream.renditions.every((info) => this.window.rendition(streamId, info.name)?.hasMedia ?? false);
+    };
     return this.hold(streamId, PartWaiters.streamKey(streamId), allHaveMedia, signal);
   }
 
