@@ -1,38 +1,51 @@
 /**
  * How far a stream's output trails its input: the age (since ingest) of the oldest input chunk
- * not yet covered by published output, or skipped. Chunks are accepted and released in the same
- * order (a stream's chunks are in offset order), so a FIFO of ingest times is enough. Also the
- * real-time speed: media seconds published per wall second over a short window.
+ * not yet covered by published output, or skipped. Chunks are accepted in offset order; they are
+ * released by their offset (a skip releases queued chunks while older ones written to ffmpeg still
+ * wait for their segment, so releasing the oldest instead would under-report the delay), or, for
+ * a caller that passes no offset, oldest first. Also the real-time speed: media seconds published
+ * per wall second over a short window.
  */
 export class EdgeDelay {
-  private readonly times: number[] = [];
+  private readonly entries: { at: number; released: boolean }[] = [];
+  private readonly byOffset = new Map<string, { at: number; released: boolean }>();
   private head = 0;
+  private unreleased = 0;
   private readonly published: { at: number; seconds: number }[] = [];
 
   constructor(private readonly speedWindowMs = 10_000) {}
 
   /** A chunk entered the pipeline (`ingestTimeMs` from its header; `now` when it had none). */
-  accepted(ingestTimeMs: number | undefined, now: number): void {
-    this.times.push(ingestTimeMs ?? now);
+  accepted(ingestTimeMs: number | undefined, now: number, offset?: string): void {
+    const entry = { at: ingestTimeMs ?? now, released: false };
+    this.entries.push(entry);
+    this.unreleased += 1;
+    if (offset !== undefined) this.byOffset.set(offset, entry);
   }
 
-  /** The oldest accepted chunk is covered by published output (or was skipped). */
-  released(): void {
-    if (this.head < this.times.length) this.head += 1;
-    if (this.head > 1024 && this.head * 2 > this.times.length) {
-      this.times.splice(0, this.head);
+  /** The chunk at `offset` (without one: the oldest) is covered by published output, or was skipped. */
+  released(offset?: string): void {
+    // Without an offset: the head (it always points at the oldest unreleased entry).
+    const entry = offset === undefined ? this.entries[this.head] : this.byOffset.get(offset);
+    if (!entry || entry.released) return;
+    entry.released = true;
+    if (offset !== undefined) this.byOffset.delete(offset);
+    this.unreleased -= 1;
+    while (this.head < this.entries.length && this.entries[this.head].released) this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head);
       this.head = 0;
     }
   }
 
   /** Chunks accepted and not yet released. */
   get pending(): number {
-    return this.times.length - this.head;
+    return this.unreleased;
   }
 
   /** Ingest time of the oldest pending chunk. */
   get oldestMs(): number | undefined {
-    return this.head < this.times.length ? this.times[this.head] : undefined;
+    return this.head < this.entries.length ? this.entries[this.head].at : undefined;
   }
 
   delayMs(now: number): number {

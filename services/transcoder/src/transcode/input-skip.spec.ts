@@ -40,6 +40,23 @@ describe(InputSkip.name, () => {
     expect(skip.shedFrom).toBe(3);
   });
 
+  it('skips to the newest keyframe seen when the skip takes effect, not when it was decided, and says when', () => {
+    const skip = new InputSkip();
+    skip.seen(3, packet(true));
+    const settled: number[] = [];
+    skip.skipToNewest(() => settled.push(skip.from));
+    expect(skip.skipPending).toBe(true);
+    // More input arrives while the chunk being written blocks on ffmpeg.
+    skip.seen(6, packet(true));
+    skip.seen(7, packet(false));
+    expect(skip.skips(4)).toBe(true); // the next chunk's turn: it takes effect
+    expect(skip.skipPending).toBe(false);
+    expect(settled).toEqual([6]);
+    expect(skip.skips(5)).toBe(true);
+    expect(skip.skips(6)).toBe(false);
+    expect(skip.skipped).toBe(2);
+  });
+
   it('resumes a session that went live at the newest keyframe not after the fresh chunk, else at that chunk', () => {
     const skip = new InputSkip();
     expect(skip.liveFrom(9)).toBe(9);

@@ -10,6 +10,8 @@ export class InputSkip {
   private before = -1;
   private keyframe = -1;
   private count = 0;
+  /** A skip to the newest keyframe is decided (and what to call once it took effect); where to is settled then. */
+  private toNewest?: () => void;
 
   /** A chunk arrived (before it waits in the queue): remembers it if it holds a keyframe. */
   seen(sequence: number, data: Buffer): void {
@@ -18,6 +20,7 @@ export class InputSkip {
 
   /** True (and counted) when chunk `sequence` is skipped. */
   skips(sequence: number): boolean {
+    this.settle();
     if (sequence >= this.before) return false;
     this.count += 1;
     return true;
@@ -33,8 +36,24 @@ export class InputSkip {
     this.before = Number.MAX_SAFE_INTEGER;
   }
 
-  /** Chunks before this sequence are skipped. */
+  /**
+   * Skips to the newest keyframe seen when the skip takes effect (the next chunk's turn), not when
+   * it is decided: the chunk being written when it is decided can block on a slow ffmpeg for
+   * seconds, and what arrives meanwhile would otherwise be transcoded late too. `settled` is
+   * called when it takes effect (every chunk it skips has arrived by then).
+   */
+  skipToNewest(settled: () => void = () => undefined): void {
+    this.toNewest = settled;
+  }
+
+  /** A skipToNewest has not taken effect yet. */
+  get skipPending(): boolean {
+    return this.toNewest !== undefined;
+  }
+
+  /** Chunks before this sequence are skipped (a pending skipToNewest takes effect now). */
   get from(): number {
+    this.settle();
     return this.before;
   }
 
@@ -50,6 +69,14 @@ export class InputSkip {
   /** Where shedding skips to: the newest keyframe, or past everything so far when none was seen. */
   get shedFrom(): number {
     return this.keyframe >= 0 ? this.keyframe : Number.MAX_SAFE_INTEGER;
+  }
+
+  private settle(): void {
+    const settled = this.toNewest;
+    if (!settled) return;
+    this.toNewest = undefined;
+    if (this.keyframe >= 0) this.skipBefore(this.keyframe);
+    settled();
   }
 
   /** Where a backlog session that went live resumes: the newest keyframe not after `freshSequence`, else that chunk. */

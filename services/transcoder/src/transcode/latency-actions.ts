@@ -4,6 +4,7 @@ import type { ChunkCoverage } from './chunk-coverage';
 import type { InputEnd } from './input-end';
 import type { InputSkip } from './input-skip';
 import type { LatencyControl, ShedDecision } from './latency-control';
+import type { SkipMode } from './latency-governor';
 import type { SerialQueue } from './serial-queue';
 
 /** A pipeline's ffmpeg runs as latency actions stop and replace them (FfmpegRuns; the low-latency pipeline's runs). */
@@ -77,6 +78,20 @@ export class LatencyActions {
     this.restart(false, () => this.host.reportLive(detail()));
   }
 
+  /**
+   * How a skip to the newest keyframe would go now: in place when a running ffmpeg takes input,
+   * the output can mark a jump, input lies queued between the chunk being written and the newest
+   * keyframe and no skip is pending; `none` when such an ffmpeg runs but nothing (more) is queued
+   * before the keyframe (what delays the stream is what ffmpeg holds: a restart would only add its
+   * start-up); else (no such run, or output without jumps: low-latency parts) by a restart.
+   */
+  skipMode(): SkipMode {
+    const { runs, skips, input, output } = this.parts;
+    if (!output.jumps || !this.host.isRunning() || !runs.input?.running) return 'restart';
+    const from = skips.shedFrom;
+    return !skips.skipPending && from !== Number.MAX_SAFE_INTEGER && from > input.fedUpTo + 1 ? 'in_place' : 'none';
+  }
+
   /** Skips input before chunk `sequence` (queued or already written, not yet covered) and restarts ffmpeg. */
   skipTo(sequence: number, reason: 'skip_to_live', detail?: () => TranscodeDetail): void {
     const { skips } = this.parts;
@@ -90,27 +105,28 @@ export class LatencyActions {
   /**
    * Skips the queued input before the newest keyframe while the running ffmpeg keeps reading (no
    * restart, no start-up cost): its input timestamps jump, which ffmpeg closes, and the output
-   * marks the jump (TimelineJumps: DISCONTINUITY, program date time moved on). What ffmpeg already
-   * read is transcoded. False when the output cannot mark a jump (low-latency parts), no running
+   * marks the jump (TimelineJumps: DISCONTINUITY, program date time moved on). The keyframe is the
+   * newest one when the skip takes effect (InputSkip.skipToNewest), not when it was decided. What
+   * ffmpeg already read is transcoded. False when the output cannot mark a jump (low-latency parts), no running
    * ffmpeg takes input, no keyframe was seen, or nothing queued lies before the newest keyframe.
    */
   private skipInPlace(detail: () => TranscodeDetail): boolean {
-    const { runs, skips, input, output, queue, logger } = this.parts;
+    const { runs, skips, output, queue, logger } = this.parts;
     const run = runs.input;
-    const from = skips.shedFrom;
-    const jumps = output.jumps;
-    if (!jumps || !this.host.isRunning() || !run?.running || from === Number.MAX_SAFE_INTEGER || from <= input.fedUpTo) return false;
+    if (!run || !output.jumps || this.skipMode() !== 'in_place') return false;
     const before = skips.skipped;
-    skips.skipBefore(from);
-    jumps.skipping(run.id);
-    // After the queued chunks (skipped as their turn comes): count and report them.
-    void queue
-      .run(async () => {
-        this.meter('skip_to_live');
-        logger.info({ skippedChunks: skips.skipped - before, fromSequence: from }, 'skipped to the newest keyframe without restarting ffmpeg');
-        if (this.host.isRunning()) await this.host.reportLive(detail());
-      })
-      .catch((error: unknown) => logger.error({ err: error }, 'reporting a skip to the newest keyframe failed'));
+    // Once it takes effect (the next chunk's turn), every chunk before the keyframe is queued:
+    // the report goes after them, so it counts them all.
+    skips.skipToNewest(() => {
+      void queue
+        .run(async () => {
+          this.meter('skip_to_live');
+          logger.info({ skippedChunks: skips.skipped - before, fromSequence: skips.from }, 'skipped to the newest keyframe without restarting ffmpeg');
+          if (this.host.isRunning()) await this.host.reportLive(detail());
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'reporting a skip to the newest keyframe failed'));
+    });
+    output.jumps.skipping(run.id);
     return true;
   }
 

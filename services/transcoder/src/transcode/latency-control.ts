@@ -3,7 +3,7 @@ import type { PlannedRendition, SourceInfo } from '@tributary/media';
 import { type Logger, transcodeMetrics } from '@tributary/telemetry';
 import { EdgeDelay } from './edge-delay';
 import { LadderPlan } from './ladder-plan';
-import { LatencyGovernor, type ShedAction } from './latency-governor';
+import { LatencyGovernor, type ShedAction, type SkipMode } from './latency-governor';
 import type { FfmpegPipelineSettings } from './pipeline-options';
 
 export interface LatencyControlOptions {
@@ -63,14 +63,14 @@ export class LatencyControl {
     return this.edge.delayMs(now);
   }
 
-  /** A chunk entered the pipeline. */
-  accepted(ingestTimeMs: number | undefined, now: number): void {
-    this.edge.accepted(ingestTimeMs, now);
+  /** A chunk (at `offset`, when the caller releases by offset) entered the pipeline. */
+  accepted(ingestTimeMs: number | undefined, now: number, offset?: string): void {
+    this.edge.accepted(ingestTimeMs, now, offset);
   }
 
-  /** The oldest accepted chunk needs nothing more (covered by published output, or skipped). */
-  released(): void {
-    this.edge.released();
+  /** The chunk at `offset` (without one: the oldest accepted) needs nothing more (covered by published output, or skipped). */
+  released(offset?: string): void {
+    this.edge.released(offset);
   }
 
   /** The source is known: shedding may start (dropping a rendition only if the ladder has several). */
@@ -106,13 +106,14 @@ export class LatencyControl {
 
   /**
    * Judges the edge delay of a running live stream (before the probe: undefined). `hasRun`: an
-   * ffmpeg run was started (until then, no run to wait for).
+   * ffmpeg run was started (until then, no run to wait for). `skip`: how a skip would go now
+   * (LatencyActions.skipMode; in place, it comes sooner; `none`, not at all).
    */
-  check(now: number, hasRun: boolean): { delayMs: number; shed?: ShedDecision } | undefined {
+  check(now: number, hasRun: boolean, skip: SkipMode = 'restart'): { delayMs: number; shed?: ShedDecision } | undefined {
     if (!this.governor) return undefined;
     const delayMs = this.edge.delayMs(now);
     if ((!this.producing && hasRun) || this.options.settings.shedding === false) return { delayMs };
-    const action = this.governor.decide(now, delayMs);
+    const action = this.governor.decide(now, delayMs, skip);
     if (!action) return { delayMs };
     const detail: TranscodeDetail = {
       mode: 'live',

@@ -60,6 +60,33 @@ describe(LatencyGovernor.name, () => {
     expect(drive(governor, 40_000, 47_000, () => 9_000)).toEqual([{ t: 46_000, action: 'drop_rendition' }]);
   });
 
+  it('once only skipping is left, skips in place as soon as the delay is over the bound, at most once per half a bound', () => {
+    const governor = new LatencyGovernor({ boundMs: bound, restoreAfterMs: restore, canDropRendition: false, canFasterPreset: false });
+    const actions: number[] = [];
+    for (let t = 0; t < 10_000; t += 1_000) if (governor.decide(t, 7_000, 'in_place')) actions.push(t);
+    expect(actions).toEqual([0, 3_000, 6_000, 9_000]);
+    // Within the bound: nothing, even in place.
+    expect(governor.decide(20_000, 5_000, 'in_place')).toBeUndefined();
+  });
+
+  it('does not skip while the running ffmpeg holds everything (nothing queued to skip in place), nor skip early before the last step', () => {
+    const governor = new LatencyGovernor({ boundMs: bound, restoreAfterMs: restore, canDropRendition: true, canFasterPreset: false });
+    // Not the last step yet: the first action still waits for a whole bound over it.
+    const early: { t: number; action: string }[] = [];
+    for (let t = 0; t < 6_000; t += 1_000) {
+      const action = governor.decide(t, 9_000, 'in_place');
+      if (action) early.push({ t, action });
+    }
+    expect(early).toEqual([{ t: 5_000, action: 'drop_rendition' }]);
+    const later: string[] = [];
+    for (let t = 6_000; t < 40_000; t += 1_000) {
+      const action = governor.decide(t, 9_000, 'none');
+      if (action) later.push(action);
+    }
+    expect(later).toEqual([]);
+    expect(governor.decide(40_000, 9_000, 'restart')).toBe('skip_to_live');
+  });
+
   it('sheds nothing for spikes: the delay must stay over the bound for a whole bound', () => {
     const governor = new LatencyGovernor({ boundMs: bound, restoreAfterMs: restore, canDropRendition: true, canFasterPreset: true });
     // A sawtooth that peaks far over the bound for 3 s in every 10 s, with troughs under it.

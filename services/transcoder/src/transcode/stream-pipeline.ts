@@ -164,7 +164,7 @@ export class StreamPipeline {
   /** Queues a chunk; resolves once it was written to ffmpeg (or buffered, or skipped). */
   feed(chunk: InputChunk): Promise<void> {
     const now = Date.now();
-    this.latency.accepted(chunk.ingestTimeMs, now);
+    this.latency.accepted(chunk.ingestTimeMs, now, chunk.offset);
     this.skips.seen(chunk.sequence, chunk.data);
     return this.input.feed(chunk, now);
   }
@@ -287,7 +287,7 @@ export class StreamPipeline {
 
   /** The chunk at `offset` needs nothing more (covered by published output, or skipped). */
   private done(offset: string): void {
-    this.latency.released();
+    this.latency.released(offset);
     this.options.sink.chunkDone(this.partition, offset);
   }
 
@@ -297,7 +297,8 @@ export class StreamPipeline {
    */
   checkLatency(now = Date.now()): number | undefined {
     if (!this.mode.isLive || this.state !== 'running') return undefined;
-    const check = this.latency.check(now, this.runs.started > 0);
+    const check = this.latency.check(now, this.runs.started > 0, this.actions.skipMode());
+    if (check) this.options.logger.debug({ edgeDelayMs: Math.round(check.delayMs), shedLevel: this.latency.level, newestKeyframe: this.skips.shedFrom, fedUpTo: this.input.end.fedUpTo }, 'edge delay');
     if (check?.shed) this.actions.shed(check.shed);
     return check?.delayMs;
   }
