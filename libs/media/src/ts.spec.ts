@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { TS_PACKET_SIZE } from '@tributary/contracts';
+import { resolveMediaTools } from './tools';
 import { hasRandomAccessPoint, looksLikeTransportStream, maxPts, TsChunker } from './ts';
 
 function packets(count: number, fill = 0): Buffer {
@@ -70,7 +72,7 @@ describe('maxPts', () => {
 });
 
 describe('hasRandomAccessPoint', () => {
-  function packet(flags: number, adaptation = true): Buffer {
+  function packet(flags: number, adaptation = true, streamId = 0xe0): Buffer {
     const p = Buffer.alloc(TS_PACKET_SIZE, 0xff);
     p[0] = 0x47;
     p[1] = 0x40 | 0x01; // payload unit start, PID 0x100
@@ -78,12 +80,25 @@ describe('hasRandomAccessPoint', () => {
     p[3] = adaptation ? 0x30 : 0x10;
     p[4] = 7;
     p[5] = flags;
+    p.set([0x00, 0x00, 0x01, streamId], adaptation ? 12 : 4);
     return p;
   }
 
-  it('finds a PES start flagged random access (a keyframe) and nothing else', () => {
+  it('finds a video PES start flagged random access (a keyframe) and nothing else', () => {
     expect(hasRandomAccessPoint(Buffer.concat([packets(2), packet(0x40)]))).toBe(true);
     expect(hasRandomAccessPoint(Buffer.concat([packets(2), packet(0x10)]))).toBe(false);
     expect(hasRandomAccessPoint(packet(0x40, false))).toBe(false);
+  });
+
+  it('ignores audio PES starts, which ffmpeg flags as random access on every frame', () => {
+    expect(hasRandomAccessPoint(packet(0x40, true, 0xc0))).toBe(false);
+    expect(hasRandomAccessPoint(Buffer.concat([packet(0x40, true, 0xc0), packet(0x40, true, 0xe0)]))).toBe(true);
+  });
+
+  it('counts only the video keyframes of real ffmpeg output', () => {
+    const ts = execFileSync(resolveMediaTools().ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'aac', '-f', 'mpegts', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+    let keyframes = 0;
+    for (let offset = 0; offset < ts.length; offset += TS_PACKET_SIZE) if (hasRandomAccessPoint(ts.subarray(offset, offset + TS_PACKET_SIZE))) keyframes += 1;
+    expect(keyframes).toBe(2);
   });
 });

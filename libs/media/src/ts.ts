@@ -124,15 +124,19 @@ export function maxPts(chunk: Buffer): number | undefined {
 }
 
 /**
- * Whether a packet of the chunk starts a PES with the adaptation field's random_access_indicator
- * set (muxers such as ffmpeg's set it on video keyframes): a decoder can start there.
+ * Whether a packet of the chunk starts a video PES (stream_id 0xE0–0xEF) with the adaptation
+ * field's random_access_indicator set (muxers such as ffmpeg's set it on video keyframes): a decoder
+ * can start there. ffmpeg sets the flag on every audio frame as well (AAC frames are all random
+ * access points: 13 audio against 2 video in 4 s of its output), so the PES stream id decides.
  */
 export function hasRandomAccessPoint(chunk: Buffer): boolean {
   for (let offset = 0; offset + TS_PACKET_SIZE <= chunk.length; offset += TS_PACKET_SIZE) {
     if (chunk[offset] !== SYNC_BYTE || (chunk[offset + 1] & 0x40) === 0) continue;
     const adaptation = (chunk[offset + 3] >> 4) & 0x3;
-    if ((adaptation & 0x2) === 0 || chunk[offset + 4] === 0) continue;
-    if ((chunk[offset + 5] & 0x40) !== 0) return true;
+    if ((adaptation & 0x2) === 0 || chunk[offset + 4] === 0 || (chunk[offset + 5] & 0x40) === 0) continue;
+    const pes = offset + 5 + chunk[offset + 4];
+    if ((adaptation & 0x1) === 0 || pes + 4 > offset + TS_PACKET_SIZE) continue;
+    if (chunk[pes] === 0 && chunk[pes + 1] === 0 && chunk[pes + 2] === 1 && (chunk[pes + 3] & 0xf0) === 0xe0) return true;
   }
   return false;
 }

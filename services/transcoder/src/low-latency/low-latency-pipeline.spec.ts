@@ -2,6 +2,7 @@ import type { FfmpegExit, SourceInfo } from '@tributary/media';
 import { camRecord, logger, RecordingSink } from '../testing/pipeline-fixture';
 import { LowLatencyPipeline, type LowLatencySettings } from './low-latency-pipeline';
 import type { LowLatencyRun, LowLatencyRunOptions } from './low-latency-run';
+import { videoPesPacket } from '../testing/ts-packets';
 
 /** A low-latency ffmpeg run that records its input and makes parts on demand (no ffmpeg). */
 class FakeRun {
@@ -103,12 +104,8 @@ function pipeline(sink: RecordingSink, settings: Partial<LowLatencySettings> = {
   return { subject, runs, next };
 }
 
-/** A chunk with a TS packet whose adaptation field flags a random access point (a keyframe). */
-function keyframeData(): Buffer {
-  const packet = Buffer.alloc(1024, 0xff);
-  packet.set([0x47, 0x41, 0x00, 0x30, 7, 0x40], 0);
-  return packet;
-}
+/** A chunk starting with a video keyframe's TS packet. */
+const keyframeData = () => videoPesPacket(true, 1024);
 
 const chunk = (sequence: number, ingestTimeMs: number, data: Buffer = Buffer.alloc(1024)) => ({ offset: String(sequence), sequence, data, ingestTimeMs });
 

@@ -1,15 +1,7 @@
+import { videoPesPacket } from '../testing/ts-packets';
 import { InputSkip } from './input-skip';
 
-/** One TS packet; with a random access point (a keyframe) when `keyframe`. */
-function packet(keyframe: boolean): Buffer {
-  const data = Buffer.alloc(188, 0xff);
-  data[0] = 0x47;
-  data[1] = 0x40; // payload unit start
-  data[3] = 0x30; // adaptation field + payload
-  data[4] = 7;
-  data[5] = keyframe ? 0x40 : 0x00; // random_access_indicator
-  return data;
-}
+const packet = (keyframe: boolean) => videoPesPacket(keyframe);
 
 describe(InputSkip.name, () => {
   it('skips nothing until told to', () => {

@@ -14,6 +14,7 @@ import { SegmentPublisher } from './segment-publisher';
 import { SerialQueue } from './serial-queue';
 import type { TranscodeEngine, TranscodeRun, TranscodeRunOptions } from './transcode-engine';
 import { StreamWorkDir } from './work-dir';
+import { videoPesPacket } from '../testing/ts-packets';
 
 /** A run that records what was done to it (no ffmpeg). */
 function fakeRun(options: TranscodeRunOptions) {
@@ -36,11 +37,7 @@ function fakeRun(options: TranscodeRunOptions) {
   return run;
 }
 
-const keyframe = () => {
-  const packet = Buffer.alloc(188, 0xff);
-  packet.set([0x47, 0x41, 0x00, 0x30, 7, 0x40], 0);
-  return packet;
-};
+const keyframe = () => videoPesPacket();
 
 let workDir: string;
 beforeEach(async () => {
