@@ -110,9 +110,12 @@ export function readStatsEvent(bytes: Buffer): StatsEvent | undefined {
     if (maximum !== undefined) {
       const stop = numberEnd(bytes, at, end);
       if (stop < 0) return undefined;
-      const value = numberAt(bytes, at, stop);
-      if (!(value <= maximum)) return undefined;
-      if (field === 6) bitrate = value;
+      if (field === 6) {
+        bitrate = numberAt(bytes, at, stop);
+        if (!(bitrate <= maximum)) return undefined;
+      } else if (!isAtMost(bytes, at, stop, maximum)) {
+        return undefined;
+      }
       at = stop;
     } else {
       if (bytes[at] !== QUOTE) return undefined;
@@ -233,6 +236,25 @@ function numberAt(bytes: Buffer, start: number, stop: number): number {
     if (at === stop) return value;
   }
   return Number(bytes.toString('latin1', start, stop));
+}
+
+/**
+ * Whether the number JSON.parse reads is ≤ `maximum` (an integer), decided without converting it
+ * where the digits make it certain: an integer part below the maximum cannot round above it, one
+ * equal to it is within it only without a fraction; the rest (not certain, or too long) is left
+ * to the usual path.
+ */
+function isAtMost(bytes: Buffer, start: number, stop: number, maximum: number): boolean {
+  let whole = 0;
+  let at = start;
+  for (; at < stop && bytes[at] !== DOT; at++) {
+    whole = whole * 10 + (bytes[at] - 0x30);
+    if (at - start >= 15) return false;
+  }
+  if (whole < maximum) return true;
+  if (whole > maximum) return false;
+  for (at += 1; at < stop; at++) if (bytes[at] !== 0x30) return false;
+  return true;
 }
 
 /**
