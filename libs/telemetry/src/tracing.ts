@@ -7,6 +7,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { bool, type Env, optionalStr, parseEnv, processEnv } from '@tributary/config';
 import { redactPath, redactQuery, routeTemplateOf, SECRET_QUERY_PARAMS } from './redact';
+import { cacheKafkaJsRequireResolution } from './require-resolution';
 
 /**
  * The standard OpenTelemetry variables we look at ourselves. Everything else (sampler, batch
@@ -146,6 +147,8 @@ export function startTelemetry(options: TelemetryOptions): TelemetryState {
     ],
   });
   sdk.start();
+  // The instrumentations' require hook re-resolves kafkajs's per-request lazy requires: cache them.
+  cacheKafkaJsRequireResolution();
   state = {
     serviceName,
     enabled: true,
