@@ -44,7 +44,7 @@ afterAll(async () => {
 
 it('publishes 20 s of 720p30 and serves three renditions live, to the end, and as a replay', async () => {
   const id = `hd-${randomUUID().slice(0, 6)}`;
-  const streamKey = await createStream(ingest.url, id, '720p30 acceptance');
+  const streamKey = await createStream(ingest.url, id, { title: '720p30 acceptance' });
 
   const publishStarted = Date.now();
   const publisher = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '1280x720', rate: 30, seconds: 20 });

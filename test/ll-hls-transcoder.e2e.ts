@@ -11,6 +11,7 @@ import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg
 import { parsePrometheusText } from './support/prometheus-text';
 import { FFMPEG_BIN, FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
 import { startTestTranscoder } from './support/test-transcoder';
+import { createStream, SMALL_LADDER } from './support/video-stack';
 
 /**
  * The transcoder's low-latency mode end to end: a stream created through ingest's API with
@@ -67,22 +68,7 @@ const num = (message: ReadMessage, name: string) => Number(message.headers[name]
 
 itWithFfmpeg5('publishes init segments and contract-conformant fMP4 parts to video.segments for a latency_mode low stream', async () => {
   const id = `ll-${randomUUID().slice(0, 6)}`;
-  const created = await fetch(`${ingest.url}/v1/streams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      id,
-      title: id,
-      latency_mode: 'low',
-      segment_duration_seconds: 2,
-      ladder: [
-        { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
-        { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 48 },
-      ],
-    }),
-  });
-  expect(created.status).toBe(201);
-  const { streamKey } = (await created.json()) as { streamKey: string };
+  const streamKey = await createStream(ingest.url, id, { latency_mode: 'low', segment_duration_seconds: 2, ladder: SMALL_LADDER });
   expect(((await (await fetch(`${ingest.url}/v1/streams/${id}`)).json()) as { latency_mode: string }).latency_mode).toBe('low');
 
   const publisher = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '640x360', rate: FPS, seconds: 12 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type StreamStatus, Topics, topicName, VideoHeaders } from '@tributary/contracts';
 import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
 import { checkLowLatencyPlaylist } from '../services/viewer-api/src/hls/testing/ll-hls-conformance';
-import { parseManifest, startVideoStack, until, type VideoStack } from './support/video-stack';
+import { createStream, parseManifest, SMALL_LADDER, startVideoStack, until, type VideoStack } from './support/video-stack';
 import { FFMPEG_BIN, type FfmpegRun, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
 
 /**
@@ -87,22 +87,7 @@ async function master(id: string): Promise<string[]> {
 
 itWithFfmpeg5('sheds a starved low-latency stream in order, serves only its remaining renditions meanwhile, and restores them', async () => {
   const id = `lls-${randomUUID().slice(0, 6)}`;
-  const created = await fetch(`${stack.ingest.url}/v1/streams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      id,
-      title: id,
-      latency_mode: 'low',
-      segment_duration_seconds: 2,
-      ladder: [
-        { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
-        { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 48 },
-      ],
-    }),
-  });
-  expect(created.status).toBe(201);
-  const { streamKey } = (await created.json()) as { streamKey: string };
+  const streamKey = await createStream(stack.ingest.url, id, { latency_mode: 'low', segment_duration_seconds: 2, ladder: SMALL_LADDER });
   publisher = publishTestPattern(`${stack.ingest.url}/live/${streamKey}`, { size: '640x360', rate: 15, seconds: 120 });
 
   const starve = setInterval(() => {

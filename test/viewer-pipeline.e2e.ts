@@ -30,7 +30,7 @@ afterAll(async () => {
 
 it('serves a real publish live, ends it with ENDLIST, and replays it from Kafka', async () => {
   const id = `pipe-${randomUUID().slice(0, 6)}`;
-  const streamKey = await createStream(ingest.url, id, 'Pipeline');
+  const streamKey = await createStream(ingest.url, id, { title: 'Pipeline' });
   const publisher = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '640x360', rate: 10, seconds: 14 });
 
   // Live: the master lists what the transcoder reported; the media playlist grows.

@@ -1,4 +1,5 @@
 import { Parser } from 'm3u8-parser';
+import type { StreamRecord } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import { ffmpegRead } from './video-fixture';
 import { until } from './until';
@@ -52,12 +53,21 @@ export async function startVideoStack(options: {
   };
 }
 
+/** What a test stream is created with besides its id (absent: the title is the id, the rest ingest's defaults). */
+export type StreamOptions = Partial<Pick<StreamRecord, 'title' | 'latency_mode' | 'segment_duration_seconds' | 'ladder'>>;
+
+/** A two-rendition ladder (360p, 180p) small enough for a loaded test machine. */
+export const SMALL_LADDER: StreamRecord['ladder'] = [
+  { name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 },
+  { name: '180p', width: 320, height: 180, video_bitrate_kbps: 200, audio_bitrate_kbps: 48 },
+];
+
 /** Creates a stream through ingest's API; resolves with its one-time key. */
-export async function createStream(ingestUrl: string, id: string, title = id): Promise<string> {
+export async function createStream(ingestUrl: string, id: string, options: StreamOptions = {}): Promise<string> {
   const created = await fetch(`${ingestUrl}/v1/streams`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title }),
+    body: JSON.stringify({ id, title: id, ...options }),
   });
   if (created.status !== 201) throw new Error(`creating stream ${id} answered ${created.status}: ${await created.text()}`);
   return ((await created.json()) as { streamKey: string }).streamKey;
