@@ -25,6 +25,8 @@ export interface LifecycleRuns extends ActionRuns {
 export interface LifecycleParts<Runs extends LifecycleRuns> {
   runs: Runs;
   output: ActionOutput;
+  /** Which input offsets durable output covers, when the output needs it too (SegmentPublisher); default a new one. */
+  coverage?: ChunkCoverage;
   /** The last media sequence per rendition (SequenceNumbering). */
   sequences: { lastSequences(): Map<string, number> };
   /** Log messages: the input ended while ffmpeg runs; ffmpeg crashed and restarts. */
@@ -52,7 +54,7 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   readonly finished: Promise<void>;
   protected state: PipelineState = 'probing';
   protected readonly queue = new SerialQueue();
-  protected readonly coverage = new ChunkCoverage();
+  protected readonly coverage: ChunkCoverage;
   protected readonly skips = new InputSkip();
   protected readonly input: PipelineInput;
   protected readonly latency: LatencyControl;
@@ -77,6 +79,7 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
     this.publishSessionId = options.publishSessionId;
     this.kind = parts;
     this.runs = parts.runs;
+    this.coverage = parts.coverage ?? new ChunkCoverage();
     this.probes = new ProbeSchedule(options.settings.probeInitialBytes ?? 128 * 1024, options.settings.probeMaxBytes);
     this.reports = new PipelineStatus(options.streamId, options.publishSessionId, options.sink, options.logger);
     this.restarts = new RestartBudget(options.settings.maxRestarts);
@@ -163,7 +166,7 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   /** Queues a chunk; resolves once it was written to ffmpeg (or buffered, or skipped). */
   feed(chunk: InputChunk): Promise<void> {
     const now = Date.now();
-    this.latency.accepted(chunk.ingestTimeMs, now);
+    this.latency.accepted(chunk.ingestTimeMs, now, chunk.offset);
     this.skips.seen(chunk.sequence, chunk.data);
     return this.input.feed(chunk, now);
   }
@@ -182,7 +185,8 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
    */
   checkLatency(now = Date.now()): number | undefined {
     if (this.transcodeMode !== 'live' || this.state !== 'running') return undefined;
-    const check = this.latency.check(now, this.runs.started > 0);
+    const check = this.latency.check(now, this.runs.started > 0, this.actions.skipMode());
+    if (check) this.options.logger.debug({ edgeDelayMs: Math.round(check.delayMs), shedLevel: this.latency.level, newestKeyframe: this.skips.shedFrom, fedUpTo: this.input.end.fedUpTo }, 'edge delay');
     if (check?.shed) this.actions.shed(check.shed);
     return check?.delayMs;
   }
@@ -212,7 +216,7 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
 
   /** The chunk at `offset` needs nothing more (covered by published output, or skipped). */
   protected done(offset: string): void {
-    this.latency.released();
+    this.latency.released(offset);
     this.options.sink.chunkDone(this.partition, offset);
   }
 
