@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { type StreamStatus, Topics, topicName } from '@tributary/contracts';
 import { createStream, startVideoStack, type VideoStack } from './support/video-stack';
 import { type FfmpegRun, kafkaFor, publishTestPattern, TopicTap } from './support/video-topics';
@@ -6,41 +7,77 @@ import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 
 /**
  * Issue 14, overload: more 720p ladders than this 2-core machine transcodes in real time (three
- * 720p25 publishes, each a 720p/480p/360p ladder at `superfast`, plus their publishers). Each live
- * stream that trails its bound (2 segments here) sheds work — the top rendition first, then the
- * faster preset, then a skip to the newest keyframe — and says so in stream.status (`detail`),
- * viewer-api's /v1/streams, the log and the metrics. Outcome-based (which actions, in which order,
- * visible where), not sub-second timings. Restoring work when load drops is covered by the
- * fake-clock unit tests (latency-governor.spec.ts, stream-pipeline.spec.ts): on this shared
- * machine (load averages of 10–20 on 2 cores) "headroom" cannot be produced on demand.
+ * 720p25 publishes, each a 720p/480p/360p ladder at `veryfast`, shed to `superfast`, plus their
+ * publishers). Each live stream that trails its bound (2 segments = 4 s here) sheds work — the top
+ * rendition first, then the faster preset, then skips to the newest keyframe — and says so in
+ * stream.status (`detail`), viewer-api's /v1/streams, the log and the metrics. Once a stream's
+ * shedding took hold (two bounds after its first shed action, and a bound after its first skip
+ * if it needed the skip step: start-up and the backlog the shed restarts re-feed are before that),
+ * its edge delay (the transcoder's own measure, one sample per second
+ * from its debug log line `edge delay`) must stay within the bound plus one segment for most
+ * samples, whichever step it needed (how much overload is left depends on what else loads the
+ * machine: the skip step was reached at load averages of 8–12, the top rendition was enough at
+ * 15–19 with this test niced); the distribution is printed. The publishers stop one after another
+ * (40, 50, 80 s): the last stream gets headroom and its work comes back (`restore_*`).
  * Build first: `npx tsc -b services/ingest services/transcoder services/viewer-api`.
  */
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const prefix = `t-${randomUUID().slice(0, 8)}`;
 const topic = (base: string) => topicName(base, prefix);
+const SEGMENT_MS = 2_000;
+const BOUND_MS = 2 * SEGMENT_MS;
+const LIMIT_MS = BOUND_MS + SEGMENT_MS;
+const LENGTHS_S = [40, 50, 80];
 
 let stack: VideoStack;
 let tap: TopicTap;
 const publishers: FfmpegRun[] = [];
 
-const detailsOf = (id: string) =>
+const shedReportsOf = (id: string) =>
   tap.messages
     .filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id)
     .map((m) => JSON.parse(m.value!.toString()) as StreamStatus)
-    .filter((s) => s.reporter === 'transcoder' && s.detail?.action)
-    .map((s) => s.detail!);
+    .filter((s) => s.reporter === 'transcoder' && s.detail?.action);
+const detailsOf = (id: string) => shedReportsOf(id).map((s) => s.detail!);
+
+interface LogLine {
+  time: string;
+  msg: string;
+  streamId?: string;
+  action?: string;
+  edgeDelayMs?: number;
+}
+
+/** The transcoder's JSON log lines (its output also holds non-JSON lines). */
+function logLines(): LogLine[] {
+  return stack.transcoder
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const share = (values: number[], limit: number) => values.filter((value) => value <= limit).length / values.length;
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
 
 beforeAll(async () => {
   stack = await startVideoStack({
     brokers,
     prefix,
     transcoderEnv: {
-      LOG_LEVEL: 'info',
-      TRANSCODER_PRESET: 'superfast',
-      TRANSCODER_SHED_PRESET: 'ultrafast',
+      // `debug`: one `edge delay` line per live stream per second (the per-stream samples).
+      LOG_LEVEL: 'debug',
+      TRANSCODER_PRESET: 'faster',
+      TRANSCODER_SHED_PRESET: 'veryfast',
       TRANSCODER_THREADS: '1',
       TRANSCODER_SHEDDING: 'on',
-      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: '2',
+      TRANSCODER_LIVE_MAX_TRAIL_SEGMENTS: String(BOUND_MS / SEGMENT_MS),
       TRANSCODER_SHED_RESTORE_MS: '8000',
     },
   });
@@ -53,11 +90,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-it('sheds work of live streams that trail their bound, in order, and reports it in status, API, log and metrics', async () => {
+it('keeps overloaded live streams within their bound plus a segment by shedding, in order, restores work when a stream stops, and reports it in status, API, log and metrics', async () => {
   const ids = ['a', 'b', 'c'].map((name) => `load-${name}-${randomUUID().slice(0, 4)}`);
-  for (const id of ids) {
+  const endedAt = new Map<string, number>();
+  for (const [i, id] of ids.entries()) {
     const key = await createStream(stack.ingest.url, id);
-    publishers.push(publishTestPattern(`${stack.ingest.url}/live/${key}`, { size: '1280x720', rate: 25, seconds: 45 }));
+    const publisher = publishTestPattern(`${stack.ingest.url}/live/${key}`, { size: '1280x720', rate: 25, seconds: LENGTHS_S[i] });
+    void publisher.done.then(() => endedAt.set(id, Date.now()));
+    publishers.push(publisher);
   }
 
   // Overloaded: some live stream drops its top rendition, reported with its edge delay.
@@ -67,40 +107,85 @@ it('sheds work of live streams that trail their bound, in order, and reports it 
     'a stream shedding its top rendition',
   );
   expect(shed.detail).toMatchObject({ mode: 'live', shed_level: 1, dropped_renditions: ['720p'] });
-  expect(shed.detail!.edge_delay_ms).toBeGreaterThan(4_000);
-  const shedNow = await fetch(`${stack.viewer.url}/v1/streams/${shed.id}`).then((r) => r.json() as Promise<{ transcode: { shed_level?: number } | null; renditions: { name: string }[] }>);
+  expect(shed.detail!.edge_delay_ms).toBeGreaterThan(BOUND_MS);
+  const shedNow = await fetch(`${stack.viewer.url}/v1/streams/${shed.id}`).then((r) => r.json() as Promise<{ transcode: { shed_level?: number } | null }>);
   expect(shedNow.transcode?.shed_level).toBeGreaterThanOrEqual(1);
 
   await Promise.all(publishers.map((publisher) => publisher.done));
+  const firstEnd = Math.min(...endedAt.values());
+  const lines = logLines();
+  const at = (line: LogLine) => Date.parse(line.time);
+  const actionsAt = (id: string) => lines.filter((line) => line.streamId === id && line.action && /shedding work|restoring work/.test(line.msg)).map((line) => ({ t: at(line), action: line.action! }));
+
+  let measured = 0;
   for (const id of ids) {
-    const actions = detailsOf(id).map((d) => d.action!);
-    console.log(`actions of ${id}: ${actions.join(' → ') || 'none'}`);
-    // The documented order: the top rendition goes first, then the preset, then skips.
-    const sheds = actions.filter((a) => !a.startsWith('restore'));
+    const actions = actionsAt(id);
+    console.log(`actions of ${id}: ${actions.map((a) => a.action).join(' → ') || 'none'}`);
+    // The documented order, until work first comes back: the top rendition, then the preset, then skips.
+    const firstRestore = actions.findIndex((a) => a.action.startsWith('restore'));
+    const sheds = (firstRestore < 0 ? actions : actions.slice(0, firstRestore)).map((a) => a.action);
     const order = ['drop_rendition', 'faster_preset', 'skip_to_live'];
     for (let i = 1; i < sheds.length; i += 1) expect(order.indexOf(sheds[i])).toBeGreaterThanOrEqual(order.indexOf(sheds[i - 1]));
+
+    // Once shedding took hold: from two bounds after its first action (a bound after its first
+    // skip, if it got there) until the publisher stopped, later restarts (restores, shedding
+    // again) and skips included.
+    if (actions.length === 0) {
+      console.log(`${id}: shed nothing (the machine kept up)`);
+      continue;
+    }
+    const skipStep = actions.find((a) => a.action === 'skip_to_live');
+    const from = Math.max(actions[0].t + 2 * BOUND_MS, skipStep ? skipStep.t + BOUND_MS : 0);
+    const to = endedAt.get(id)!;
+    const delays = lines.filter((line) => line.streamId === id && line.msg === 'edge delay' && at(line) >= from && at(line) < to).map((line) => line.edgeDelayMs!);
+    if (delays.length < 5) {
+      console.log(`${id}: only ${delays.length} samples once shedding took hold`);
+      continue;
+    }
+    measured += 1;
+    const within = share(delays, LIMIT_MS);
+    console.log(
+      `${id} once shedding took hold (${skipStep ? `skip step reached +${((skipStep.t - actions[0].t) / 1000).toFixed(0)} s` : 'no skip needed'}): ${delays.length} samples over ${((to - from) / 1000).toFixed(0)} s; edge delay p50 ${(percentile(delays, 50) / 1000).toFixed(1)} s, p90 ${(percentile(delays, 90) / 1000).toFixed(1)} s, max ${(Math.max(...delays) / 1000).toFixed(1)} s; ` +
+        `≤ ${BOUND_MS / 1000} s: ${(share(delays, BOUND_MS) * 100).toFixed(0)} %, ≤ ${LIMIT_MS / 1000} s (bound + 1 segment): ${(within * 100).toFixed(0)} %, ≤ 8 s: ${(share(delays, 8_000) * 100).toFixed(0)} %; load average ${loadavg()[0].toFixed(1)}; ` +
+        `samples (s): ${delays.map((delay) => (delay / 1000).toFixed(1)).join(' ')}`,
+    );
+    // Most samples within the bound plus one segment; the rest is restarts (a restore, shedding
+    // again) and what ffmpeg already holds when a loaded machine starves it (a skip drops only
+    // queued input), so a generous share.
+    expect(within).toBeGreaterThanOrEqual(0.75);
   }
+  expect(measured).toBeGreaterThanOrEqual(1);
+
+  // Work comes back when streams stop: after the first publisher stopped, a stream restores.
+  const restored = ids.flatMap((id) => actionsAt(id).filter((a) => a.action.startsWith('restore') && a.t > firstEnd).map((a) => ({ id, ...a })));
+  console.log(`restores after the first publisher stopped: ${restored.map((r) => `${r.id} ${r.action} +${((r.t - firstEnd) / 1000).toFixed(0)} s`).join(', ') || 'none'}`);
+  expect(restored.length).toBeGreaterThanOrEqual(1);
+  // The top rendition comes back: stream.status lists it again.
+  const back = await tap.waitFor(
+    () => ids.flatMap((id) => shedReportsOf(id)).find((s) => s.detail!.action === 'restore_rendition'),
+    30_000,
+    'a restore_rendition in stream.status',
+  );
+  expect(back.detail).toMatchObject({ shed_level: 0, dropped_renditions: [] });
+  expect(back.renditions?.map((r) => r.name)).toContain('720p');
 
   // Log lines and low-cardinality metrics show it.
   expect(stack.transcoder.output()).toMatch(/live stream trails its latency bound: shedding work/);
   const families = parsePrometheusText(await (await fetch(`${stack.transcoder.url}/metrics`)).text());
   expect(sampleValue(families, 'tributary_transcode_shed_actions_total', { action: 'drop_rendition' })).toBeGreaterThanOrEqual(1);
-  const delays = families.find((f) => f.name === 'tributary_transcode_edge_delay_seconds')!;
-  const count = delays.samples.find((s) => s.name.endsWith('_count'))!.value;
-  const within = (le: string) => delays.samples.find((s) => s.name.endsWith('_bucket') && s.labels.le === le)!.value / count;
-  const shares = ['4', '6', '8', '12', '20', '30', '60'].map((le) => `≤ ${le} s: ${(within(le) * 100).toFixed(0)} %`);
-  const output = stack.transcoder.output();
-  const inPlace = output.split('\n').filter((line) => line.includes('without restarting ffmpeg')).length;
-  console.log(`edge delay samples: ${count}; ${shares.join(', ')}; skips without an ffmpeg restart: ${inPlace}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const restores = ['restore_preset', 'restore_rendition'].reduce((sum, action) => sum + (sampleValue(families, 'tributary_transcode_shed_actions_total', { action }) ?? 0), 0);
+  expect(restores).toBeGreaterThanOrEqual(1);
+  const histogram = families.find((f) => f.name === 'tributary_transcode_edge_delay_seconds')!;
+  const count = histogram.samples.find((s) => s.name.endsWith('_count'))!.value;
+  const bucket = (le: string) => histogram.samples.find((s) => s.name.endsWith('_bucket') && s.labels.le === le)!.value / count;
+  const inPlace = lines.filter((line) => line.msg === 'skipped to the newest keyframe without restarting ffmpeg').length;
+  console.log(
+    `edge delay histogram (every live sample, start-up and shed restarts included): ${count} samples; ${['4', '6', '8', '12', '20', '30'].map((le) => `≤ ${le} s: ${(bucket(le) * 100).toFixed(0)} %`).join(', ')}; skips without an ffmpeg restart: ${inPlace}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  );
   expect(count).toBeGreaterThan(30);
-  expect(delays.samples.every((s) => !('stream_id' in s.labels))).toBe(true);
-  // A skip to the newest keyframe drops the queued input while ffmpeg keeps running (no restart).
-  const skips = ids.reduce((sum, id) => sum + detailsOf(id).filter((d) => d.action === 'skip_to_live').length, 0);
+  expect(histogram.samples.every((s) => !('stream_id' in s.labels))).toBe(true);
+  // A skip to the newest keyframe drops the queued input while ffmpeg keeps running (no restart;
+  // test/live-skip-discontinuity.e2e.ts provokes one and checks the playlist).
+  const skips = lines.filter((line) => line.action === 'skip_to_live' && /shedding work/.test(line.msg)).length;
   if (skips > 0) expect(inPlace).toBeGreaterThan(0);
-  // How close shedding keeps live streams to their edge depends on how loaded the machine is: at
-  // load averages of 20–26 on 2 cores the streams' ffmpeg ran far below real time and the median
-  // sample was 20–30 s, start-up included (see docs/video.md). Checked: the delay is measured and
-  // does not drift into minutes with the streams' length (a viewer of the broken state saw a
-  // picture 3 minutes old).
-  expect(within('60')).toBeGreaterThan(0.9);
 }, 300_000);
