@@ -103,7 +103,7 @@ async function setUp() {
   await host.nextRun();
   const actions = new LatencyActions(parts, host);
   /** What the pipeline's feed does with an arriving chunk: seen now; in the queue skipped, or fed and written. */
-  const feed = (sequence: number, data = Buffer.alloc(188)) => {
+  const feed = (sequence: number, data: Buffer = Buffer.alloc(188)) => {
     parts.skips.seen(sequence, data);
     return parts.queue.run(() => {
       if (parts.skips.skips(sequence)) return Promise.resolve(host.done(String(sequence)));
