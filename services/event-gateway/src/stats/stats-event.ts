@@ -98,13 +98,22 @@ export function readStatsEvent(bytes: Buffer): StatsEvent | undefined {
   let bitrate = 0;
   let tsMs = 0;
   let at = 1;
+  // Producers write the fields in the schema's order: the next key is checked first.
+  let next = 0;
   for (;;) {
     if (bytes[at] !== QUOTE) return undefined;
-    const keyEnd = plainStringEnd(bytes, at + 1, end);
-    if (keyEnd < 0) return undefined;
-    const field = fieldAt(bytes, at + 1, keyEnd);
+    let field = next < FIELD_BYTES.length && quotedAt(FIELD_BYTES[next], bytes, at + 1) ? next : -1;
+    let keyEnd: number;
+    if (field >= 0) {
+      keyEnd = at + 1 + FIELD_BYTES[field].length;
+    } else {
+      keyEnd = plainStringEnd(bytes, at + 1, end);
+      if (keyEnd < 0) return undefined;
+      field = fieldAt(bytes, at + 1, keyEnd);
+    }
     if (field < 0 || (seen & (1 << field)) !== 0 || bytes[keyEnd + 1] !== COLON) return undefined;
     seen |= 1 << field;
+    next = field + 1;
     at = keyEnd + 2;
     const maximum = MAXIMUMS[field];
     if (maximum !== undefined) {
@@ -120,49 +129,54 @@ export function readStatsEvent(bytes: Buffer): StatsEvent | undefined {
     } else {
       if (bytes[at] !== QUOTE) return undefined;
       const start = at + 1;
-      const stop = plainStringEnd(bytes, start, end);
-      if (stop < 0) return undefined;
-      const length = stop - start;
+      // Each check below accepts only bytes of the plain form, so for all but the free-form ids
+      // finding the closing quote needs no check of its own.
+      let stop: number;
       switch (field) {
         case 0:
-          if (length < 1 || length > 128) return undefined;
-          eventId = bytes.toString('latin1', start, stop);
-          break;
         case 1:
-          if (length < 1 || length > 128) return undefined;
-          sessionId = bytes.toString('latin1', start, stop);
-          break;
         case 2:
-          if (length < 1 || length > 128) return undefined;
+          stop = plainStringEnd(bytes, start, end);
+          if (stop < start + 1 || stop > start + 128) return undefined;
+          if (field === 0) eventId = bytes.toString('latin1', start, stop);
+          else if (field === 1) sessionId = bytes.toString('latin1', start, stop);
           break;
         case 3:
+          stop = quoteAfter(bytes, start, end);
           if (!isStreamIdAt(bytes, start, stop)) return undefined;
           streamId = bytes.toString('latin1', start, stop);
           break;
         case 4: {
-          const value = enumAt(EVENT_TYPES, bytes, start, stop);
+          const value = enumAt(EVENT_TYPES, bytes, start);
           if (value === undefined) return undefined;
-          eventType = value;
+          eventType = value.value;
+          stop = start + value.bytes.length;
           break;
         }
         case 7: {
-          const value = enumAt(DEVICE_VALUES, bytes, start, stop);
+          const value = enumAt(DEVICE_VALUES, bytes, start);
           if (value === undefined) return undefined;
-          device = value;
+          device = value.value;
+          stop = start + value.bytes.length;
           break;
         }
         case 8:
+          stop = quoteAfter(bytes, start, end);
           tsMs = canonicalTimeAt(bytes, start, stop);
           if (Number.isNaN(tsMs)) return undefined;
           break;
         case 9: {
-          const value = enumAt(SOURCE_VALUES, bytes, start, stop);
+          const value = enumAt(SOURCE_VALUES, bytes, start);
           if (value === undefined) return undefined;
-          source = value;
+          source = value.value;
+          stop = start + value.bytes.length;
           break;
         }
-        default:
-          if (enumAt(OBJECT_TYPES, bytes, start, stop) === undefined) return undefined;
+        default: {
+          const value = enumAt(OBJECT_TYPES, bytes, start);
+          if (value === undefined) return undefined;
+          stop = start + value.bytes.length;
+        }
       }
       at = stop + 1;
     }
@@ -190,9 +204,25 @@ function fieldAt(bytes: Buffer, start: number, stop: number): number {
   return -1;
 }
 
-function enumAt<T extends string>(values: readonly { value: T; bytes: Buffer }[], bytes: Buffer, start: number, stop: number): T | undefined {
-  for (const candidate of values) if (sameBytes(candidate.bytes, bytes, start, stop)) return candidate.value;
+/** The enum value whose bytes, then a closing quote, are at `start`. */
+function enumAt<T extends string>(values: readonly { value: T; bytes: Buffer }[], bytes: Buffer, start: number): { value: T; bytes: Buffer } | undefined {
+  for (const candidate of values) if (quotedAt(candidate.bytes, bytes, start)) return candidate;
   return undefined;
+}
+
+/** Whether `expected`'s bytes and then a quote are at `start`. */
+function quotedAt(expected: Buffer, bytes: Buffer, start: number): boolean {
+  const length = expected.length;
+  if (bytes[start + length] !== QUOTE) return false;
+  for (let index = 0; index < length; index++) if (bytes[start + index] !== expected[index]) return false;
+  return true;
+}
+
+/** Index of the first quote at or after `from` (`end` if none): the caller's own check rejects anything else in between. */
+function quoteAfter(bytes: Buffer, from: number, end: number): number {
+  let at = from;
+  while (at < end && bytes[at] !== QUOTE) at += 1;
+  return at;
 }
 
 function sameBytes(expected: Buffer, bytes: Buffer, start: number, stop: number): boolean {
