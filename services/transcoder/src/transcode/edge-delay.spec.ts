@@ -28,6 +28,16 @@ describe(EdgeDelay.name, () => {
     expect(edge.oldestMs).toBeUndefined();
   });
 
+  it('ignores an offset accepted again while pending, so its release clears it', () => {
+    const edge = new EdgeDelay();
+    edge.accepted(1_000, 1_000, '10');
+    edge.accepted(1_500, 1_500, '10'); // the same chunk again
+    expect(edge.pending).toBe(1);
+    edge.released('10');
+    expect(edge.pending).toBe(0);
+    expect(edge.delayMs(60_000)).toBe(0);
+  });
+
   it('releases the oldest first for a caller without offsets', () => {
     const edge = new EdgeDelay();
     edge.accepted(1_000, 1_000);

@@ -15,8 +15,13 @@ export class EdgeDelay {
 
   constructor(private readonly speedWindowMs = 10_000) {}
 
-  /** A chunk entered the pipeline (`ingestTimeMs` from its header; `now` when it had none). */
+  /**
+   * A chunk entered the pipeline (`ingestTimeMs` from its header; `now` when it had none). An
+   * offset already pending (the same chunk fed twice, e.g. redelivered) is ignored: a second entry
+   * would never be released and the delay would grow forever.
+   */
   accepted(ingestTimeMs: number | undefined, now: number, offset?: string): void {
+    if (offset !== undefined && this.byOffset.has(offset)) return;
     const entry = { at: ingestTimeMs ?? now, released: false };
     this.entries.push(entry);
     this.unreleased += 1;
