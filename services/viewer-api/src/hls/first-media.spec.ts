@@ -85,8 +85,17 @@ describe(FirstMediaService.name, () => {
     expect(await settled(subject.awaitRendition('cam', '1080p', signal))).toBe(true);
     expect(await settled(subject.awaitRendition('nope', '360p', signal))).toBe(true);
     add(segmentMeta('cam', 1, { rendition: '360p' }));
-    // Media in one rendition: another without any (dropped, or not made) is answered at once, as is the master.
+    // Media in one rendition: a media playlist of another without any is answered at once.
     expect(await settled(subject.awaitRendition('cam', '180p', signal))).toBe(true);
+  });
+
+  it('holds a master requested between the first and the last reported rendition’s first media (it would list one)', async () => {
+    const { subject, add } = setup();
+    add(segmentMeta('cam', 1, { rendition: '360p' }));
+    const held = subject.awaitStream('cam', signal);
+    expect(await settled(held)).toBe(false);
+    add(segmentMeta('cam', 1, { rendition: '180p' }));
+    expect(await settled(held)).toBe(true);
     expect(await settled(subject.awaitStream('cam', signal))).toBe(true);
   });
 

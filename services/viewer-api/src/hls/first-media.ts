@@ -11,9 +11,11 @@ export const FIRST_MEDIA_HOLD_SECONDS = 5;
  * (state `live`) and the transcoder's first segment or part used to get a 404 for the master or
  * media playlist, which hls.js treats as fatal (our player then retried 2 s later). Such a request
  * is held instead until the first media of its rendition (the master: of every rendition the
- * transcoder reported) is in the window, the stream stops being live, or FIRST_MEDIA_HOLD_SECONDS pass; then it is answered as
- * before. Only while the stream has no media at all: later a rendition without media (unknown or
- * dropped) is answered at once. The wait is a PartWaiters entry (bounded by
+ * transcoder reported) is in the window, the stream stops being live, or FIRST_MEDIA_HOLD_SECONDS
+ * pass; then it is answered as before. A media playlist is held only while the stream has no media
+ * at all (later a rendition without media is answered at once); the master until every reported
+ * rendition has media, since the renditions come out of one ffmpeg milliseconds apart and a master
+ * answered in between would list one. The wait is a PartWaiters entry (bounded by
  * HLS_MAX_BLOCKING_REQUESTS, never polled), re-checked when the window gets a record of the stream.
  */
 @Injectable()
@@ -42,12 +44,14 @@ export class FirstMediaService {
   /** Resolves once `rendition` has media, or the request should be answered anyway. */
   awaitRendition(streamId: string, rendition: string, signal: AbortSignal): Promise<void> {
     const known = this.catalog.get(streamId)?.renditions.some((info) => info.name === rendition) ?? false;
-    if (!known) return Promise.resolve();
+    // Start-up only: once the stream has media, a rendition without any (unknown, or just restored)
+    // is answered at once.
+    if (!known || this.streamHasMedia(streamId)) return Promise.resolve();
     return this.hold(streamId, PartWaiters.key(streamId, rendition), () => this.window.rendition(streamId, rendition)?.hasMedia ?? false, signal);
   }
 
   private async hold(streamId: string, key: string, ready: () => boolean, signal: AbortSignal): Promise<void> {
-    if (!this.live(streamId) || this.streamHasMedia(streamId)) return;
+    if (!this.live(streamId) || ready()) return;
     try {
       await this.window.waiters.wait(key, () => ready() || !this.live(streamId), FIRST_MEDIA_HOLD_SECONDS * 1000, signal);
     } catch (error) {
