@@ -104,6 +104,10 @@ class PartDriver {
 }
 
 describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, real viewer-api)', () => {
+  // The blocking-timing test asserts a latency figure (median within one PART-TARGET) on a shared
+  // 2-core machine: jest retries a failed test once. (jest-circus applies retryTimes to every test
+  // of the file; the others pass or fail the same on a second run.)
+  jest.retryTimes(1, { logErrorsBeforeRetry: true });
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   const live = `ll-live-${randomUUID().slice(0, 6)}`;
   const stalled = `ll-stall-${randomUUID().slice(0, 6)}`;
@@ -229,9 +233,6 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     expect(Buffer.from(await partResponse.arrayBuffer()).equals(driver.part('180p', msn, index)!.bytes)).toBe(true);
   }, 90_000);
 
-  describe('blocking timings', () => {
-  // A latency figure on a shared 2-core machine: one more run before it counts as a failure.
-  jest.retryTimes(1, { logErrorsBeforeRetry: true });
   it('answers blocking playlist reloads and hinted part requests within one PART-TARGET of the part being produced (median)', async () => {
     const answers: { rendition: string; msn: number; index: number; reloadAt: number; partAt: number }[] = [];
     let partTarget = 0;
@@ -273,7 +274,6 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
     expect(median(partDelays)).toBeLessThanOrEqual(partTarget * 1000);
     expect(Math.max(...reloadDelays, ...partDelays)).toBeLessThan(2_500);
   }, 60_000);
-  });
 
   it('serves blocking reloads and parts over HTTP/2 (VIEWER_API_TLS_PORT): every rendition\'s blocking request on one connection', async () => {
     const session = connect(`https://localhost:${tlsPort}`, { rejectUnauthorized: false });
