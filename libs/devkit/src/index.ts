@@ -1,5 +1,6 @@
 export * from './local-kafka';
 export * from './service-process';
+export * from './json-lines';
 export * from './otlp-receiver';
 export * from './demo-publisher';
 export * from './random';

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { type LogLine, parseJsonLines } from './json-lines';
 import { isPortFree, REPO_ROOT } from './local-kafka';
 
 export const SERVICE_NAMES = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
@@ -16,12 +17,26 @@ export const SERVICE_PORT_VARIABLE: Readonly<Record<RunnableService, string>> = 
   operator: 'OPERATOR_PORT',
 };
 
+/** The output kept: once it passes OUTPUT_LIMIT characters, only the last OUTPUT_KEPT are. */
+const OUTPUT_LIMIT = 1_000_000;
+const OUTPUT_KEPT = 500_000;
+
 export interface ServiceProcess<N extends RunnableService = ServiceName> {
   readonly name: N;
   readonly url: string;
   readonly child: ChildProcess;
-  /** Everything the service printed so far (for assertions and failure messages). */
+  /**
+   * What the service printed so far (for assertions and failure messages): all of it, or the last
+   * 500,000 characters once it passed 1,000,000 (droppedChars() says how much went).
+   */
   output(): string;
+  /** How many characters of the earliest output were dropped to bound the buffer (0: output() has it all). */
+  droppedChars(): number;
+  /**
+   * output()'s pino JSON lines, parsed (other lines skipped). With `fromStart` the caller needs
+   * every line since the service started: it throws, naming the service, if some were dropped.
+   */
+  jsonLines<T extends object = LogLine>(options?: { fromStart?: boolean }): T[];
   /** SIGTERM, then wait for a graceful exit (SIGKILL after the timeout). Resolves with the exit code. */
   stop(timeoutMs?: number): Promise<number | null>;
   /** SIGKILL: a crash, for fault tests. */
@@ -76,9 +91,13 @@ export async function startService<N extends RunnableService>(name: N, options: 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let buffer = '';
+  let dropped = 0;
   const collect = (chunk: Buffer) => {
     buffer += chunk.toString();
-    if (buffer.length > 1_000_000) buffer = buffer.slice(-500_000);
+    if (buffer.length > OUTPUT_LIMIT) {
+      dropped += buffer.length - OUTPUT_KEPT;
+      buffer = buffer.slice(-OUTPUT_KEPT);
+    }
     if (options.inheritOutput) process.stdout.write(chunk);
   };
   child.stdout?.on('data', collect);
@@ -86,6 +105,16 @@ export async function startService<N extends RunnableService>(name: N, options: 
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const url = `http://${options.host ?? '127.0.0.1'}:${options.port}`;
   const output = () => buffer;
+  const droppedChars = () => dropped;
+  const jsonLines = <T extends object = LogLine>(jsonOptions: { fromStart?: boolean } = {}): T[] => {
+    if (jsonOptions.fromStart && dropped > 0) {
+      throw new Error(
+        `${name}: the first ${dropped} characters of its output were dropped (only the last ${OUTPUT_KEPT} are kept once it passes ${OUTPUT_LIMIT}), ` +
+          'so its log lines from the start are incomplete; log less (LOG_LEVEL) or read the lines sooner',
+      );
+    }
+    return parseJsonLines<T>(buffer);
+  };
 
   const stop = async (timeoutMs = 30_000): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -107,5 +136,5 @@ export async function startService<N extends RunnableService>(name: N, options: 
     await kill();
     throw error;
   }
-  return { name, url, child, output, stop, kill };
+  return { name, url, child, output, droppedChars, jsonLines, stop, kill };
 }
