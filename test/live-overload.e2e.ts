@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { type StreamStatus, Topics, topicName } from '@tributary/contracts';
+import { Topics, topicName } from '@tributary/contracts';
 import { createStream, startVideoStack, type VideoStack } from './support/video-stack';
 import { type FfmpegRun, kafkaFor, publishTestPattern, TopicTap } from './support/video-topics';
+import { percentile } from './support/percentile';
 import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 
 /**
@@ -33,11 +34,7 @@ let stack: VideoStack;
 let tap: TopicTap;
 const publishers: FfmpegRun[] = [];
 
-const shedReportsOf = (id: string) =>
-  tap.messages
-    .filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id)
-    .map((m) => JSON.parse(m.value!.toString()) as StreamStatus)
-    .filter((s) => s.reporter === 'transcoder' && s.detail?.action);
+const shedReportsOf = (id: string) => tap.statuses(topic(Topics.streamStatus), id).filter((s) => s.reporter === 'transcoder' && s.detail?.action);
 const detailsOf = (id: string) => shedReportsOf(id).map((s) => s.detail!);
 
 interface LogLine {
@@ -48,23 +45,7 @@ interface LogLine {
   edgeDelayMs?: number;
 }
 
-/** The transcoder's JSON log lines (its output also holds non-JSON lines). */
-function logLines(): LogLine[] {
-  return stack.transcoder
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as LogLine];
-      } catch {
-        return [];
-      }
-    });
-}
-
 const share = (values: number[], limit: number) => values.filter((value) => value <= limit).length / values.length;
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
 
 beforeAll(async () => {
   stack = await startVideoStack({
@@ -86,6 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const publisher of publishers) publisher.kill();
+  (await import('node:fs')).writeFileSync('/tmp/zzov-transcoder.log', stack?.transcoder.output() ?? ''); // ZZTEMP
   await tap?.stop();
   await stack?.stop();
 });
@@ -113,7 +95,8 @@ it('keeps overloaded live streams within their bound plus a segment by shedding,
 
   await Promise.all(publishers.map((publisher) => publisher.done));
   const firstEnd = Math.min(...endedAt.values());
-  const lines = logLines();
+  // The transcoder's JSON log lines since it started (the edge delay samples from shedding on).
+  const lines = stack.transcoder.jsonLines<LogLine>({ fromStart: true });
   const at = (line: LogLine) => Date.parse(line.time);
   const actionsAt = (id: string) => lines.filter((line) => line.streamId === id && line.action && /shedding work|restoring work/.test(line.msg)).map((line) => ({ t: at(line), action: line.action! }));
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import type { StreamStatus } from '@tributary/contracts';
 import { registerCompressionCodecs } from '@tributary/kafka';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { MEDIA_TOOLS } from './media-tools';
@@ -24,6 +25,16 @@ function toRead(topic: string, partition: number, message: KafkaMessage): ReadMe
     if (first !== undefined) headers[name] = first.toString();
   }
   return { topic, partition, key: message.key?.toString() ?? '', value: message.value, headers, offset: message.offset };
+}
+
+/**
+ * The stream.status reports among `messages` read from `statusTopic` (the prefixed stream.status
+ * topic), in the order read; only those of stream `streamId` (the message key) if given.
+ */
+export function streamStatuses(messages: readonly ReadMessage[], statusTopic: string, streamId?: string): StreamStatus[] {
+  return messages
+    .filter((m) => m.topic === statusTopic && m.value && (streamId === undefined || m.key === streamId))
+    .map((m) => JSON.parse(m.value!.toString()) as StreamStatus);
 }
 
 export function kafkaFor(brokers: string): Kafka {
@@ -54,6 +65,11 @@ export class TopicTap {
       },
     });
     return this;
+  }
+
+  /** The stream.status reports read so far from `statusTopic` (see streamStatuses). */
+  statuses(statusTopic: string, streamId?: string): StreamStatus[] {
+    return streamStatuses(this.messages, statusTopic, streamId);
   }
 
   async waitFor<T>(probe: (messages: ReadMessage[]) => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
