@@ -177,6 +177,8 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
   protected async startRun(): Promise<void> {
     this.launch();
     for (const entry of [...this.coverage.chunks]) {
+      // A pending skip to the newest keyframe takes effect at a re-fed chunk's turn too.
+      this.skips.settle();
       if (entry.sequence < this.skips.from) {
         this.releaseSkipped();
         continue;

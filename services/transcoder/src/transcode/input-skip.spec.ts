@@ -49,6 +49,21 @@ describe(InputSkip.name, () => {
     expect(skip.skipped).toBe(2);
   });
 
+  it('reading where the skip starts does not make a pending skip take effect; settle does', () => {
+    const skip = new InputSkip();
+    skip.seen(3, packet(true));
+    let settled = 0;
+    skip.skipToNewest(() => (settled += 1));
+    expect(skip.from).toBe(-1);
+    expect(skip.skipPending).toBe(true);
+    expect(settled).toBe(0);
+    skip.settle();
+    expect(skip.from).toBe(3);
+    expect(skip.skipPending).toBe(false);
+    skip.settle(); // once only
+    expect(settled).toBe(1);
+  });
+
   it('resumes a session that went live at the newest keyframe not after the fresh chunk, else at that chunk', () => {
     const skip = new InputSkip();
     expect(skip.liveFrom(9)).toBe(9);

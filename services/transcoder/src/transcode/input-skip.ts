@@ -51,9 +51,8 @@ export class InputSkip {
     return this.toNewest !== undefined;
   }
 
-  /** Chunks before this sequence are skipped (a pending skipToNewest takes effect now). */
+  /** Chunks before this sequence are skipped (a pending skipToNewest not yet: see settle). */
   get from(): number {
-    this.settle();
     return this.before;
   }
 
@@ -71,7 +70,11 @@ export class InputSkip {
     return this.keyframe >= 0 ? this.keyframe : Number.MAX_SAFE_INTEGER;
   }
 
-  private settle(): void {
+  /**
+   * A pending skipToNewest takes effect now (the next chunk's turn, or a restarted run's re-feed):
+   * chunks before the newest keyframe seen are skipped, and its `settled` is called.
+   */
+  settle(): void {
     const settled = this.toNewest;
     if (!settled) return;
     this.toNewest = undefined;

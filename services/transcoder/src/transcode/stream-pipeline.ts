@@ -197,6 +197,8 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
     // run's input), except what a skip to the newest keyframe dropped meanwhile (that can be much:
     // a re-feed after a shed restart is the whole backlog, written as slowly as ffmpeg reads).
     for (const entry of [...this.coverage.chunks]) {
+      // A pending skip to the newest keyframe takes effect at a re-fed chunk's turn too.
+      this.skips.settle();
       if (entry.sequence < this.skips.from) {
         this.releaseSkipped();
         continue;
