@@ -2,6 +2,7 @@
 // is imported for types only), so a service's telemetry.ts can import this before anything else.
 export * from './tracing';
 export * from './spans';
+export * from './batch-links';
 export * from './logger';
 export * from './metrics';
 export * from './kafka-metrics';

@@ -22,7 +22,7 @@ import {
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, KAFKA_CONFIG, TopicNames } from '@tributary/nest-kafka';
 import {
-  fastLinkFromHeaders,
+  BatchLinks,
   type Link,
   type Logger,
   ROOT_CONTEXT,
@@ -178,7 +178,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
    * One pass over a fetched batch: read (or parse + validate) each value and add it to the aggregator, with
    * no per-message framework work (no span, no context switch, no promise, no offset bookkeeping
    * per message: the batch's offsets are resolved once). Tracing: one `process <topic>` span per
-   * batch (per 128 events), linked to each event's producer span (docs/observability.md).
+   * batch (per 128 producer spans), linked to each event's producer span (docs/observability.md).
    */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
@@ -190,7 +190,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
     }
     const startedAt = Date.now();
     const tracing = telemetryState()?.enabled === true;
-    const links: (Link | undefined)[] = [];
+    const links = new BatchLinks();
     const counts: Record<AddResult, number> = { applied: 0, duplicate: 0, late: 0, clamped: 0 };
     const messages = batch.messages;
     let done = 0;
@@ -205,7 +205,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
         if (fields) {
           counts[this.aggregator.addEvent(fields, startedAt)] += 1;
           streams.add(fields.stream_id);
-          if (tracing) links.push(fastLinkFromHeaders(message.headers));
+          if (tracing) links.add(message.headers);
           done += 1;
           continue;
         }
@@ -213,7 +213,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
         if (checked.ok) {
           counts[this.aggregator.add(checked.value, startedAt)] += 1;
           streams.add(checked.value.stream_id);
-          if (tracing) links.push(fastLinkFromHeaders(message.headers));
+          if (tracing) links.add(message.headers);
           done += 1;
           continue;
         }
@@ -232,7 +232,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
     } finally {
       for (const result of RESULTS) if (counts[result] > 0) this.metrics.events.inc({ result }, counts[result]);
       if (done > 0) payload.resolveOffset(messages[done - 1].offset);
-      if (tracing) this.traceBatch(batch.topic, partition, links, startedAt);
+      if (tracing) this.traceBatch(batch.topic, partition, links.links, done, startedAt);
     }
     if (done > 0) {
       const first = BigInt(batch.firstOffset() ?? messages[0].offset);
@@ -244,17 +244,21 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
     await payload.heartbeat();
   }
 
-  /** One `process <topic>` CONSUMER span per MAX_LINKS events of a batch, each linked to its events' producer spans. */
-  private traceBatch(topic: string, partition: number, links: readonly (Link | undefined)[], startTime: number): void {
-    for (let from = 0; from < links.length; from += MAX_LINKS) {
-      const chunk = links.slice(from, from + MAX_LINKS);
-      startLinkedSpan(`process ${topic}`, chunk, {
+  /**
+   * A `process <topic>` CONSUMER span per batch — one more per MAX_LINKS producer spans beyond the
+   * first MAX_LINKS — linked to the producer spans of its events (each once: BatchLinks).
+   */
+  private traceBatch(topic: string, partition: number, links: readonly Link[], messages: number, startTime: number): void {
+    let from = 0;
+    do {
+      startLinkedSpan(`process ${topic}`, links.slice(from, from + MAX_LINKS), {
         kind: SpanKind.CONSUMER,
         parent: ROOT_CONTEXT,
         startTime,
-        attributes: { 'messaging.system': 'kafka', 'messaging.destination.partition.id': String(partition), 'messaging.batch.message_count': chunk.length },
+        attributes: { 'messaging.system': 'kafka', 'messaging.destination.partition.id': String(partition), 'messaging.batch.message_count': messages },
       }).end();
-    }
+      from += MAX_LINKS;
+    } while (from < links.length);
   }
 
   /** True while a fresh assignment is still being re-read (bounded by the catch-up timeout). */
