@@ -186,7 +186,12 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   checkLatency(now = Date.now()): number | undefined {
     if (this.transcodeMode !== 'live' || this.state !== 'running') return undefined;
     const check = this.latency.check(now, this.runs.started > 0, this.actions.skipMode());
-    if (check) this.options.logger.debug({ edgeDelayMs: Math.round(check.delayMs), shedLevel: this.latency.level, newestKeyframe: this.skips.shedFrom, fedUpTo: this.input.end.fedUpTo }, 'edge delay');
+    if (check) {
+      // No keyframe seen yet: shedFrom is past everything (MAX_SAFE_INTEGER), logged as none.
+      const keyframe = this.skips.shedFrom;
+      const newestKeyframe = keyframe === Number.MAX_SAFE_INTEGER ? undefined : keyframe;
+      this.options.logger.debug({ edgeDelayMs: Math.round(check.delayMs), shedLevel: this.latency.level, newestKeyframe, fedUpTo: this.input.end.fedUpTo }, 'edge delay');
+    }
     if (check?.shed) this.actions.shed(check.shed);
     return check?.delayMs;
   }
