@@ -1,5 +1,5 @@
 import type { FfmpegExit, SourceInfo } from '@tributary/media';
-import { camRecord, logger, RecordingSink } from '../testing/pipeline-fixture';
+import { camRecord, logger, RecordingSink, until } from '../testing/pipeline-fixture';
 import { LowLatencyPipeline, type LowLatencySettings } from './low-latency-pipeline';
 import type { LowLatencyRun, LowLatencyRunOptions } from './low-latency-run';
 import { videoPesPacket } from '../testing/ts-packets';
@@ -108,14 +108,6 @@ function pipeline(sink: RecordingSink, settings: Partial<LowLatencySettings> = {
 const keyframeData = () => videoPesPacket(true, 1024);
 
 const chunk = (sequence: number, ingestTimeMs: number, data: Buffer = Buffer.alloc(1024)) => ({ offset: String(sequence), sequence, data, ingestTimeMs });
-
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe(LowLatencyPipeline.name, () => {
   it('sheds like a standard stream (fake clock): top rendition, faster preset, then a restart at the newest keyframe; each a live report with its low-latency detail', async () => {

@@ -52,6 +52,15 @@ export function camRecord(segmentSeconds: number, extra: Partial<StreamRecord> =
   };
 }
 
+/** Waits (polling every 5 ms) until `check()` holds; throws after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 export const chunksOf = (data: Buffer, size = TS_PACKET_SIZE * 100): Buffer[] =>
   Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { FfmpegExit, SourceInfo } from '@tributary/media';
 import pino from 'pino';
 import type { StreamRecord } from '@tributary/contracts';
+import { until } from '../testing/pipeline-fixture';
+import { timedVideoPesPacket, videoPesPacket } from '../testing/ts-packets';
 import type { PipelineSettings } from './pipeline-options';
 import type { StatusReport } from './stream-status.repository';
 import { type OutgoingSegment, type PipelineSink, StreamPipeline } from './stream-pipeline';
@@ -139,31 +141,14 @@ function pipeline(
   });
 }
 
-/** A TS packet starting a PES with random_access_indicator set (a keyframe). */
-function keyframeData(): Buffer {
-  const packet = Buffer.alloc(1024, 0xff);
-  packet.set([0x47, 0x41, 0x00, 0x30, 7, 0x40], 0);
-  return packet;
-}
-
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** A chunk's data: one TS packet starting a video PES with random_access_indicator set (a keyframe), then filler. */
+const keyframeData = () => videoPesPacket(true, 1024);
 
 const chunk = (offset: number) => ({ offset: String(offset), sequence: offset, data: Buffer.alloc(1024) });
 
 /** A chunk of one TS packet starting a video PES at `seconds` (a keyframe: random_access_indicator set). */
 function timedChunk(sequence: number, seconds: number, keyframe: boolean, ingestTimeMs: number) {
-  const packet = Buffer.alloc(1024, 0xff); // one packet, then filler (the probe waits for 1 KiB)
-  const pts = Math.round(seconds * 90_000);
-  packet.set([0x47, 0x41, 0x00, 0x30, 1, keyframe ? 0x40 : 0x00], 0);
-  packet.set([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5], 6);
-  packet.set([0x21 | ((pts / 2 ** 29) & 0x0e), (pts >> 22) & 0xff, ((pts >> 14) & 0xfe) | 1, (pts >> 7) & 0xff, ((pts << 1) & 0xfe) | 1], 15);
-  return { offset: String(sequence), sequence, data: packet, ingestTimeMs };
+  return { offset: String(sequence), sequence, data: timedVideoPesPacket(seconds, keyframe), ingestTimeMs };
 }
 
 describe(StreamPipeline.name, () => {
