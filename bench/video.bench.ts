@@ -139,7 +139,7 @@ async function startServices(config: VideoConfig, brokers: string, workDir: stri
   const ingest = await startService('ingest', {
     port: ingestPort,
     // ADMIN_AUTH=none: the harness creates its streams without a token (ingest refuses an open admin API in production otherwise).
-    env: { ...common, ADMIN_AUTH: 'none', INGEST_PORT: String(ingestPort), INGEST_MAX_BITRATE_KBPS: '0' /* the speed run pushes a file as fast as ingest takes it */, INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}`, INGEST_RTMP_ENABLED: 'true', INGEST_RTMP_PORT: String(rtmpPort) },
+    env: { ...common, ADMIN_AUTH: 'none', INGEST_MAX_BITRATE_KBPS: '0' /* the speed run pushes a file as fast as ingest takes it */, INGEST_PUBLIC_URL: `http://127.0.0.1:${ingestPort}`, VIEWER_PUBLIC_URL: `http://127.0.0.1:${viewerPort}`, INGEST_RTMP_ENABLED: 'true', INGEST_RTMP_PORT: String(rtmpPort) },
     readyTimeoutMs: 120_000,
   });
   const [transcoder, viewerApi] = await Promise.all([
@@ -147,7 +147,6 @@ async function startServices(config: VideoConfig, brokers: string, workDir: stri
       port: transcoderPort,
       env: {
         ...common,
-        TRANSCODER_PORT: String(transcoderPort),
         TRANSCODER_GROUP_ID: `${prefix}-transcoder`,
         TRANSCODER_WORK_DIR: join(workDir, 'transcoder'),
         TRANSCODER_PRESET: config.preset,
@@ -157,7 +156,7 @@ async function startServices(config: VideoConfig, brokers: string, workDir: stri
       },
       readyTimeoutMs: 120_000,
     }),
-    startService('viewer-api', { port: viewerPort, env: { ...common, VIEWER_API_PORT: String(viewerPort) }, readyTimeoutMs: 120_000 }),
+    startService('viewer-api', { port: viewerPort, env: common, readyTimeoutMs: 120_000 }),
   ]);
   return { rtmpPort, ingest, transcoder, viewerApi };
 }
@@ -766,7 +765,7 @@ async function main(): Promise<void> {
                 statusTopic: topicName(Topics.streamStatus, prefix),
                 browser: chromium.browser,
                 tap: (topic, onMessage) => tap(kafka, topic, onMessage),
-                transcoderOutput: () => running.transcoder.output(),
+                transcoder: running.transcoder,
                 publish: (id, seconds) => publishLive(config, running, id, config.g2gSegmentSeconds, seconds, config.liveSize, mode),
                 log,
               }),

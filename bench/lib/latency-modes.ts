@@ -1,4 +1,5 @@
 import { VideoHeaders } from '@tributary/contracts';
+import type { ServiceProcess } from '@tributary/devkit';
 import { headerString } from '@tributary/kafka';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { BrowserContext } from 'playwright-core';
@@ -100,8 +101,8 @@ export interface LatencyModeOptions {
   statusTopic: string;
   browser: BrowserContext;
   tap(topic: string, onMessage: (message: KafkaMessage) => void): Promise<Consumer>;
-  /** The transcoder's output so far (its info lines add the probe and ffmpeg's spawn to the start-up steps). */
-  transcoderOutput?: () => string;
+  /** The transcoder (its info log lines add the probe and ffmpeg's spawn to the start-up steps). */
+  transcoder?: Pick<ServiceProcess, 'output' | 'jsonLines' | 'droppedChars'>;
   /** Creates the stream (with its latency mode) and spawns the publisher for `seconds`; resolves once spawned. */
   publish(streamId: string, seconds: number): Promise<{ stop(): Promise<void> }>;
   log(line: string): void;
@@ -203,9 +204,12 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
 
   const chromiumPage = await options.browser.newPage();
   let publisher: { stop(): Promise<void> } | undefined;
+  // How much the transcoder had printed when the publish began (dropped or kept): its output from there on holds the stream's lines.
+  let printedBefore = 0;
   let watching: Promise<void> | undefined;
   try {
     // 60 s of sampling after the player starts, plus start-up and a margin.
+    printedBefore = options.transcoder ? options.transcoder.droppedChars() + options.transcoder.output().length : 0;
     publisher = await options.publish(streamId, options.seconds + 60);
     started = Date.now();
     watching = watch();
@@ -218,7 +222,12 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<ModeL
     await chromiumPage.goto(`${viewerUrl}/watch/${streamId}`);
     await chromiumPage.waitForFunction('document.querySelector("video").currentTime > 0.5', undefined, { timeout: 60_000, polling: 250 });
     // The taps have caught up by now (they may trail the playlist the bench fetched).
-    if (options.transcoderOutput) startup.transcoderLog(options.transcoderOutput(), streamId);
+    if (options.transcoder) {
+      // Its output buffer drops the oldest output when full: the stream's first lines may be gone.
+      const lost = options.transcoder.droppedChars() - printedBefore;
+      if (lost > 0) options.log(`${mode}: start-up steps without the transcoder's log (its first ${lost} characters since the publish began were dropped)`);
+      else startup.transcoderLog(options.transcoder.jsonLines(), streamId);
+    }
     result.startupSteps = startup.format(started);
     options.log(`${mode}: start-up steps (ms after the publisher was spawned, +Δ): ${result.startupSteps}`);
     await chromiumPage.evaluate('window.__stalls = 0; document.querySelector("video").addEventListener("waiting", () => { window.__stalls += 1; })');

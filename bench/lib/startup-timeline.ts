@@ -1,4 +1,5 @@
 import { VideoHeaders } from '@tributary/contracts';
+import type { LogLine } from '@tributary/devkit';
 import { headerString } from '@tributary/kafka';
 import type { KafkaMessage } from 'kafkajs';
 
@@ -47,21 +48,14 @@ export class StartupTimeline {
     this.first('first playable playlist', at);
   }
 
-  /** The transcoder's log lines (pino JSON) about `streamId`: probe attempts and ffmpeg's spawn. */
-  transcoderLog(output: string, streamId: string): void {
+  /** The transcoder's log lines (pino JSON, ServiceProcess.jsonLines()) about `streamId`: probe attempts and ffmpeg's spawn. */
+  transcoderLog(lines: readonly LogLine[], streamId: string): void {
     const wanted: [RegExp, string][] = [
       [/probe failed/, 'probe attempt failed'],
       [/^source probed/, 'ffprobe done'],
       [/^ffmpeg started|^low-latency ffmpeg started/, 'ffmpeg spawned'],
     ];
-    for (const line of output.split('\n')) {
-      if (!line.includes(streamId)) continue;
-      let entry: { msg?: string; time?: string; streamId?: string };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        continue;
-      }
+    for (const entry of lines) {
       if (entry.streamId !== streamId || !entry.msg || !entry.time) continue;
       const step = wanted.find(([pattern]) => pattern.test(entry.msg ?? ''))?.[1];
       if (step) this.first(step, Date.parse(entry.time));
