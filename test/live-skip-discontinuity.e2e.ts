@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as HLS from 'hls-parser';
 import type { MediaPlaylist, Segment } from 'hls-parser/types';
-import { type StreamStatus, Topics, topicName } from '@tributary/contracts';
+import { Topics, topicName } from '@tributary/contracts';
+import type { LogLine } from '@tributary/devkit';
 import { createStream, startVideoStack, until, type VideoStack } from './support/video-stack';
 import { type FfmpegRun, kafkaFor, publishTestPattern, TopicTap } from './support/video-topics';
 
@@ -57,14 +58,9 @@ function resume(pid: number): void {
   paused = undefined;
 }
 
-/** The transcoder's JSON log lines about `streamId` with message `msg`. */
-function logged(streamId: string, msg: string): Record<string, unknown>[] {
-  return stack.transcoder
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{') && line.includes(msg) && line.includes(streamId))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.streamId === streamId && line.msg === msg);
+/** The transcoder's JSON log lines about `streamId` with message `msg`, since it started. */
+function logged(streamId: string, msg: string): LogLine[] {
+  return stack.transcoder.jsonLines({ fromStart: true }).filter((line) => line.streamId === streamId && line.msg === msg);
 }
 
 it('marks a skip in place with EXT-X-DISCONTINUITY and a program date time moved on by the skipped media in the live playlist', async () => {
@@ -116,8 +112,8 @@ it('marks a skip in place with EXT-X-DISCONTINUITY and a program date time moved
   // The publish's chunk count (ingest's `ended`): the media a chunk holds on average.
   const ended = await tap.waitFor(
     () =>
-      tap.messages
-        .map((m) => JSON.parse(m.value!.toString()) as StreamStatus)
+      tap
+        .statuses(topicName(Topics.streamStatus, prefix))
         .find((status) => status.stream_id === id && status.reporter === 'ingest' && status.state === 'ended' && status.last_chunk_sequence !== undefined),
     30_000,
     "ingest's ended with its last chunk sequence",

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type StreamStatus, Topics, topicName, VideoHeaders } from '@tributary/contracts';
+import { Topics, topicName, VideoHeaders } from '@tributary/contracts';
 import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
 import { checkLowLatencyPlaylist } from '../services/viewer-api/src/hls/testing/ll-hls-conformance';
 import { createStream, parseManifest, SMALL_LADDER, startVideoStack, until, type VideoStack } from './support/video-stack';
@@ -61,9 +61,8 @@ afterAll(async () => {
 });
 
 const details = () =>
-  tap.messages
-    .filter((m) => m.topic === topic(Topics.streamStatus))
-    .map((m) => JSON.parse(m.value!.toString()) as StreamStatus)
+  tap
+    .statuses(topic(Topics.streamStatus))
     .filter((s) => s.reporter === 'transcoder' && s.state === 'live' && s.detail?.action);
 const actions = () => details().map((s) => s.detail!.action!);
 const parts = (session?: string) =>
@@ -74,10 +73,8 @@ const parts = (session?: string) =>
 /** The transcoder's low-latency ffmpeg runs so far (its `low-latency ffmpeg started` log lines). */
 function runs(): { pid: number; transcodeSession: string }[] {
   return stack.transcoder
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{') && line.includes('low-latency ffmpeg started'))
-    .map((line) => JSON.parse(line) as { pid: number; transcodeSession: string });
+    .jsonLines<{ msg?: string; pid: number; transcodeSession: string }>({ fromStart: true })
+    .filter((line) => line.msg === 'low-latency ffmpeg started');
 }
 
 async function master(id: string): Promise<string[]> {

@@ -131,16 +131,7 @@ it('a transcoder frozen across a rebalance never gets a segment into video.segme
   // (refused: fenced), or hears of the rebalance first and then either gets the stream's partition
   // back and finds it was owned meanwhile (restart), or is told the partition moved (release).
   const streamPartition = partitionForKey(topic(Topics.videoIngest), id, 2);
-  const zombieLines = resumed
-    .output()
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as { msg?: string; partition?: number; partitions?: number[]; lost?: number[] }];
-      } catch {
-        return [];
-      }
-    });
+  const zombieLines = resumed.jsonLines<{ msg?: string; partition?: number; partitions?: number[]; lost?: number[] }>();
   const outcomes = zombieLines.filter(
     (line) =>
       (line.msg?.startsWith('fenced: another replica took this partition over') && line.partition === streamPartition) ||
