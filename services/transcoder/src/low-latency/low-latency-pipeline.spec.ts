@@ -186,6 +186,28 @@ describe(LowLatencyPipeline.name, () => {
     expect(sink.statuses.at(-1)).toMatchObject({ state: 'ended', detail: { mode: 'live', latency_mode: 'low', skipped_chunks: 1 } });
   });
 
+  it('a later live report (a longer part raised PART-TARGET) carries what is shed, not the shed action again', async () => {
+    const sink = new RecordingSink();
+    const { subject, runs } = pipeline(sink);
+    const t0 = Date.now();
+    await subject.feed(chunk(0, t0));
+    await runs[0].part();
+    await subject.feed(chunk(1, t0));
+    for (let t = 7_000; t <= 13_000 && runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+    await until(() => sink.statuses.some((status) => status.detail?.action === 'drop_rendition'));
+    await until(() => runs.length === 2);
+    const before = sink.statuses.length;
+    await runs[1].part(0.5);
+    expect(sink.statuses.slice(before)).toHaveLength(1);
+    const report = sink.statuses.at(-1)!;
+    expect(report).toMatchObject({ state: 'live', detail: { mode: 'live', latency_mode: 'low', shed_level: 1, dropped_renditions: ['360p'], preset: 'veryfast' } });
+    expect(report.detail?.part_target_seconds).toBeGreaterThanOrEqual(0.5);
+    expect(report.detail).not.toHaveProperty('action');
+    expect(report.detail).not.toHaveProperty('edge_delay_ms');
+    expect(report.detail).not.toHaveProperty('skipped_chunks');
+    expect(sink.statuses.filter((status) => status.detail?.action === 'drop_rendition')).toHaveLength(1);
+  });
+
   it('restores the dropped rendition once the edge delay stays under half the bound, continuing its numbering', async () => {
     const sink = new RecordingSink();
     const { subject, runs } = pipeline(sink);

@@ -54,8 +54,6 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
   private readonly segmentSeconds: number;
   private partTarget?: PartTarget;
   private source?: SourceInfo;
-  /** The detail of the last shed or restore (every later `live` report carries it on). */
-  private shed?: TranscodeDetail;
   /** The last run that handed over output. */
   private producer?: LowLatencyRun;
 
@@ -154,10 +152,14 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
     );
   }
 
-  /** `live` with the last shed or restore (if any; every later report carries it on), the mode and the PART-TARGET viewer-api needs. */
+  /**
+   * `live` with the mode and the PART-TARGET viewer-api needs; what is shed now once anything was
+   * (LatencyControl.shedState); and `detail`, the shed or restore this report is about (its action
+   * and figures are in this report only).
+   */
   protected reportLive(detail?: TranscodeDetail): Promise<void> {
-    if (detail) this.shed = detail;
-    return this.reports.live(this.renditions, { ...this.shed, mode: this.mode, latency_mode: 'low', ...(this.partTarget ? { part_target_seconds: this.partTarget.seconds } : {}) });
+    const partTarget = this.partTarget ? { part_target_seconds: this.partTarget.seconds } : {};
+    return this.reports.live(this.renditions, { ...this.latency.shedState(), ...detail, mode: this.mode, latency_mode: 'low', ...partTarget });
   }
 
   protected traced(traceparent: string): void {

@@ -33,6 +33,8 @@ export class LatencyControl {
   private source?: SourceInfo;
   /** The current run published a segment (its edge delay means something). */
   private producing = false;
+  /** A shed or restore was decided (shedState reports from then on). */
+  private decided = false;
   private readonly plan: LadderPlan;
 
   constructor(private readonly options: LatencyControlOptions) {
@@ -93,6 +95,16 @@ export class LatencyControl {
     return this.plan.preset(this.governor);
   }
 
+  /**
+   * What is shed now (level, dropped renditions, preset) once anything was shed or restored, for
+   * every later `live` report; undefined before. Not the action or the figures of the decision:
+   * those belong to the report about it only.
+   */
+  shedState(): Pick<TranscodeDetail, 'shed_level' | 'dropped_renditions' | 'preset'> | undefined {
+    if (!this.decided || !this.governor) return undefined;
+    return { shed_level: this.governor.level, dropped_renditions: this.plan.dropped(this.source!, this.governor), preset: this.preset };
+  }
+
   /** ffmpeg (re)starts (or is about to): no decision until it produces again. */
   runStarting(): void {
     this.producing = false;
@@ -115,13 +127,12 @@ export class LatencyControl {
     if ((!this.producing && hasRun) || this.options.settings.shedding === false) return { delayMs };
     const action = this.governor.decide(now, delayMs, skip);
     if (!action) return { delayMs };
+    this.decided = true;
     const detail: TranscodeDetail = {
       mode: 'live',
       edge_delay_ms: Math.round(delayMs),
       speed: Math.round(this.edge.speed(now) * 100) / 100,
-      shed_level: this.governor.level,
-      dropped_renditions: this.plan.dropped(this.source!, this.governor),
-      preset: this.preset,
+      ...this.shedState(),
       action,
     };
     transcodeMetrics.sheds().inc({ action });

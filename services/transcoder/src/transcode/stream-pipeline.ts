@@ -140,8 +140,9 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
     );
   }
 
+  /** `live`; with `detail` (the shed, restore or skip it is about), what is shed now too (LatencyControl.shedState). */
   protected reportLive(detail?: TranscodeDetail): Promise<void> {
-    return this.reports.live(this.renditions, detail);
+    return this.reports.live(this.renditions, detail ? { ...this.latency.shedState(), ...detail } : undefined);
   }
 
   protected traced(traceparent: string): void {
