@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { VideoHeaders } from '@tributary/contracts';
 import { BacklogRestart } from './support/backlog-restart';
+import { percentile } from './support/percentile';
 import { parseManifest, until } from './support/video-stack';
 import type { ReadMessage } from './support/video-topics';
 
@@ -22,7 +23,6 @@ const BOUND_SEGMENTS = 3;
 
 let platform: BacklogRestart;
 const sequence = (m: ReadMessage) => Number(m.headers[VideoHeaders.mediaSequence]);
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 
 beforeAll(async () => {
   platform = await BacklogRestart.start({ brokers, prefix: `t-${randomUUID().slice(0, 8)}`, backlogAfterMs: 5_000, boundSegments: BOUND_SEGMENTS });

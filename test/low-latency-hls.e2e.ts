@@ -13,6 +13,7 @@ import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg
 import { checkLowLatencyPlaylist, type CheckedPlaylist } from '../services/viewer-api/src/hls/testing/ll-hls-conformance';
 import { type Fmp4Part, type Fmp4Rendition, makeFmp4Parts } from './support/fmp4-parts';
 import { MEDIA_TOOLS } from './support/media-tools';
+import { median } from './support/percentile';
 import { until } from './support/until';
 import { type FixtureRendition, ffmpegRead, VideoFixture } from './support/video-fixture';
 
@@ -35,7 +36,6 @@ const describeWithFfmpeg5 = support.supported ? describe : describe.skip;
 if (!support.supported) process.stderr.write(`low-latency-hls e2e skipped: ${support.reason}\n`);
 
 const key = (rendition: string, msn: number, index: number) => `${rendition}/${msn}.${index}`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Produces a stream's init segments, then its parts when a live encoder would have finished each (media time = wall time). */
 class PartDriver {
@@ -129,7 +129,6 @@ describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, re
       env: {
         KAFKA_BROKERS: BROKERS,
         TOPIC_PREFIX: prefix,
-        VIEWER_API_PORT: String(port),
         KAFKA_VIDEO_PARTITIONS: '2',
         KAFKA_EVENT_PARTITIONS: '1',
         // 60 s of window: the restart test needs the segments made while the service was down.

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
 import { type HeadlessChromium, launchChromium } from '@tributary/devkit';
 import { MEDIA_TOOLS } from './support/media-tools';
+import { percentile } from './support/percentile';
 import { publishTestPattern } from './support/video-topics';
-import { startVideoStack, until, type VideoStack } from './support/video-stack';
+import { createStream, startVideoStack, until, type VideoStack } from './support/video-stack';
 
 /**
  * Low-latency HLS end to end in a browser: a real ffmpeg publisher → ingest → the transcoder in
@@ -22,8 +23,6 @@ const TARGET_P95_SECONDS = 2.5;
 const support = lowLatencySupport(MEDIA_TOOLS.ffmpeg);
 const describeWithFfmpeg = support.supported ? describe : describe.skip;
 if (!support.supported) process.stderr.write(`low-latency-player e2e skipped: ${support.reason}\n`);
-
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
 
 describeWithFfmpeg('low-latency HLS in Chromium (publisher → ingest → transcoder → viewer-api → hls.js)', () => {
   // A latency figure on a shared 2-core machine: one more run before it counts as a failure.
@@ -49,19 +48,12 @@ describeWithFfmpeg('low-latency HLS in Chromium (publisher → ingest → transc
   it(`plays in lowLatencyMode with blocking reloads; latency and stalls over ${SAMPLE_SECONDS} s are logged`, async () => {
     const { ingest, viewer } = stack;
     const id = `llplay-${randomUUID().slice(0, 6)}`;
-    const created = await fetch(`${ingest.url}/v1/streams`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id,
-        title: 'LL player',
-        latency_mode: 'low',
-        segment_duration_seconds: 1,
-        ladder: [{ name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 }],
-      }),
+    const streamKey = await createStream(ingest.url, id, {
+      title: 'LL player',
+      latency_mode: 'low',
+      segment_duration_seconds: 1,
+      ladder: [{ name: '360p', width: 640, height: 360, video_bitrate_kbps: 600, audio_bitrate_kbps: 64 }],
     });
-    expect(created.status).toBe(201);
-    const { streamKey } = (await created.json()) as { streamKey: string };
     const publisher = publishTestPattern(`${ingest.url}/live/${streamKey}`, { size: '640x360', rate: 30, seconds: SAMPLE_SECONDS + 45 });
     try {
       const playlist = await until('an LL-HLS media playlist', async () => {
