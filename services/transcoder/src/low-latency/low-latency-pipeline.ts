@@ -4,7 +4,7 @@ import { transcodeMetrics } from '@tributary/telemetry';
 import type { InputChunk } from '../transcode/chunk-coverage';
 import type { FfmpegPipelineSettings, StreamSessionOptions } from '../transcode/pipeline-options';
 import { exitReason, PipelineLifecycle } from '../transcode/pipeline-lifecycle';
-import { SequenceNumbering } from '../transcode/sequence-numbering';
+import { lastSequencesOrNow, SequenceNumbering } from '../transcode/sequence-numbering';
 import type { LowLatencyRun, LowLatencyRunOptions, RenditionOutput } from './low-latency-run';
 import { LowLatencyRuns } from './low-latency-runs';
 import { PartNumbering, PartTarget } from './part-numbering';
@@ -135,11 +135,11 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
   protected async probed(info: SourceInfo): Promise<void> {
     this.source = info;
     this.partTarget = new PartTarget(this.options.settings.partSeconds, info.frameRate);
-    const last = await this.options.lastSequences.catch((error: unknown) => {
-      this.options.logger.error({ err: error }, 'could not read the tail of video.segments; numbering from the current time to stay monotonic');
-      const floor = Math.floor(Date.now() / 1000);
-      return new Map(this.renditions.map((rendition) => [rendition.name, floor] as const));
-    });
+    const last = await lastSequencesOrNow(
+      this.options.lastSequences,
+      this.renditions.map((rendition) => rendition.name),
+      this.options.logger,
+    );
     // From 1: hls.js skips blocking playlist reload while the last media sequence is 0.
     this.sequences.start(
       this.renditions.map((rendition) => rendition.name),
@@ -178,15 +178,7 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
   /** Starts ffmpeg with the current plan and writes it what is not yet covered (the probe buffer, or a crashed or replaced run's input) but skipped input. */
   protected async startRun(): Promise<void> {
     this.launch();
-    for (const entry of [...this.coverage.chunks]) {
-      // A pending skip to the newest keyframe takes effect at a re-fed chunk's turn too.
-      this.skips.settle();
-      if (entry.sequence < this.skips.from) {
-        this.releaseSkipped();
-        continue;
-      }
-      await this.write(entry);
-    }
+    await this.refeed();
   }
 
   private launch(): void {
@@ -212,11 +204,7 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
       onOutput: (output) => this.onOutput(run, output),
       ...(settings.thumbnailIntervalSeconds > 0
         ? {
-            onThumbnail: (image: Buffer) => {
-              this.options.sink
-                .thumbnail(this.streamId, image, this.publisher.lastTraceparent)
-                .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
-            },
+            onThumbnail: (image: Buffer) => this.publishThumbnail(image, this.publisher.lastTraceparent),
           }
         : {}),
       onOutputError: (rendition, error) => this.options.logger.error({ err: error, rendition }, 'low-latency output could not be read; restarting ffmpeg'),

@@ -3,8 +3,9 @@ import type { FfmpegExit, PlannedRendition, SourceInfo } from '@tributary/media'
 import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
 import { InputSkip } from './input-skip';
-import { type ActionOutput, type ActionRuns, LatencyActions } from './latency-actions';
+import { LatencyActions } from './latency-actions';
 import { LatencyControl } from './latency-control';
+import type { LifecycleParts, LifecycleRuns } from './lifecycle-parts';
 import type { FfmpegPipelineSettings, StreamSessionOptions } from './pipeline-options';
 import { PipelineInput } from './pipeline-input';
 import { PipelineStatus } from './pipeline-status';
@@ -12,31 +13,9 @@ import { ProbeSchedule } from './probe-schedule';
 import { RestartBudget } from './restart-budget';
 import { SerialQueue } from './serial-queue';
 
+export { exitReason, type LifecycleParts, type LifecycleRuns } from './lifecycle-parts';
+
 export type PipelineState = 'probing' | 'running' | 'ending' | 'done' | 'error' | 'abandoned';
-
-/** A pipeline's ffmpeg runs as its lifecycle needs them (FfmpegRuns; LowLatencyRuns). */
-export interface LifecycleRuns extends ActionRuns {
-  /** Runs started so far. */
-  readonly started: number;
-  readonly current: { readonly pid: number | undefined; readonly running: boolean } | undefined;
-}
-
-/** What a kind of pipeline hands its lifecycle: its runs, its output and the words of its log lines. */
-export interface LifecycleParts<Runs extends LifecycleRuns> {
-  runs: Runs;
-  output: ActionOutput;
-  /** Which input offsets durable output covers, when the output needs it too (SegmentPublisher); default a new one. */
-  coverage?: ChunkCoverage;
-  /** The last media sequence per rendition (SequenceNumbering). */
-  sequences: { lastSequences(): Map<string, number> };
-  /** Log messages: the input ended while ffmpeg runs; ffmpeg crashed and restarts. */
-  messages: { flushing: string; restarting: string };
-}
-
-/** Why ffmpeg exited, with the last lines of its stderr (for logs and the `error` report). */
-export function exitReason(exit: Pick<FfmpegExit, 'code' | 'signal' | 'stderrTail'>): string {
-  return `ffmpeg exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}: ${exit.stderrTail.trim().split('\n').slice(-4).join(' | ').slice(-1500)}`;
-}
 
 /**
  * The lifecycle every kind of stream pipeline (standard, low-latency) shares: probing → running →
@@ -230,12 +209,30 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
     for (const offset of this.coverage.releaseAll()) this.done(offset);
   }
 
-  /** Releases the pending input before the skip point (skipped, counted). */
-  protected releaseSkipped(): void {
-    for (const offset of this.coverage.releaseBefore(this.skips.from)) {
-      this.skips.counted(1);
-      this.done(offset);
+  /**
+   * Writes a new run what is not yet covered by durable output (the probe buffer, or a crashed or
+   * replaced run's input), except what a skip to the newest keyframe dropped meanwhile (that can be
+   * much: a re-feed after a shed restart is the whole backlog, written as slowly as ffmpeg reads).
+   */
+  protected async refeed(): Promise<void> {
+    for (const entry of [...this.coverage.chunks]) {
+      // A pending skip to the newest keyframe takes effect at a re-fed chunk's turn too.
+      this.skips.settle();
+      if (entry.sequence >= this.skips.from) {
+        await this.write(entry);
+        continue;
+      }
+      // Skipped (counted): the pending input before the skip point.
+      for (const offset of this.coverage.releaseBefore(this.skips.from)) {
+        this.skips.counted(1);
+        this.done(offset);
+      }
     }
+  }
+
+  /** Sends a thumbnail ffmpeg made (linked to `traceparent`, the newest input's); a failure is logged only. */
+  protected publishThumbnail(image: Buffer, traceparent: string | undefined): void {
+    this.options.sink.thumbnail(this.streamId, image, traceparent).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
   }
 
   /** Probes the buffered input; once it reads, plans the ladder, reports `live` and starts ffmpeg. */

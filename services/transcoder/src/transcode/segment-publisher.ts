@@ -2,7 +2,7 @@ import type { FinishedSegment } from '@tributary/media';
 import { type Logger, publishSegmentTraced, SegmentLinkTracker, traceHeaders } from '@tributary/telemetry';
 import type { ChunkCoverage } from './chunk-coverage';
 import type { PipelineSink } from './pipeline-sink';
-import { SequenceNumbering } from './sequence-numbering';
+import { lastSequencesOrNow, SequenceNumbering } from './sequence-numbering';
 import { TimelineJumps } from './timeline-jumps';
 
 export interface SegmentPublisherOptions {
@@ -37,14 +37,7 @@ export class SegmentPublisher {
    * video.segments); if those cannot be read, from the current time in seconds.
    */
   async startNumbering(renditions: readonly string[], last: Promise<Map<string, number>>): Promise<void> {
-    const sequences = await last.catch((error: unknown) => {
-      this.options.logger.error(
-        { err: error },
-        'could not read the tail of video.segments; numbering from the current time to stay monotonic',
-      );
-      const floor = Math.floor(Date.now() / 1000);
-      return new Map(renditions.map((rendition) => [rendition, floor] as const));
-    });
+    const sequences = await lastSequencesOrNow(last, renditions, this.options.logger);
     this.numbering.start(renditions, sequences);
   }
 

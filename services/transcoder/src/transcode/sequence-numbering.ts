@@ -1,3 +1,5 @@
+import type { Logger } from '@tributary/telemetry';
+
 /**
  * Media sequence numbers per rendition for one stream: they continue after the last sequence
  * already published (by this process or a previous owner), advance only when a segment is
@@ -51,4 +53,17 @@ export class SequenceNumbering {
   toJSON(): Record<string, number> {
     return Object.fromEntries(this.nextSequence);
   }
+}
+
+/**
+ * The stream's last sequences per rendition (`last`: read from the tail of video.segments); if
+ * they cannot be read, the current time in seconds for each of `renditions`, so numbering stays
+ * monotonic (logged).
+ */
+export function lastSequencesOrNow(last: Promise<Map<string, number>>, renditions: readonly string[], logger: Logger): Promise<Map<string, number>> {
+  return last.catch((error: unknown) => {
+    logger.error({ err: error }, 'could not read the tail of video.segments; numbering from the current time to stay monotonic');
+    const floor = Math.floor(Date.now() / 1000);
+    return new Map(renditions.map((rendition) => [rendition, floor] as const));
+  });
 }

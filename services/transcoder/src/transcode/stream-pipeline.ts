@@ -184,28 +184,13 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
       threads: settings.threads,
       thumbnailIntervalSeconds: settings.thumbnailIntervalSeconds,
       onSegment: (segment) => this.publishSegment(run, segment),
-      onThumbnail: (image) => {
-        this.options.sink
-          .thumbnail(this.streamId, image, this.output.lastTraceparent)
-          .catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not publish a thumbnail'));
-      },
+      onThumbnail: (image) => this.publishThumbnail(image, this.output.lastTraceparent),
       onOutputError: (error) => this.options.logger.warn({ err: error }, 'segment watcher error'),
     });
     this.coverage.startRun(run.id);
     this.options.logger.info({ run: run.id, transcodeSession: run.session, pid: run.pid }, 'ffmpeg started');
     void run.exited.then((exit) => this.queue.run(() => this.onExit(run, exit)));
-    // Re-feed what is not yet covered by durable output (the probe buffer, or a crashed or replaced
-    // run's input), except what a skip to the newest keyframe dropped meanwhile (that can be much:
-    // a re-feed after a shed restart is the whole backlog, written as slowly as ffmpeg reads).
-    for (const entry of [...this.coverage.chunks]) {
-      // A pending skip to the newest keyframe takes effect at a re-fed chunk's turn too.
-      this.skips.settle();
-      if (entry.sequence < this.skips.from) {
-        this.releaseSkipped();
-        continue;
-      }
-      await this.write(entry);
-    }
+    await this.refeed();
   }
 
   protected async write(entry: InputChunk): Promise<void> {
