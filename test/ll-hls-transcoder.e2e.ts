@@ -4,12 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type StreamStatus, Topics, topicName, VideoHeaders } from '@tributary/contracts';
+import { Topics, topicName, VideoHeaders } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
 import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
 import { parsePrometheusText } from './support/prometheus-text';
-import { FFMPEG_BIN, FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { FFMPEG_BIN, FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, streamStatuses, TopicTap } from './support/video-topics';
 import { startTestTranscoder } from './support/test-transcoder';
 import { createStream, SMALL_LADDER } from './support/video-stack';
 
@@ -45,7 +45,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'll-e2e-'));
   const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'info', KAFKA_VIDEO_PARTITIONS: '1' };
   const ingestPort = await freePort();
-  ingest = await startService('ingest', { port: ingestPort, env: { ...common, INGEST_PORT: String(ingestPort) } });
+  ingest = await startService('ingest', { port: ingestPort, env: common });
   transcoder = await startTestTranscoder(common, `${prefix}-transcoder`, {
     TRANSCODER_THREADS: '1',
     TRANSCODER_THUMBNAIL_INTERVAL_SECONDS: '2',
@@ -61,8 +61,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const statuses = (messages: ReadMessage[], id: string): StreamStatus[] =>
-  messages.filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id).map((m) => JSON.parse(m.value!.toString()) as StreamStatus);
+const statuses = (messages: ReadMessage[], id: string) => streamStatuses(messages, topic(Topics.streamStatus), id);
 const header = (message: ReadMessage, name: string) => message.headers[name];
 const num = (message: ReadMessage, name: string) => Number(message.headers[name]);
 

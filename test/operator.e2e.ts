@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type StreamRecord, type StreamStatus, Topics, topicName } from '@tributary/contracts';
+import { type StreamRecord, Topics, topicName } from '@tributary/contracts';
 import { freePort, type KubeApiServer, type LocalKafka, REPO_ROOT, type ServiceProcess, startKubeApiServer, startLocalKafka, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
 import { startVideoStack, until, type VideoStack } from './support/video-stack';
@@ -81,8 +81,7 @@ function latestRecord(messages: ReadMessage[], registryTopic: string, id: string
   return last.value === null ? null : (JSON.parse(last.value.toString()) as StreamRecord);
 }
 
-const statuses = (id: string): StreamStatus[] =>
-  tap.messages.filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id && m.value).map((m) => JSON.parse(m.value!.toString()) as StreamStatus);
+const statuses = (id: string) => tap.statuses(topic(Topics.streamStatus), id);
 
 function operatorEnv(namespace: string, kafkaBrokers: string, extra: Record<string, string> = {}): Record<string, string> {
   return {

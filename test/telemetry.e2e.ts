@@ -16,6 +16,7 @@ import { publishTestPattern } from './support/video-topics';
 import { makeJpegs } from './support/video-fixture';
 import { startTestTranscoder } from './support/test-transcoder';
 import { until } from './support/until';
+import { createStream } from './support/video-stack';
 
 /**
  * Tracing end to end, with the built services exporting over OTLP/HTTP (JSON) to a real receiver
@@ -236,13 +237,7 @@ describe('tracing across the media path', () => {
 
   it('links ingest chunks → transcoded segment → served segment', async () => {
     const streamId = `trace-${randomBytes(3).toString('hex')}`;
-    const created = await fetch(`${ingestUrl}/v1/streams`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: streamId, title: streamId, segment_duration_seconds: 1 }),
-    });
-    expect(created.status).toBe(201);
-    const { streamKey } = (await created.json()) as { streamKey: string };
+    const streamKey = await createStream(ingestUrl, streamId, { segment_duration_seconds: 1 });
     const publisher = publishTestPattern(`${ingestUrl}/live/${streamKey}`, { size: '640x360', rate: 10, seconds: 6 });
 
     // The first segment in viewer-api's live window, served over HTTP.
@@ -305,13 +300,7 @@ describe('tracing across the media path', () => {
 
   it('makes a posted JPEG frame one trace, through video.frames to the MJPEG part that carries it', async () => {
     const streamId = `frame-${randomBytes(3).toString('hex')}`;
-    const created = await fetch(`${ingestUrl}/v1/streams`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: streamId, title: streamId }),
-    });
-    expect(created.status).toBe(201);
-    const { streamKey } = (await created.json()) as { streamKey: string };
+    const streamKey = await createStream(ingestUrl, streamId);
     const [jpeg] = await makeJpegs(1);
 
     // A viewer watches the MJPEG preview before the frame is posted (once viewer-api has read the

@@ -4,10 +4,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type StreamStatus, Topics, topicName, VideoHeaders } from '@tributary/contracts';
+import { Topics, topicName, VideoHeaders } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
-import { FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, streamStatuses, TopicTap } from './support/video-topics';
+import { createStream } from './support/video-stack';
 import { testTranscoderEnv } from './support/test-transcoder';
 
 /**
@@ -47,18 +48,7 @@ async function transcoderEnv(): Promise<{ port: number; env: Record<string, stri
   };
 }
 
-async function newStream(id: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const response = await fetch(`${ingest.url}/v1/streams`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title: id, ...extra }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { streamKey: string }).streamKey;
-}
-
-const statuses = (messages: ReadMessage[], id: string): StreamStatus[] =>
-  messages.filter((m) => m.topic === topic(Topics.streamStatus) && m.key === id).map((m) => JSON.parse(m.value!.toString()) as StreamStatus);
+const statuses = (messages: ReadMessage[], id: string) => streamStatuses(messages, topic(Topics.streamStatus), id);
 const segments = (messages: ReadMessage[], id: string): ReadMessage[] =>
   messages.filter((m) => m.topic === topic(Topics.videoSegments) && m.key === id);
 const transcoderEnded = (id: string) => (messages: ReadMessage[]) =>
@@ -98,7 +88,7 @@ afterAll(async () => {
 
 it('transcodes a 720p publish into three aligned renditions with consecutive media sequences', async () => {
   const id = `main-${randomUUID().slice(0, 6)}`;
-  const key = await newStream(id);
+  const key = await createStream(ingest.url, id);
   const publisher = publishTestPattern(`${ingest.url}/live/${key}`, { size: '1280x720', rate: 5, seconds: 20 });
   expect((await publisher.done).code).toBe(0);
   await tap.waitFor(transcoderEnded(id), 240_000, `transcoder ended for ${id}`);
@@ -145,8 +135,8 @@ it('transcodes a 720p publish into three aligned renditions with consecutive med
 it('marks a garbage stream error while a concurrent good stream keeps producing segments', async () => {
   const bad = `bad-${randomUUID().slice(0, 6)}`;
   const good = `good-${randomUUID().slice(0, 6)}`;
-  const badKey = await newStream(bad);
-  const goodKey = await newStream(good, { segment_duration_seconds: 1 });
+  const badKey = await createStream(ingest.url, bad);
+  const goodKey = await createStream(ingest.url, good, { segment_duration_seconds: 1 });
   const publisher = publishTestPattern(`${ingest.url}/live/${goodKey}`, { size: '640x360', rate: 10, seconds: 10 });
   await new Promise((resolve) => setTimeout(resolve, 2000));
   // 1 MiB of random bytes framed as TS packets (ingest refuses a body without sync bytes; this one
@@ -174,7 +164,7 @@ it('marks a garbage stream error while a concurrent good stream keeps producing 
 
 it('resumes a stream on another transcoder after a SIGKILL with discontinuity and no repeated sequence', async () => {
   const id = `kill-${randomUUID().slice(0, 6)}`;
-  const key = await newStream(id);
+  const key = await createStream(ingest.url, id);
   const publisher = publishTestPattern(`${ingest.url}/live/${key}`, { size: '640x360', rate: 10, seconds: 24 });
   await tap.waitFor((messages) => segments(messages, id).length >= 2, 120_000, `first segments of ${id}`);
   const firstSession = segments(tap.messages, id)[0].headers[VideoHeaders.transcodeSession];

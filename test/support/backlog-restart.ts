@@ -66,9 +66,7 @@ export class BacklogRestart {
   }
 
   statusesOf(id: string): StreamStatus[] {
-    return this.tap.messages
-      .filter((m) => m.topic === this.topic(Topics.streamStatus) && m.key === id)
-      .map((m) => JSON.parse(m.value!.toString()) as StreamStatus);
+    return this.tap.statuses(this.topic(Topics.streamStatus), id);
   }
 
   /** Creates stream `id` and publishes a 640×360 test pattern to it for `seconds` (real time). */
