@@ -269,7 +269,7 @@ async function startViewerApi(config: BenchConfig, brokers: string, prefix: stri
   const port = await freePort();
   return startService('viewer-api', {
     port,
-    env: { ...serviceEnv(config, brokers, prefix, codec, 'viewer-api', tracingOff), VIEWER_API_PORT: String(port) },
+    env: serviceEnv(config, brokers, prefix, codec, 'viewer-api', tracingOff),
     readyTimeoutMs: 120_000,
   });
 }
@@ -282,7 +282,6 @@ async function startGateway(config: BenchConfig, brokers: string, prefix: string
       ...serviceEnv(config, brokers, prefix, codec, role === 'stats' ? 'stats' : 'event-gateway', tracingOff),
       // As the chart deploys it: the fan-out and the stats processor in processes of their own.
       EVENT_GATEWAY_ROLES: role,
-      EVENT_GATEWAY_PORT: String(port),
       EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}${tracingOff ? '-untraced' : ''}-${role}`,
     },
     readyTimeoutMs: 120_000,

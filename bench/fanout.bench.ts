@@ -230,7 +230,6 @@ async function main(): Promise<void> {
       port,
       env: {
         ...baseEnv,
-        EVENT_GATEWAY_PORT: String(port),
         EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}`,
         ...(config.splitRoles ? { EVENT_GATEWAY_ROLES: 'fanout' } : {}),
       },
@@ -240,7 +239,7 @@ async function main(): Promise<void> {
       const statsPort = await freePort();
       statsGateway = await startService('event-gateway', {
         port: statsPort,
-        env: { ...baseEnv, EVENT_GATEWAY_PORT: String(statsPort), EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-stats`, EVENT_GATEWAY_ROLES: 'stats' },
+        env: { ...baseEnv, EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-stats`, EVENT_GATEWAY_ROLES: 'stats' },
         readyTimeoutMs: 120_000,
       });
     }

@@ -289,7 +289,6 @@ async function main(): Promise<void> {
           KAFKA_BROKERS: brokers,
           TOPIC_PREFIX: prefix,
           KAFKA_EVENT_PARTITIONS: String(config.partitions),
-          EVENT_GATEWAY_PORT: String(port),
           EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${tracing}`,
           // A group per run: each gateway re-reads the whole topic into a fresh aggregator.
           STATS_CONSUMER_GROUP: `${prefix}.stats-processor.${tracing}`,

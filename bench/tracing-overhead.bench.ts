@@ -106,11 +106,11 @@ async function runMode(mode: Mode, brokers: string, receiver: OtlpReceiver): Pro
   const spansBefore = receiver.spans.length;
   const requestsBefore = receiver.requests;
   try {
-    services.push(await startService('viewer-api', { port: viewerPort, env: { ...env, VIEWER_API_PORT: String(viewerPort) }, readyTimeoutMs: 120_000 }));
+    services.push(await startService('viewer-api', { port: viewerPort, env, readyTimeoutMs: 120_000 }));
     services.push(
       await startService('event-gateway', {
         port: gatewayPort,
-        env: { ...env, EVENT_GATEWAY_PORT: String(gatewayPort), EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${mode}` },
+        env: { ...env, EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${mode}` },
         readyTimeoutMs: 120_000,
       }),
     );
