@@ -8,8 +8,8 @@ import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 
 /**
  * Issue 14, overload: more 720p ladders than this 2-core machine transcodes in real time (three
- * 720p25 publishes, each a 720p/480p/360p ladder at `veryfast`, shed to `superfast`, plus their
- * publishers). Each live stream that trails its bound (2 segments = 4 s here) sheds work — the top
+ * 720p25 publishes, each a 720p/480p/360p ladder at `medium`, shed to `veryfast`, plus their
+ * publishers; at `faster` a quiet machine sometimes kept up with all three, so nothing was shed). Each live stream that trails its bound (2 segments = 4 s here) sheds work — the top
  * rendition first, then the faster preset, then skips to the newest keyframe — and says so in
  * stream.status (`detail`), viewer-api's /v1/streams, the log and the metrics. Once a stream's
  * shedding took hold (two bounds after its first shed action, and a bound after its first skip
@@ -54,7 +54,7 @@ beforeAll(async () => {
     transcoderEnv: {
       // `debug`: one `edge delay` line per live stream per second (the per-stream samples).
       LOG_LEVEL: 'debug',
-      TRANSCODER_PRESET: 'faster',
+      TRANSCODER_PRESET: 'medium',
       TRANSCODER_SHED_PRESET: 'veryfast',
       TRANSCODER_THREADS: '1',
       TRANSCODER_SHEDDING: 'on',
@@ -67,7 +67,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const publisher of publishers) publisher.kill();
-  (await import('node:fs')).writeFileSync('/tmp/zzov-transcoder.log', stack?.transcoder.output() ?? ''); // ZZTEMP
   await tap?.stop();
   await stack?.stop();
 });
