@@ -9,7 +9,8 @@ import { parsePrometheusText, sampleValue } from './support/prometheus-text';
 /**
  * Issue 14, overload: more 720p ladders than this 2-core machine transcodes in real time (three
  * 720p25 publishes, each a 720p/480p/360p ladder at `medium`, shed to `veryfast`, plus their
- * publishers; at `faster` a quiet machine sometimes kept up with all three, so nothing was shed). Each live stream that trails its bound (2 segments = 4 s here) sheds work — the top
+ * publishers; at `faster` a quiet machine sometimes kept up with all three, so nothing was
+ * shed). Each live stream that trails its bound (2 segments = 4 s here) sheds work — the top
  * rendition first, then the faster preset, then skips to the newest keyframe — and says so in
  * stream.status (`detail`), viewer-api's /v1/streams, the log and the metrics. Once a stream's
  * shedding took hold (two bounds after its first shed action, and a bound after its first skip
