@@ -31,9 +31,12 @@ class FakeRun {
     return 2000 + this.options.id;
   }
 
+  /** While set, writes wait for it (ffmpeg reads slower than input arrives). */
+  gate?: Promise<void>;
+
   write(data: Buffer): Promise<boolean> {
     this.written.push(data);
-    return Promise.resolve(true);
+    return (this.gate ?? Promise.resolve()).then(() => true);
   }
 
   endInput(): void {
@@ -252,6 +255,27 @@ describe(LowLatencyPipeline.name, () => {
     expect(runs.map((run) => run.running)).toEqual(runs.map(() => false));
     expect(sink.statuses.at(-1)).toMatchObject({ state: 'ended', detail: { action: 'backlog_cut', latency_mode: 'low' } });
     expect(sink.done.size).toBe(2);
+  });
+
+  it('a cut skips the input queued behind it (none is written to the killed run) and counts it in skipped_chunks', async () => {
+    const sink = new RecordingSink();
+    const { subject, runs } = pipeline(sink);
+    const t0 = Date.now();
+    await subject.feed(chunk(0, t0));
+    await runs[0].part(); // chunk 0 covered
+    let release!: () => void;
+    runs[0].gate = new Promise((resolve) => (release = resolve));
+    const fed = [subject.feed(chunk(1, t0)), subject.feed(chunk(2, t0))]; // 1 blocks in ffmpeg's input, 2 waits behind it
+    await until(() => runs[0].written.length === 2);
+    subject.toBacklog();
+    const cut = subject.cut('a newer publish is live');
+    release();
+    await Promise.all([...fed, cut]);
+    await subject.finished;
+    expect(runs[0].written).toHaveLength(2); // chunks 0 and 1, not 2
+    expect(runs[0].running).toBe(false);
+    expect(sink.statuses.at(-1)).toMatchObject({ state: 'ended', detail: { mode: 'backlog', action: 'backlog_cut', latency_mode: 'low', skipped_chunks: 2 } });
+    expect(sink.done.size).toBe(3);
   });
 
   it('ends (not error) when the input after a restart holds no keyframe and ffmpeg decoded nothing of it before the end; fails as before when it had one', async () => {

@@ -1,6 +1,5 @@
 import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
 import { buildLowLatencyArgs, type FfmpegExit, hasRandomAccessPoint, maxPts, partGeometry, probeBuffer, type SourceInfo } from '@tributary/media';
-import { transcodeMetrics } from '@tributary/telemetry';
 import type { InputChunk } from '../transcode/chunk-coverage';
 import type { FfmpegPipelineSettings, StreamSessionOptions } from '../transcode/pipeline-options';
 import { exitReason, PipelineLifecycle } from '../transcode/pipeline-lifecycle';
@@ -66,6 +65,7 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
       // Low-latency output has no TimelineJumps: a skip to the newest keyframe restarts ffmpeg there.
       output: { numbering: parts, settled: () => Promise.resolve() },
       sequences,
+      ended: { latency_mode: 'low' },
       messages: { flushing: 'input complete; flushing ffmpeg (its last parts follow)', restarting: 'low-latency ffmpeg crashed; restarting' },
     });
     this.mode = options.mode ?? 'live';
@@ -88,15 +88,6 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
     return this.delays.summary();
   }
 
-  async abandon(): Promise<void> {
-    if (this.isFinished) return;
-    this.state = 'abandoned';
-    const run = this.runs.current;
-    run?.kill();
-    if (run) await run.exited;
-    this.resolveFinished();
-  }
-
   /** A backlog session whose publisher is there after all: it runs at once anyway, so it only changes its mode. */
   goLive(): void {
     if (this.mode === 'backlog' && !this.isFinished) this.mode = 'live';
@@ -108,24 +99,6 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
     this.mode = 'backlog';
     const niceness = this.options.settings.backlogNice;
     if (niceness) this.runs.current?.renice(niceness);
-  }
-
-  /** A newer publish of the stream is live: stop now; what is not covered is a recorded gap. */
-  cut(reason: string): Promise<void> {
-    const run = this.runs.current;
-    this.cutting = true;
-    run?.kill();
-    return this.queue.run(async () => {
-      if (this.isFinished) return;
-      // The current run: this one, or one a shed restart queued before the cut started meanwhile.
-      await this.runs.stop();
-      const skipped = this.coverage.releaseAll();
-      for (const offset of skipped) this.done(offset);
-      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, skipped.length);
-      this.state = 'done';
-      await this.reports.ended({ mode: this.mode, action: 'backlog_cut', skipped_chunks: skipped.length, latency_mode: 'low' }, `backlog cut: ${reason}`);
-      this.resolveFinished();
-    });
   }
 
   protected probe(data: Buffer): Promise<SourceInfo> {
@@ -168,11 +141,6 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
 
   protected endInput(): void {
     this.runs.current?.endInput();
-  }
-
-  protected stopRuns(): Promise<void> {
-    this.runs.current?.kill();
-    return Promise.resolve();
   }
 
   /** Starts ffmpeg with the current plan and writes it what is not yet covered (the probe buffer, or a crashed or replaced run's input) but skipped input. */

@@ -1,3 +1,4 @@
+import type { TranscodeDetail } from '@tributary/contracts';
 import type { FfmpegExit } from '@tributary/media';
 import type { ChunkCoverage } from './chunk-coverage';
 import type { ActionOutput, ActionRuns } from './latency-actions';
@@ -17,6 +18,8 @@ export interface LifecycleParts<Runs extends LifecycleRuns> {
   coverage?: ChunkCoverage;
   /** The last media sequence per rendition (SequenceNumbering). */
   sequences: { lastSequences(): Map<string, number> };
+  /** What every `ended` report carries besides the mode (low-latency: its latency_mode). */
+  ended?: Omit<TranscodeDetail, 'mode'>;
   /** Log messages: the input ended while ffmpeg runs; ffmpeg crashed and restarts. */
   messages: { flushing: string; restarting: string };
 }

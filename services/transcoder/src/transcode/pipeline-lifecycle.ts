@@ -158,6 +158,47 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
     return this.input.endAfter(lastSequence, reason);
   }
 
+  /** Stops without output or status (the partition moved to another transcoder). */
+  async abandon(): Promise<void> {
+    if (this.isFinished) return;
+    this.state = 'abandoned';
+    this.stopped();
+    await this.runs.stop();
+    await this.cleanUp();
+    this.resolveFinished();
+  }
+
+  /**
+   * Ends the session now (a newer publish of the stream is live): ffmpeg is killed at once (so a
+   * write blocked on it returns), what it had not covered and what is still queued are skipped (a
+   * recorded gap), and it reports `ended` with `backlog_cut`.
+   */
+  cut(reason: string): Promise<void> {
+    this.skips.skipAll();
+    const before = this.skips.skipped;
+    this.cutting = true;
+    this.stopped();
+    const killed = this.runs.kill();
+    return this.queue.run(async () => {
+      if (this.isFinished) return;
+      await killed?.stopOutput();
+      // A run a shed restart queued before the cut started meanwhile is stopped too.
+      await this.runs.stop();
+      // A publication that started before the cut must land (or fail) before the stream's next
+      // session takes its first sequence number from this one's last.
+      await this.kind.output.settled();
+      const skipped = this.coverage.releaseAll();
+      for (const offset of skipped) this.done(offset);
+      this.skips.counted(skipped.length);
+      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, this.skips.skipped - before);
+      this.options.logger.warn({ reason, skippedChunks: this.skips.skipped }, 'backlog session cut: its untranscoded input is a recorded gap');
+      this.state = 'done';
+      await this.reports.ended({ mode: this.transcodeMode, ...this.kind.ended, action: 'backlog_cut', skipped_chunks: this.skips.skipped }, `backlog cut: ${reason}`);
+      await this.cleanUp();
+      this.resolveFinished();
+    });
+  }
+
   /**
    * Called every second by the service: measures how far a live stream trails and sheds or
    * restores work. Returns the edge delay of a running live stream (undefined otherwise).
@@ -189,10 +230,7 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   protected abstract reportLive(detail?: TranscodeDetail): Promise<void>;
   /** The latest trace context of the input (what output links to). */
   protected abstract traced(traceparent: string): void;
-  /** Stops ffmpeg because the stream failed. */
-  protected abstract stopRuns(): Promise<void>;
-
-  /** The stream ended or failed (state done or error), before its report. */
+  /** The stream ended, failed, was cut or abandoned, before its report. */
   protected stopped(): void {}
 
   /** Last step before `finished` resolves once the stream ended or failed. */
@@ -302,7 +340,8 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
     this.options.logger.error({ reason }, 'stream cannot be transcoded; marking it error and skipping its input');
     this.state = 'error';
     this.stopped();
-    await this.stopRuns();
+    // Output the run hands over meanwhile is handled before `error` is reported.
+    await this.runs.stop();
     this.releaseAll();
     await this.reports.error(reason);
     await this.cleanUp();

@@ -1,6 +1,5 @@
 import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
 import { type FfmpegExit, type FinishedSegment, maxPts, type SourceInfo } from '@tributary/media';
-import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
 import { FfmpegRuns } from './ffmpeg-runs';
 import type { PipelineOptions } from './pipeline-options';
@@ -61,16 +60,6 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
     return this.mode.mode;
   }
 
-  /** Stops without output or status (the partition moved to another transcoder). */
-  async abandon(): Promise<void> {
-    if (this.isFinished) return;
-    this.state = 'abandoned';
-    this.mode.end();
-    await this.runs.stop();
-    await this.runs.removeFiles();
-    this.resolveFinished();
-  }
-
   /**
    * A backlog session whose publisher turned out to be there (a fresh chunk arrived): it is live
    * now. Its queued backlog is skipped (a recorded gap) from the newest keyframe on, and ffmpeg
@@ -95,32 +84,6 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
     const niceness = this.options.settings.backlogNice;
     if (niceness) this.runs.current?.renice(niceness);
     this.options.logger.info({ edgeDelayMs: Math.round(this.latency.delayMs(Date.now())) }, 'publisher gone while the output trails: the rest is backlog, after live streams');
-  }
-
-  /**
-   * Ends a backlog session now (a newer publish of the stream is live): ffmpeg stops, what it had
-   * not covered and what is still queued are skipped (a recorded gap), and it reports `ended`.
-   */
-  cut(reason: string): Promise<void> {
-    this.skips.skipAll();
-    this.cutting = true;
-    this.mode.end();
-    return this.queue.run(async () => {
-      if (this.isFinished) return;
-      await this.runs.stop();
-      // A publication that started before the cut must land (or fail) before the stream's next
-      // session takes its first sequence number from this one's last.
-      await this.output.settled();
-      const skipped = this.coverage.releaseAll();
-      for (const offset of skipped) this.done(offset);
-      this.skips.counted(skipped.length);
-      transcodeMetrics.skippedChunks().inc({ reason: 'backlog_cut' }, this.skips.skipped);
-      this.options.logger.warn({ reason, skippedChunks: this.skips.skipped }, 'backlog session cut: its untranscoded input is a recorded gap');
-      this.state = 'done';
-      await this.reports.ended({ mode: this.mode.mode, action: 'backlog_cut', skipped_chunks: this.skips.skipped }, `backlog cut: ${reason}`);
-      await this.runs.removeFiles();
-      this.resolveFinished();
-    });
   }
 
   protected probe(data: Buffer): Promise<SourceInfo> {
@@ -151,10 +114,6 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
 
   protected endInput(): void {
     this.runs.endInput();
-  }
-
-  protected stopRuns(): Promise<void> {
-    return this.runs.stop();
   }
 
   protected override stopped(): void {
