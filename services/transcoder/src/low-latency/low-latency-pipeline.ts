@@ -1,5 +1,5 @@
 import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
-import { buildLowLatencyArgs, type FfmpegExit, hasRandomAccessPoint, maxPts, partGeometry, probeBuffer, type SourceInfo } from '@tributary/media';
+import { buildLowLatencyArgs, type FfmpegExit, maxPts, partGeometry, probeBuffer, type SourceInfo } from '@tributary/media';
 import type { InputChunk } from '../transcode/chunk-coverage';
 import type { FfmpegPipelineSettings, StreamSessionOptions } from '../transcode/pipeline-options';
 import { exitReason, PipelineLifecycle } from '../transcode/pipeline-lifecycle';
@@ -53,8 +53,6 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
   private readonly segmentSeconds: number;
   private partTarget?: PartTarget;
   private source?: SourceInfo;
-  /** The last run that handed over output. */
-  private producer?: LowLatencyRun;
 
   constructor(options: LowLatencyPipelineOptions) {
     const segmentSeconds = options.record?.segment_duration_seconds ?? 2;
@@ -66,7 +64,11 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
       output: { numbering: parts, settled: () => Promise.resolve() },
       sequences,
       ended: { latency_mode: 'low' },
-      messages: { flushing: 'input complete; flushing ffmpeg (its last parts follow)', restarting: 'low-latency ffmpeg crashed; restarting' },
+      messages: {
+        flushing: 'input complete; flushing ffmpeg (its last parts follow)',
+        restarting: 'low-latency ffmpeg crashed; restarting',
+        transcoded: 'low-latency stream transcoded to the end',
+      },
     });
     this.mode = options.mode ?? 'live';
     this.segmentSeconds = segmentSeconds;
@@ -135,6 +137,10 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
     return this.reports.live(this.renditions, { ...this.latency.shedState(), ...detail, mode: this.mode, latency_mode: 'low', ...partTarget });
   }
 
+  protected summary(): object {
+    return { sequences: this.sequences.toJSON(), partTargetSeconds: this.partTarget?.seconds, longestPartSeconds: this.partTarget?.longestSeconds, produceDelayMs: this.delays.summary() };
+  }
+
   protected traced(traceparent: string): void {
     this.publisher.lastTraceparent = traceparent;
   }
@@ -177,7 +183,7 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
         : {}),
       onOutputError: (rendition, error) => this.options.logger.error({ err: error, rendition }, 'low-latency output could not be read; restarting ffmpeg'),
     };
-    this.latency.runStarting();
+    this.runStarting();
     const run = this.runs.start(runOptions);
     this.coverage.startRun(run.id);
     const { partFrames, gopFrames } = partGeometry(info.frameRate, settings.partSeconds, gopSeconds);
@@ -196,7 +202,7 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
 
   private async onOutput(run: LowLatencyRun, output: RenditionOutput): Promise<void> {
     if (this.state === 'abandoned' || run !== this.runs.current) return;
-    this.producer = run;
+    this.producedOutput();
     if (output.kind === 'fragment' && this.partTarget?.observe(output.durationSeconds)) {
       // Reported before the part is published, so viewer-api knows the target before it lists the part.
       this.options.logger.info({ rendition: output.rendition, partSeconds: output.durationSeconds, partTargetSeconds: this.partTarget.seconds }, 'part longer than PART-TARGET so far: reporting the larger target');
@@ -220,22 +226,10 @@ export class LowLatencyPipeline extends PipelineLifecycle<LowLatencyRuns, LowLat
     if (this.runs.current !== run || this.isFinished || this.cutting) return;
     // Every part ffmpeg wrote before exiting is complete: publish it first.
     await run.drained;
-    const reason = exitReason(exit);
-    // A restarted run fed only the end of a GOP (restarted shortly before the input ended: what was
-    // not yet covered starts mid-GOP and no keyframe followed) decodes nothing and fails; another
-    // restart would be fed the same. That input is a gap, as the frames before any restarted run's
-    // first keyframe are.
-    const undecodable =
-      this.state === 'ending' && exit.code !== 0 && this.runs.started > 1 && this.producer !== run && !this.coverage.chunks.some((entry) => hasRandomAccessPoint(entry.data));
-    if (undecodable) this.options.logger.warn({ chunks: this.coverage.size, reason }, 'the input left for ffmpeg after its last restart holds no keyframe (nothing to decode): ending without it');
-    if (this.state === 'ending' && (exit.code === 0 || undecodable)) {
-      await this.endTranscoded(
-        { latency_mode: 'low' },
-        { sequences: this.sequences.toJSON(), partTargetSeconds: this.partTarget?.seconds, longestPartSeconds: this.partTarget?.longestSeconds, produceDelayMs: this.delays.summary() },
-        'low-latency stream transcoded to the end',
-      );
+    if (this.state === 'ending' && exit.code === 0) {
+      await this.endTranscoded();
       return;
     }
-    await this.restartAfterCrash(exit, reason);
+    await this.restartAfterCrash(exit, exitReason(exit));
   }
 }

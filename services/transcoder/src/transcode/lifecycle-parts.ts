@@ -20,8 +20,8 @@ export interface LifecycleParts<Runs extends LifecycleRuns> {
   sequences: { lastSequences(): Map<string, number> };
   /** What every `ended` report carries besides the mode (low-latency: its latency_mode). */
   ended?: Omit<TranscodeDetail, 'mode'>;
-  /** Log messages: the input ended while ffmpeg runs; ffmpeg crashed and restarts. */
-  messages: { flushing: string; restarting: string };
+  /** Log messages: the input ended while ffmpeg runs; ffmpeg crashed and restarts; the stream was transcoded to its end. */
+  messages: { flushing: string; restarting: string; transcoded: string };
 }
 
 /** Why ffmpeg exited, with the last lines of its stderr (for logs and the `error` report). */

@@ -1,5 +1,5 @@
 import type { TranscodeDetail, TranscodeMode } from '@tributary/contracts';
-import type { FfmpegExit, PlannedRendition, SourceInfo } from '@tributary/media';
+import { type FfmpegExit, hasRandomAccessPoint, type PlannedRendition, type SourceInfo } from '@tributary/media';
 import { transcodeMetrics } from '@tributary/telemetry';
 import { ChunkCoverage, type InputChunk } from './chunk-coverage';
 import { InputSkip } from './input-skip';
@@ -47,6 +47,8 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   /** Cut (a newer publish is live): ffmpeg was stopped on purpose, no restart. */
   protected cutting = false;
   protected resolveFinished!: () => void;
+  /** The current ffmpeg run handed over output (it decoded its input). */
+  private produced = false;
   private readonly kind: LifecycleParts<Runs>;
 
   constructor(
@@ -230,6 +232,9 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   protected abstract reportLive(detail?: TranscodeDetail): Promise<void>;
   /** The latest trace context of the input (what output links to). */
   protected abstract traced(traceparent: string): void;
+  /** Log fields of the line that says the stream was transcoded to its end. */
+  protected abstract summary(): object;
+
   /** The stream ended, failed, was cut or abandoned, before its report. */
   protected stopped(): void {}
 
@@ -300,15 +305,27 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
     await this.startRun();
   }
 
+  /** ffmpeg (re)starts (or is about to): it has produced nothing yet, and no latency decision until it does. */
+  protected runStarting(): void {
+    this.produced = false;
+    this.latency.runStarting();
+  }
+
+  /** The current run handed over output (a segment or part). */
+  protected producedOutput(): void {
+    this.produced = true;
+  }
+
   /** ffmpeg exited after the input ended and flushed its output: release everything and report `ended`. */
-  protected async endTranscoded(extra: Omit<TranscodeDetail, 'mode'>, logFields: object, message: string): Promise<void> {
+  protected async endTranscoded(): Promise<void> {
     this.releaseAll();
     this.state = 'done';
     this.stopped();
     const skipped = this.skips.skipped;
     const mode = this.transcodeMode;
+    const extra = this.kind.ended ?? {};
     await this.reports.ended(mode === 'backlog' || skipped > 0 ? { mode, ...extra, ...(skipped > 0 ? { skipped_chunks: skipped } : {}) } : undefined);
-    this.options.logger.info(logFields, message);
+    this.options.logger.info(this.summary(), this.kind.messages.transcoded);
     await this.cleanUp();
     this.resolveFinished();
   }
@@ -316,9 +333,17 @@ export abstract class PipelineLifecycle<Runs extends LifecycleRuns, Options exte
   /**
    * ffmpeg crashed (`reason`: exitReason): restarts it after a backoff, re-fed what is not yet
    * covered, every rendition's next output with a DISCONTINUITY; once the RestartBudget is spent,
-   * the stream fails.
+   * the stream fails. A restarted run that produced nothing when the input ended, fed only input
+   * without a keyframe (a shed restart shortly before the end re-fed the end of a GOP), decoded
+   * nothing and another restart would be fed the same: the stream ends without it (a gap, as the
+   * frames before any restarted run's first keyframe are).
    */
   protected async restartAfterCrash(exit: Pick<FfmpegExit, 'signal'>, reason: string): Promise<void> {
+    if (this.state === 'ending' && this.runs.started > 1 && !this.produced && !this.coverage.chunks.some((entry) => hasRandomAccessPoint(entry.data))) {
+      this.options.logger.warn({ chunks: this.coverage.size, reason }, 'the input left for ffmpeg after its last restart holds no keyframe (nothing to decode): ending without it');
+      await this.endTranscoded();
+      return;
+    }
     const delay = this.restarts.take();
     if (delay === undefined) {
       await this.fail(`transcoding failed after ${this.restarts.count} restarts: ${reason}`);

@@ -366,6 +366,33 @@ describe(StreamPipeline.name, () => {
     await until(() => sink.statuses.at(-1)?.detail?.action === 'skip_to_live');
   });
 
+  it('ends (not error) when the input re-fed after a shed restart holds no keyframe and ffmpeg made nothing of it before the end; fails as before when it had one', async () => {
+    for (const keyframe of [false, true]) {
+      const engine = new FakeEngine();
+      engine.source = { width: 1280, height: 720, hasVideo: true, hasAudio: true, frameRate: 30 };
+      const sink = new RecordingSink();
+      const subject = pipeline(engine, sink, new Map(), 1);
+      const t0 = Date.now();
+      await subject.feed({ ...chunk(0), ingestTimeMs: t0 });
+      await engine.runs[0].segment();
+      await subject.feed({ offset: '1', sequence: 1, data: keyframe ? keyframeData() : Buffer.alloc(1024), ingestTimeMs: t0 });
+      for (let t = 7_000; t <= 13_000 && engine.runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+      await until(() => engine.runs.length === 2 && engine.runs[1].written.length === 1); // chunk 1 re-fed
+      await subject.endAfter(1, 'publisher ended');
+      expect(engine.runs[1].inputEnded).toBe(true);
+      // ffmpeg could decode nothing of a GOP's tail ('Cannot determine format … after EOF').
+      engine.runs[1].finish({ code: 1, signal: null, stderrTail: 'Cannot determine format of input stream 0:0 after EOF' });
+      if (keyframe) {
+        await until(() => engine.runs.length === 3 && engine.runs[2].inputEnded);
+        engine.runs[2].finish({ code: 1, signal: null, stderrTail: 'Conversion failed!' });
+      }
+      await subject.finished;
+      expect(engine.runs).toHaveLength(keyframe ? 3 : 2);
+      expect(sink.statuses.at(-1)?.state).toBe(keyframe ? 'error' : 'ended');
+      expect(new Set(sink.done).size).toBe(2);
+    }
+  }, 15_000);
+
   it('restores shed work in reverse order once the edge delay stays under half the bound', async () => {
     const engine = new FakeEngine();
     engine.source = { width: 1280, height: 720, hasVideo: true, hasAudio: true, frameRate: 30 };

@@ -49,7 +49,7 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
       output,
       coverage,
       sequences: output.numbering,
-      messages: { flushing: 'input complete; flushing ffmpeg', restarting: 'ffmpeg crashed; restarting' },
+      messages: { flushing: 'input complete; flushing ffmpeg', restarting: 'ffmpeg crashed; restarting', transcoded: 'stream transcoded to the end' },
     });
     this.engine = engine;
     this.output = output;
@@ -116,6 +116,10 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
     this.runs.endInput();
   }
 
+  protected summary(): object {
+    return { sequences: this.output.numbering.toJSON() };
+  }
+
   protected override stopped(): void {
     this.mode.end();
   }
@@ -132,7 +136,7 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
       if (!(await this.mode.awaitTurn(() => this.isFinished || this.cutting))) return;
       if (this.mode.holdsTurn) this.options.logger.info('backlog session: transcoding for replay');
     }
-    this.latency.runStarting();
+    this.runStarting();
     const run: TranscodeRun = await this.runs.start({
       renditions: this.renditions,
       segmentDurationSeconds: this.options.record?.segment_duration_seconds ?? 2,
@@ -166,6 +170,7 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
   private async publishSegment(run: TranscodeRun, segment: FinishedSegment): Promise<void> {
     // A cut session's remaining output is part of its recorded gap.
     if (this.state === 'abandoned' || this.cutting) return;
+    if (run === this.runs.current) this.producedOutput();
     const released = await this.output.publish(
       run,
       segment,
@@ -180,7 +185,7 @@ export class StreamPipeline extends PipelineLifecycle<FfmpegRuns, PipelineOption
     // Whatever ffmpeg listed as finished is complete: publish it before anything else.
     await run.finishOutput();
     if (this.state === 'ending' && exit.code === 0) {
-      await this.endTranscoded({}, { sequences: this.output.numbering.toJSON() }, 'stream transcoded to the end');
+      await this.endTranscoded();
       return;
     }
     await this.restartAfterCrash(exit, exitReason(exit));
