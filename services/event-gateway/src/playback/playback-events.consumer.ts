@@ -1,15 +1,16 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Topics } from '@tributary/contracts';
-import { DeadLetterPublisher, KafkaConsumerRunner, traceIdFromHeaders } from '@tributary/kafka';
+import { DeadLetterPublisher, KafkaConsumerRunner } from '@tributary/kafka';
 import { ReadinessRegistry, ROOT_LOGGER } from '@tributary/nest-common';
 import { KAFKA_CLIENT, TopicNames } from '@tributary/nest-kafka';
-import { fanoutDelayMetrics, fastLinkFromHeaders, gatewayMetrics, type Logger, telemetryState } from '@tributary/telemetry';
+import { fanoutDelayMetrics, gatewayMetrics, type Logger, telemetryState } from '@tributary/telemetry';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { DeliveredOffsets } from './delivered-offsets';
 import { readPlaybackValue } from './playback-message';
 import { type OutgoingEvent, PlaybackGateway } from './playback.gateway';
 import { PLAYBACK_CONSUMER_GROUP } from './playback.tokens';
 import { messageJson } from './room-fanout';
+import { TraceHeaderReader } from './trace-headers';
 
 /**
  * Consumes `playback.events` (this replica's own group, from latest) and hands the valid events
@@ -73,6 +74,7 @@ export class PlaybackEventsConsumer implements OnApplicationBootstrap, BeforeApp
     const { partition } = batch;
     const tracing = telemetryState()?.enabled === true;
     const out: OutgoingEvent[] = [];
+    const trace = new TraceHeaderReader();
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) break;
       // A re-read after a rebalance: these clients already have it (exactly once per process).
@@ -84,11 +86,12 @@ export class PlaybackEventsConsumer implements OnApplicationBootstrap, BeforeApp
       const read = readPlaybackValue(message.value, message.headers);
       if (read.ok) {
         const position = { partition, offset: message.offset };
-        const traceId = traceIdFromHeaders(message.headers);
+        trace.read(message.headers, tracing);
+        const { traceId } = trace;
         out.push({
           message: { event: read.event, position, ...(traceId ? { trace_id: traceId } : {}) },
           json: messageJson(read.json, position, traceId),
-          link: tracing ? fastLinkFromHeaders(message.headers) : undefined,
+          link: trace.link,
           producedAt: Number(message.timestamp),
         });
         payload.resolveOffset(message.offset);
