@@ -1,6 +1,7 @@
 export * from './local-kafka';
 export * from './service-process';
 export * from './json-lines';
+export * from './process-output';
 export * from './otlp-receiver';
 export * from './demo-publisher';
 export * from './random';

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { type LogLine, parseJsonLines } from './json-lines';
+import type { LogLine } from './json-lines';
 import { isPortFree, REPO_ROOT } from './local-kafka';
+import { ProcessOutput } from './process-output';
 
 export const SERVICE_NAMES = ['ingest', 'transcoder', 'viewer-api', 'event-gateway'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -16,10 +17,6 @@ export const SERVICE_PORT_VARIABLE: Readonly<Record<RunnableService, string>> = 
   'event-gateway': 'EVENT_GATEWAY_PORT',
   operator: 'OPERATOR_PORT',
 };
-
-/** The output kept: once it passes OUTPUT_LIMIT characters, only the last OUTPUT_KEPT are. */
-const OUTPUT_LIMIT = 1_000_000;
-const OUTPUT_KEPT = 500_000;
 
 export interface ServiceProcess<N extends RunnableService = ServiceName> {
   readonly name: N;
@@ -90,31 +87,18 @@ export async function startService<N extends RunnableService>(name: N, options: 
     env: { ...process.env, ...options.env, [SERVICE_PORT_VARIABLE[name]]: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let buffer = '';
-  let dropped = 0;
+  const kept = new ProcessOutput(name);
   const collect = (chunk: Buffer) => {
-    buffer += chunk.toString();
-    if (buffer.length > OUTPUT_LIMIT) {
-      dropped += buffer.length - OUTPUT_KEPT;
-      buffer = buffer.slice(-OUTPUT_KEPT);
-    }
+    kept.append(chunk);
     if (options.inheritOutput) process.stdout.write(chunk);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const url = `http://${options.host ?? '127.0.0.1'}:${options.port}`;
-  const output = () => buffer;
-  const droppedChars = () => dropped;
-  const jsonLines = <T extends object = LogLine>(jsonOptions: { fromStart?: boolean } = {}): T[] => {
-    if (jsonOptions.fromStart && dropped > 0) {
-      throw new Error(
-        `${name}: the first ${dropped} characters of its output were dropped (only the last ${OUTPUT_KEPT} are kept once it passes ${OUTPUT_LIMIT}), ` +
-          'so its log lines from the start are incomplete; log less (LOG_LEVEL) or read the lines sooner',
-      );
-    }
-    return parseJsonLines<T>(buffer);
-  };
+  const output = () => kept.text;
+  const droppedChars = () => kept.dropped;
+  const jsonLines = <T extends object = LogLine>(jsonOptions?: { fromStart?: boolean }): T[] => kept.jsonLines<T>(jsonOptions);
 
   const stop = async (timeoutMs = 30_000): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
