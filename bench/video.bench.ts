@@ -27,7 +27,9 @@
  *                       master + a media playlist listing ≥ 1 segment/part) and its steps (lib/
  *                       startup-timeline.ts; with BENCH_SERVICE_LOG_LEVEL=info also ffprobe and
  *                       ffmpeg's spawn from the transcoder's log); the PART-TARGET used;
- *                       and a breakdown (ingest→Kafka, →part produced, →listed, →played).
+ *                       and a breakdown (ingest→Kafka, →part produced, →listed, →played); and the
+ *                       transcoder's CPU per stream in each mode (its node process + the ffmpeg runs
+ *                       it reaped, /proc utime..cstime, over the publishing time), low ÷ standard.
  *   4. concurrency      1, 2, 3, 4 simultaneous live 720p publishers (issue 14): per row the time
  *                       from a publish starting to its first listed segment, the edge trailing
  *                       (wall time since the publish started − media listed so far, every 500 ms)
@@ -54,7 +56,7 @@ import { type LowLatencyCpuRow, type LowLatencyDelay, lowLatencyCpu, lowLatencyD
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { IngestClock } from './lib/ingest-clock';
 import { type ModeLatency, runLatencyMode } from './lib/latency-modes';
-import { fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
+import { cpuSecondsWithEndedChildren, fmt, machineConditions, percentile, rssBytes, sleep, table, treeRssBytes } from './lib/report';
 
 const videoEnvSpec = {
   kafkaBrokers: optionalStr('KAFKA_BROKERS'),
@@ -748,12 +750,12 @@ async function main(): Promise<void> {
         const rendition = selectLadder(DEFAULT_LADDER, { width, height, hasAudio: true })[0].name;
         const chromium = await launchChromium(config.chromiumPath);
         try {
+          const transcoderPid = running.transcoder.child.pid!;
           for (const mode of ['standard', 'low'] as const) {
-            // Let the transcoder finish the previous stream (its idle timeout is 10 s) first.
-            if (modes.length > 0) await sleep(12_000);
             log(`g2g ${mode}: ${config.g2gSeconds} s sampled, ${config.g2gSegmentSeconds} s segments, ${config.liveSize}…`);
-            modes.push(
-              await runLatencyMode({
+            const cpuBefore = cpuSecondsWithEndedChildren(transcoderPid);
+            const publishedAt = Date.now();
+            const row = await runLatencyMode({
                 mode,
                 streamId: `g2g-${mode}-${runId}`,
                 segmentSeconds: config.g2gSegmentSeconds,
@@ -768,8 +770,13 @@ async function main(): Promise<void> {
                 transcoder: running.transcoder,
                 publish: (id, seconds) => publishLive(config, running, id, config.g2gSegmentSeconds, seconds, config.liveSize, mode),
                 log,
-              }),
-            );
+              });
+            const publishedSeconds = (Date.now() - publishedAt) / 1000;
+            // The transcoder ends the stream and its ffmpeg (idle timeout 10 s at most) before the
+            // next mode, so the CPU of this mode's ffmpeg is counted here and only here.
+            await sleep(12_000);
+            row.transcoderCores = (cpuSecondsWithEndedChildren(transcoderPid) - cpuBefore) / publishedSeconds;
+            modes.push(row);
           }
         } finally {
           await chromium.close();
@@ -981,6 +988,12 @@ function printReport(
         }),
       ),
     );
+    const cores = Object.fromEntries(modes.map((row) => [row.mode, row.transcoderCores ?? Number.NaN]));
+    const cpuRatio = cores.low / cores.standard;
+    out.push(
+      `Transcoder CPU per stream (node + its ffmpeg runs, cores while publishing): standard ${fmt(cores.standard, 3)}, low ${fmt(cores.low, 3)}; low ÷ standard ${fmt(cpuRatio, 2)} (target ≤ 1.2)`,
+    );
+    if (Number.isFinite(cpuRatio)) summary.push(`g2g transcoder CPU low ÷ standard ${fmt(cpuRatio, 2)} (target ≤ 1.2: ${cpuRatio <= 1.2 ? 'met' : 'MISSED'})`);
     out.push('Start-up step by step (ms after the publisher was spawned, +Δ from the step before; ffprobe/ffmpeg steps only with BENCH_SERVICE_LOG_LEVEL=info):');
     for (const row of modes) out.push(`${row.mode}: ${row.startupSteps ?? '-'}`);
     for (const row of modes) {

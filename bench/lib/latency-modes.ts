@@ -48,6 +48,11 @@ export interface ModeLatency {
   partSeconds: number[];
   partTargetSeconds?: number;
   stalls: number;
+  /**
+   * The transcoder's CPU while this mode's stream ran, in cores: its node process and the ffmpeg
+   * runs it waited for, from the publish to 12 s after it stopped, over the publishing wall time.
+   */
+  transcoderCores?: number;
   /** The transcoder's shed actions for the stream (stream.status detail.action), by action. */
   sheds: Record<string, number>;
   sampledSeconds: number;

@@ -35,6 +35,21 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * utime + stime of a process plus those of its children it has waited for (cutime + cstime), in
+ * seconds, or NaN when it is gone: a service's CPU including the ffmpeg runs that already ended.
+ */
+export function cpuSecondsWithEndedChildren(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime = fields 14–17.
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Sum of cpuSeconds over a process and its descendants (e.g. the JVM under the broker's guard shell). */
 export function treeCpuSeconds(pid: number): number {
   let total = cpuSeconds(pid);
