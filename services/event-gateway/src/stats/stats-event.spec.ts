@@ -1,6 +1,6 @@
-import { CMCD_OBJECT_TYPES, DEVICES, EVENT_SOURCES, PLAYBACK_EVENT_TYPES, type PlaybackEvent, playbackEventReader } from '@tributary/contracts';
+import { CMCD_OBJECT_TYPES, DEVICES, EVENT_SOURCES, PLAYBACK_EVENT_TYPES, type PlaybackEvent, PlaybackEventSchema, playbackEventReader } from '@tributary/contracts';
 import fc from 'fast-check';
-import { readStatsEvent, statsEventOf } from './stats-event';
+import { fieldReadersOf, readStatsEvent, statsEventOf } from './stats-event';
 
 /** What the usual path (JSON.parse + the contract's tolerant reader) makes of the bytes: the aggregator's view, or undefined when invalid. */
 function viaValidator(bytes: Buffer): ReturnType<typeof statsEventOf> | undefined {
@@ -159,5 +159,34 @@ describe(readStatsEvent.name, () => {
       }
     }
     expect(answered).toBeGreaterThan(100);
+  });
+});
+
+describe(fieldReadersOf.name, () => {
+  const withField = (field: object) => ({ ...PlaybackEventSchema, properties: { ...PlaybackEventSchema.properties, later: field } }) as unknown as Record<string, unknown>;
+
+  it('reads the bounds the contract sets', () => {
+    const readers = fieldReadersOf(PlaybackEventSchema);
+    expect(readers.map((reader) => reader.name)).toEqual(Object.keys(PlaybackEventSchema.properties));
+    expect(readers.find((reader) => reader.name === 'bitrate_kbps')?.maximum).toBe(PlaybackEventSchema.properties.bitrate_kbps.maximum);
+    expect(readers.find((reader) => reader.name === 'stream_id')?.pattern?.source).toBe(PlaybackEventSchema.properties.stream_id.pattern);
+    expect(fieldReadersOf(withField({ type: 'string', maxLength: 5 }))).toHaveLength(readers.length + 1);
+  });
+
+  it('refuses at load a keyword the reader does not check, naming the field', () => {
+    for (const field of [
+      { type: 'number', minimum: 1 },
+      { type: 'number', maximum: 1.5 },
+      { type: 'number', exclusiveMaximum: 10 },
+      { type: 'integer' },
+      { type: 'string', format: 'uri' },
+      { type: 'string', contentEncoding: 'base64' },
+      { type: 'boolean' },
+      { anyOf: [{ const: 'a', type: 'string' }, { const: 1, type: 'number' }] },
+      { type: 'string', enum: ['a"b'] },
+    ]) {
+      expect(() => fieldReadersOf(withField(field))).toThrow(/field later/);
+    }
+    expect(() => fieldReadersOf({ ...PlaybackEventSchema, minProperties: 3 })).toThrow(/minProperties/);
   });
 });

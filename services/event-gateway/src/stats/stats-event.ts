@@ -1,4 +1,4 @@
-import { CMCD_OBJECT_TYPES, DEVICES, EVENT_SOURCES, PLAYBACK_EVENT_TYPES, type PlaybackEvent } from '@tributary/contracts';
+import { type PlaybackEvent, PlaybackEventSchema } from '@tributary/contracts';
 
 /** What the stats aggregator reads of a playback event: no user id, no player details, the time as epoch ms. */
 export interface StatsEvent {
@@ -36,40 +36,105 @@ const CLOSE = 0x7d;
 const BACKSLASH = 0x5c;
 const DOT = 0x2e;
 
-/** The schema's fields, in one order: a bit each in the `seen` mask. */
-const FIELDS = [
-  'event_id',
-  'session_id',
-  'user_id',
-  'stream_id',
-  'event_type',
-  'position_seconds',
-  'bitrate_kbps',
-  'device',
-  'ts',
-  'source',
-  'buffer_length_ms',
-  'throughput_kbps',
-  'playback_rate',
-  'object_type',
-] as const;
-const FIELD_BYTES = FIELDS.map((name) => Buffer.from(name, 'latin1'));
-/** The first nine are required (PlaybackEventSchema). */
-const REQUIRED_MASK = (1 << 9) - 1;
-/** The numeric fields' `maximum` (every `minimum` is 0). */
-const MAXIMUM: Partial<Record<(typeof FIELDS)[number], number>> = {
-  position_seconds: 1e9,
-  bitrate_kbps: 1e6,
-  buffer_length_ms: 1e9,
-  throughput_kbps: 1e8,
-  playback_rate: 100,
-};
-const MAXIMUMS = FIELDS.map((name) => MAXIMUM[name]);
-const enumOf = <T extends string>(values: readonly T[]) => values.map((value) => ({ value, bytes: Buffer.from(value, 'latin1') }));
-const EVENT_TYPES = enumOf(PLAYBACK_EVENT_TYPES);
-const DEVICE_VALUES = enumOf(DEVICES);
-const SOURCE_VALUES = enumOf(EVENT_SOURCES);
-const OBJECT_TYPES = enumOf(CMCD_OBJECT_TYPES);
+/** How the reader checks a field's value: what the schema's keywords for it ask (`readerOf`). */
+const NUMBER = 0;
+const TEXT = 1;
+const ENUM = 2;
+const DATE_TIME = 3;
+
+export interface FieldReader {
+  readonly name: string;
+  readonly bytes: Buffer;
+  readonly kind: typeof NUMBER | typeof TEXT | typeof ENUM | typeof DATE_TIME;
+  /** NUMBER: `maximum` (an integer; every `minimum` is ≤ 0, which the unsigned form always meets). */
+  readonly maximum: number;
+  /** TEXT: length bounds (ASCII, so characters = bytes) and `pattern` as the validator compiles it. */
+  readonly minLength: number;
+  readonly maxLength: number;
+  readonly pattern: RegExp | undefined;
+  /** ENUM: the allowed values. */
+  readonly values: readonly { value: string; bytes: Buffer }[];
+}
+
+const ANNOTATIONS = ['description', 'title', 'examples'];
+/** Object keywords the reader honours; anything else in PlaybackEventSchema stops the module from loading. */
+const OBJECT_KEYWORDS = [...ANNOTATIONS, '$id', 'type', 'properties', 'required', 'additionalProperties'];
+
+/**
+ * What the reader must check of one field, taken from its schema once at load. A keyword it does
+ * not know how to check throws here (the service then fails to start, naming the field) rather
+ * than being skipped, so tightening the contract can never make this path accept what the
+ * validator rejects.
+ */
+function readerOf(name: string, schema: Record<string, unknown>): FieldReader {
+  const refuse = (why: string): never => {
+    throw new Error(`stats-event: PlaybackEventSchema field ${name} ${why}; teach readStatsEvent (stats-event.ts) to check it`);
+  };
+  const only = (...allowed: string[]) => {
+    for (const key of Object.keys(schema)) if (!allowed.includes(key) && !ANNOTATIONS.includes(key)) refuse(`uses the keyword ${key}`);
+  };
+  const reader = { name, bytes: Buffer.from(name, 'latin1'), maximum: Number.POSITIVE_INFINITY, minLength: 0, maxLength: Number.POSITIVE_INFINITY, pattern: undefined, values: [] };
+  if (schema.type === 'number') {
+    only('type', 'minimum', 'maximum');
+    if (schema.minimum !== undefined && !((schema.minimum as number) <= 0)) refuse(`has minimum ${JSON.stringify(schema.minimum)} (the reader knows only minima ≤ 0)`);
+    if (schema.maximum !== undefined && !Number.isSafeInteger(schema.maximum)) refuse(`has maximum ${JSON.stringify(schema.maximum)} (the reader knows only integer maxima)`);
+    return { ...reader, kind: NUMBER, maximum: (schema.maximum as number | undefined) ?? Number.POSITIVE_INFINITY };
+  }
+  const enumValues = Array.isArray(schema.enum)
+    ? (only('type', 'enum'), schema.type === 'string' ? (schema.enum as unknown[]) : refuse('is a non-string enum'))
+    : Array.isArray(schema.anyOf)
+      ? (only('anyOf'),
+        (schema.anyOf as Record<string, unknown>[]).map((branch) =>
+          Object.keys(branch).every((key) => key === 'const' || key === 'type' || ANNOTATIONS.includes(key)) ? branch.const : refuse('has an anyOf branch other than a literal'),
+        ))
+      : undefined;
+  if (enumValues !== undefined) {
+    const values = enumValues.map((value) => (typeof value === 'string' && /^[\x20-\x7e]*$/.test(value) && !/["\\]/.test(value) ? value : refuse(`has the enum value ${JSON.stringify(value)}`)));
+    return { ...reader, kind: ENUM, values: values.map((value) => ({ value, bytes: Buffer.from(value, 'latin1') })) };
+  }
+  if (schema.type !== 'string') return refuse(`has the type ${JSON.stringify(schema.type)}`);
+  if (schema.format !== undefined) {
+    only('type', 'format');
+    if (schema.format !== 'date-time') refuse(`has the format ${JSON.stringify(schema.format)}`);
+    return { ...reader, kind: DATE_TIME };
+  }
+  only('type', 'minLength', 'maxLength', 'pattern');
+  return {
+    ...reader,
+    kind: TEXT,
+    minLength: (schema.minLength as number | undefined) ?? 0,
+    maxLength: (schema.maxLength as number | undefined) ?? Number.POSITIVE_INFINITY,
+    // As Ajv compiles `pattern` (its default `unicode` flag).
+    pattern: typeof schema.pattern === 'string' ? new RegExp(schema.pattern, 'u') : undefined,
+  };
+}
+
+/** Each field's reader, in the schema's order; throws for any keyword the reader does not check (exported for its spec). */
+export function fieldReadersOf(schema: Record<string, unknown>): FieldReader[] {
+  for (const key of Object.keys(schema)) if (!OBJECT_KEYWORDS.includes(key)) throw new Error(`stats-event: PlaybackEventSchema uses the keyword ${key}; teach readStatsEvent (stats-event.ts) to check it`);
+  const properties = Object.entries(schema.properties as Record<string, Record<string, unknown>>);
+  if (properties.length > 31) throw new Error('stats-event: PlaybackEventSchema has more than 31 fields, more than the reader\'s bit mask holds');
+  return properties.map(([name, field]) => readerOf(name, field));
+}
+
+/** The schema's fields, in its order (producers write them so): a bit each in the `seen` mask. */
+const FIELDS = fieldReadersOf(PlaybackEventSchema);
+const REQUIRED_MASK = (PlaybackEventSchema.required ?? []).reduce((mask, name) => mask | (1 << fieldIndex(name)), 0);
+
+/** The index of a field the aggregator keeps, checked to be of the kind the reader keeps it as. */
+function fieldIndex(name: string, kind?: FieldReader['kind']): number {
+  const index = FIELDS.findIndex((field) => field.name === name);
+  if (index < 0 || (kind !== undefined && FIELDS[index].kind !== kind)) throw new Error(`stats-event: PlaybackEventSchema has no ${name} of the kind readStatsEvent keeps`);
+  return index;
+}
+const EVENT_ID = fieldIndex('event_id', TEXT);
+const SESSION_ID = fieldIndex('session_id', TEXT);
+const STREAM_ID = fieldIndex('stream_id', TEXT);
+const EVENT_TYPE = fieldIndex('event_type', ENUM);
+const BITRATE = fieldIndex('bitrate_kbps', NUMBER);
+const DEVICE = fieldIndex('device', ENUM);
+const TS = fieldIndex('ts', DATE_TIME);
+const SOURCE = fieldIndex('source', ENUM);
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
@@ -82,8 +147,9 @@ const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * anything else, valid or not: the caller then parses and validates the usual way
  * (`checkEventMessage`), which gives the reason for the dead-letter header. So this never accepts
  * what the contract's validator rejects, and reads the same values (stats-event.spec.ts compares
- * the two on generated and mutated events). A field the schema gains later sends events to the
- * usual path until it is added here.
+ * the two on generated and mutated events). What it checks of each field (names, required set,
+ * maxima, lengths, patterns, enums) is read from PlaybackEventSchema at load; a keyword it cannot
+ * check makes the module throw at load instead of being skipped.
  */
 export function readStatsEvent(bytes: Buffer): StatsEvent | undefined {
   const end = bytes.length - 1;
@@ -102,10 +168,10 @@ export function readStatsEvent(bytes: Buffer): StatsEvent | undefined {
   let next = 0;
   for (;;) {
     if (bytes[at] !== QUOTE) return undefined;
-    let field = next < FIELD_BYTES.length && quotedAt(FIELD_BYTES[next], bytes, at + 1) ? next : -1;
+    let field = next < FIELDS.length && quotedAt(FIELDS[next].bytes, bytes, at + 1) ? next : -1;
     let keyEnd: number;
     if (field >= 0) {
-      keyEnd = at + 1 + FIELD_BYTES[field].length;
+      keyEnd = at + 1 + FIELDS[field].bytes.length;
     } else {
       keyEnd = plainStringEnd(bytes, at + 1, end);
       if (keyEnd < 0) return undefined;
@@ -115,68 +181,42 @@ export function readStatsEvent(bytes: Buffer): StatsEvent | undefined {
     seen |= 1 << field;
     next = field + 1;
     at = keyEnd + 2;
-    const maximum = MAXIMUMS[field];
-    if (maximum !== undefined) {
+    const reader = FIELDS[field];
+    if (reader.kind === NUMBER) {
       const stop = numberEnd(bytes, at, end);
       if (stop < 0) return undefined;
-      if (field === 6) {
+      if (field === BITRATE) {
         bitrate = numberAt(bytes, at, stop);
-        if (!(bitrate <= maximum)) return undefined;
-      } else if (!isAtMost(bytes, at, stop, maximum)) {
+        if (!(bitrate <= reader.maximum)) return undefined;
+      } else if (!isAtMost(bytes, at, stop, reader.maximum)) {
         return undefined;
       }
       at = stop;
     } else {
       if (bytes[at] !== QUOTE) return undefined;
       const start = at + 1;
-      // Each check below accepts only bytes of the plain form, so for all but the free-form ids
+      // Each check below accepts only bytes of the plain form, so for all but free-form text
       // finding the closing quote needs no check of its own.
       let stop: number;
-      switch (field) {
-        case 0:
-        case 1:
-        case 2:
-          stop = plainStringEnd(bytes, start, end);
-          if (stop < start + 1 || stop > start + 128) return undefined;
-          if (field === 0) eventId = bytes.toString('latin1', start, stop);
-          else if (field === 1) sessionId = bytes.toString('latin1', start, stop);
-          break;
-        case 3:
-          stop = quoteAfter(bytes, start, end);
-          if (!isStreamIdAt(bytes, start, stop)) return undefined;
-          streamId = bytes.toString('latin1', start, stop);
-          break;
-        case 4: {
-          const value = enumAt(EVENT_TYPES, bytes, start);
-          if (value === undefined) return undefined;
-          eventType = value.value;
-          stop = start + value.bytes.length;
-          break;
-        }
-        case 7: {
-          const value = enumAt(DEVICE_VALUES, bytes, start);
-          if (value === undefined) return undefined;
-          device = value.value;
-          stop = start + value.bytes.length;
-          break;
-        }
-        case 8:
-          stop = quoteAfter(bytes, start, end);
-          tsMs = canonicalTimeAt(bytes, start, stop);
-          if (Number.isNaN(tsMs)) return undefined;
-          break;
-        case 9: {
-          const value = enumAt(SOURCE_VALUES, bytes, start);
-          if (value === undefined) return undefined;
-          source = value.value;
-          stop = start + value.bytes.length;
-          break;
-        }
-        default: {
-          const value = enumAt(OBJECT_TYPES, bytes, start);
-          if (value === undefined) return undefined;
-          stop = start + value.bytes.length;
-        }
+      if (reader.kind === TEXT) {
+        stop = plainStringEnd(bytes, start, end);
+        if (stop < start + reader.minLength || stop > start + reader.maxLength) return undefined;
+        if (field === EVENT_ID) eventId = bytes.toString('latin1', start, stop);
+        else if (field === SESSION_ID) sessionId = bytes.toString('latin1', start, stop);
+        else if (field === STREAM_ID) streamId = bytes.toString('latin1', start, stop);
+        if (reader.pattern !== undefined && !reader.pattern.test(field === STREAM_ID ? streamId : bytes.toString('latin1', start, stop))) return undefined;
+      } else if (reader.kind === ENUM) {
+        const value = enumAt(reader.values, bytes, start);
+        if (value === undefined) return undefined;
+        if (field === EVENT_TYPE) eventType = value.value as StatsEvent['event_type'];
+        else if (field === DEVICE) device = value.value as StatsEvent['device'];
+        else if (field === SOURCE) source = value.value as StatsEvent['source'];
+        stop = start + value.bytes.length;
+      } else {
+        stop = quoteAfter(bytes, start, end);
+        const ms = canonicalTimeAt(bytes, start, stop);
+        if (Number.isNaN(ms)) return undefined;
+        if (field === TS) tsMs = ms;
       }
       at = stop + 1;
     }
@@ -200,12 +240,12 @@ function plainStringEnd(bytes: Buffer, from: number, end: number): number {
 }
 
 function fieldAt(bytes: Buffer, start: number, stop: number): number {
-  for (let field = 0; field < FIELD_BYTES.length; field++) if (sameBytes(FIELD_BYTES[field], bytes, start, stop)) return field;
+  for (let field = 0; field < FIELDS.length; field++) if (sameBytes(FIELDS[field].bytes, bytes, start, stop)) return field;
   return -1;
 }
 
 /** The enum value whose bytes, then a closing quote, are at `start`. */
-function enumAt<T extends string>(values: readonly { value: T; bytes: Buffer }[], bytes: Buffer, start: number): { value: T; bytes: Buffer } | undefined {
+function enumAt(values: FieldReader['values'], bytes: Buffer, start: number): FieldReader['values'][number] | undefined {
   for (const candidate of values) if (quotedAt(candidate.bytes, bytes, start)) return candidate;
   return undefined;
 }
@@ -232,16 +272,6 @@ function sameBytes(expected: Buffer, bytes: Buffer, start: number, stop: number)
 }
 
 const isDigit = (byte: number) => byte >= 0x30 && byte <= 0x39;
-const isLowerAlnum = (byte: number) => isDigit(byte) || (byte >= 0x61 && byte <= 0x7a);
-
-/** STREAM_ID_PATTERN (`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`, at most 63 characters). */
-function isStreamIdAt(bytes: Buffer, start: number, stop: number): boolean {
-  const length = stop - start;
-  if (length < 1 || length > 63 || !isLowerAlnum(bytes[start]) || !isLowerAlnum(bytes[stop - 1])) return false;
-  for (let at = start + 1; at < stop - 1; at++) if (!isLowerAlnum(bytes[at]) && bytes[at] !== 0x2d) return false;
-  return true;
-}
-
 /** End of an unsigned JSON number without exponent (`0`, `12`, `3.25`) starting at `from`, or −1. */
 function numberEnd(bytes: Buffer, from: number, end: number): number {
   let at = from;
