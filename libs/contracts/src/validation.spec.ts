@@ -1,5 +1,5 @@
 import { fullFormats } from 'ajv-formats/dist/formats';
-import { isDateTime } from './validation';
+import { isDateTime, isDateTimeParts } from './validation';
 
 describe('isDateTime', () => {
   const full = (fullFormats['date-time'] as { validate: (value: string) => boolean }).validate;
@@ -64,5 +64,21 @@ describe('isDateTime', () => {
         }
       }
     }
+  });
+});
+
+describe('isDateTimeParts', () => {
+  it.each([
+    [[2024, 2, 29, 23, 59, 59], true],
+    [[2000, 2, 29, 0, 0, 0], true],
+    [[2100, 2, 29, 0, 0, 0], false],
+    [[2026, 4, 31, 0, 0, 0], false],
+    [[2026, 12, 31, 23, 59, 60], false],
+    [[2026, 13, 1, 0, 0, 0], false],
+    [[-1, 1, 1, 0, 0, 0], false],
+    [[2026, 1, 1, -1, 0, 0], false],
+  ])('%j → %s', (parts, expected) => {
+    const [year, month, day, hour, minute, second] = parts;
+    expect(isDateTimeParts(year, month, day, hour, minute, second)).toBe(expected);
   });
 });

@@ -1,4 +1,4 @@
-import { type PlaybackEvent, PlaybackEventSchema } from '@tributary/contracts';
+import { DATE_TIME_SEPARATORS, isDateTimeParts, type PlaybackEvent, PlaybackEventSchema } from '@tributary/contracts';
 
 /** What the stats aggregator reads of a playback event: no user id, no player details, the time as epoch ms. */
 export interface StatsEvent {
@@ -135,7 +135,6 @@ const BITRATE = fieldIndex('bitrate_kbps', NUMBER);
 const DEVICE = fieldIndex('device', ENUM);
 const TS = fieldIndex('ts', DATE_TIME);
 const SOURCE = fieldIndex('source', ENUM);
-const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * Reads a `playback.events` value straight from its bytes, for the stats processor's hot loop:
@@ -317,6 +316,10 @@ function isAtMost(bytes: Buffer, start: number, stop: number, maximum: number): 
   return true;
 }
 
+/** The contract's DATE_TIME_SEPARATORS as constants (a loop over them per event cost a few %). */
+if (DATE_TIME_SEPARATORS.length !== 5) throw new Error('stats-event: canonicalTimeAt reads exactly five date-time separators');
+const [[AT_0, CODE_0], [AT_1, CODE_1], [AT_2, CODE_2], [AT_3, CODE_3], [AT_4, CODE_4]] = DATE_TIME_SEPARATORS;
+
 /**
  * `YYYY-MM-DDTHH:MM:SS[.sss]Z` (a valid date and time, year ≥ 1000) as epoch ms, NaN for any other
  * form: the values the contract's `date-time` check accepts and `Date.parse` reads the same way.
@@ -324,9 +327,7 @@ function isAtMost(bytes: Buffer, start: number, stop: number, maximum: number): 
 function canonicalTimeAt(bytes: Buffer, start: number, stop: number): number {
   const length = stop - start;
   if ((length !== 20 && length !== 24) || bytes[stop - 1] !== 0x5a) return Number.NaN;
-  if (bytes[start + 4] !== 0x2d || bytes[start + 7] !== 0x2d || bytes[start + 10] !== 0x54 || bytes[start + 13] !== COLON || bytes[start + 16] !== COLON) {
-    return Number.NaN;
-  }
+  if (bytes[start + AT_0] !== CODE_0 || bytes[start + AT_1] !== CODE_1 || bytes[start + AT_2] !== CODE_2 || bytes[start + AT_3] !== CODE_3 || bytes[start + AT_4] !== CODE_4) return Number.NaN;
   const year = digitsAt(bytes, start, 4);
   const month = digitsAt(bytes, start + 5, 2);
   const day = digitsAt(bytes, start + 8, 2);
@@ -338,11 +339,8 @@ function canonicalTimeAt(bytes: Buffer, start: number, stop: number): number {
     if (bytes[start + 19] !== DOT) return Number.NaN;
     millis = digitsAt(bytes, start + 20, 3);
   }
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) {
-    return Number.NaN;
-  }
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month])) return Number.NaN;
+  // Years below 1000 are left to the usual path (Date.UTC reads 0–99 as 1900–1999).
+  if (year < 1000 || millis < 0 || !isDateTimeParts(year, month, day, hour, minute, second)) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, millis);
 }
 
