@@ -107,6 +107,20 @@ function pipeline(sink: RecordingSink, settings: Partial<LowLatencySettings> = {
   return { subject, runs, next };
 }
 
+/**
+ * Feeds a pipeline until its first run made a part, then a chunk that arrived 7 s earlier (its
+ * ingest time) and checks the latency every second from 7 s on: the stream trails its 4 s bound
+ * and sheds its top rendition. `whileRunning` stops the checks once the first run was killed.
+ */
+async function trailing(subject: LowLatencyPipeline, runs: FakeRun[], data?: Buffer, whileRunning = true): Promise<number> {
+  const t0 = Date.now();
+  await subject.feed(chunk(0, t0));
+  await runs[0].part();
+  await subject.feed(chunk(1, t0, data));
+  for (let t = 7_000; t <= 13_000 && (!whileRunning || runs[0].running); t += 1_000) subject.checkLatency(t0 + t);
+  return t0;
+}
+
 /** A chunk starting with a video keyframe's TS packet. */
 const keyframeData = () => videoPesPacket(true, 1024);
 
@@ -192,11 +206,7 @@ describe(LowLatencyPipeline.name, () => {
   it('a later live report (a longer part raised PART-TARGET) carries what is shed, not the shed action again', async () => {
     const sink = new RecordingSink();
     const { subject, runs } = pipeline(sink);
-    const t0 = Date.now();
-    await subject.feed(chunk(0, t0));
-    await runs[0].part();
-    await subject.feed(chunk(1, t0));
-    for (let t = 7_000; t <= 13_000 && runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+    await trailing(subject, runs);
     await until(() => sink.statuses.some((status) => status.detail?.action === 'drop_rendition'));
     await until(() => runs.length === 2);
     const before = sink.statuses.length;
@@ -214,11 +224,7 @@ describe(LowLatencyPipeline.name, () => {
   it('restores the dropped rendition once the edge delay stays under half the bound, continuing its numbering', async () => {
     const sink = new RecordingSink();
     const { subject, runs } = pipeline(sink);
-    const t0 = Date.now();
-    await subject.feed(chunk(0, t0));
-    await runs[0].part();
-    await subject.feed(chunk(1, t0));
-    for (let t = 7_000; t <= 13_000; t += 1_000) subject.checkLatency(t0 + t);
+    const t0 = await trailing(subject, runs, undefined, false);
     await until(() => runs.length === 2 && runs[1].written.length === 1);
     expect(runs[1].options.renditions).toEqual(['180p']);
     await runs[1].part(); // chunk 1 covered: nothing pending, delay 0
@@ -243,11 +249,7 @@ describe(LowLatencyPipeline.name, () => {
   it('a cut while a shed restart is under way stops the run that restart started too (no ffmpeg left behind)', async () => {
     const sink = new RecordingSink();
     const { subject, runs } = pipeline(sink);
-    const t0 = Date.now();
-    await subject.feed(chunk(0, t0));
-    await runs[0].part();
-    await subject.feed(chunk(1, t0));
-    for (let t = 7_000; t <= 13_000 && runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+    await trailing(subject, runs);
     expect(runs[0].running).toBe(false); // killed; the next run starts in the queue
     subject.toBacklog();
     await subject.cut('a newer publish is live');
@@ -282,11 +284,7 @@ describe(LowLatencyPipeline.name, () => {
     for (const keyframe of [false, true]) {
       const sink = new RecordingSink();
       const { subject, runs, next } = pipeline(sink, { maxRestarts: 1 });
-      const t0 = Date.now();
-      await subject.feed(chunk(0, t0));
-      await runs[0].part();
-      await subject.feed(chunk(1, t0, keyframe ? keyframeData() : undefined));
-      for (let t = 7_000; t <= 13_000 && runs[0].running; t += 1_000) subject.checkLatency(t0 + t);
+      await trailing(subject, runs, keyframe ? keyframeData() : undefined);
       await until(() => runs.length === 2 && runs[1].written.length === 1); // chunk 1 re-fed
       runs[1].endCode = 1;
       next.endCode = 1; // a crash restart is fed the same input
