@@ -249,8 +249,10 @@ const sleep = (ms: number) => new Promise((wait) => setTimeout(wait, ms));
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const log = options.log ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 180_000;
-  const deadline = Date.now() + startTimeoutMs;
   const kubeApiServerPath = options.kubeApiServerPath ?? (await ensureKubeTools({ log, tools: ['kube-apiserver'] })).kubeApiServer;
+  // The start-up budget begins after the build: on a fresh machine ensureKubeTools compiles
+  // kube-apiserver first (10–30 min), which used up the whole budget before etcd was started.
+  const deadline = Date.now() + startTimeoutMs;
   const etcdPath = options.etcdPath ?? 'etcd';
   const noFsync = await etcdSupportsNoFsync(etcdPath);
 
