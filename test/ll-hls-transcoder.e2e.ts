@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Topics, topicName, VideoHeaders } from '@tributary/contracts';
 import { freePort, type ServiceProcess, startService } from '@tributary/devkit';
 import type { Kafka } from 'kafkajs';
-import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
+import { requireLowLatencyFfmpeg } from '../services/transcoder/src/low-latency/testing/fmp4-fixture';
 import { parsePrometheusText } from './support/prometheus-text';
 import { FFMPEG_BIN, FFPROBE_BIN, kafkaFor, publishTestPattern, type ReadMessage, streamStatuses, TopicTap } from './support/video-topics';
 import { startTestTranscoder } from './support/test-transcoder';
@@ -26,9 +26,6 @@ const run = promisify(execFile);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const prefix = `ll-${randomUUID().slice(0, 8)}`;
 const topic = (base: string) => topicName(base, prefix);
-const support = lowLatencySupport(FFMPEG_BIN);
-const itWithFfmpeg5 = support.supported ? it : it.skip;
-if (!support.supported) process.stderr.write(`ll-hls-transcoder e2e skipped: ${support.reason}\n`);
 
 /** The publisher's frame rate: 15 fps → 3 frames per 200 ms part, a keyframe every 15 frames (1 s). */
 const FPS = 15;
@@ -40,7 +37,7 @@ let tap: TopicTap;
 let dir: string;
 
 beforeAll(async () => {
-  if (!support.supported) return;
+  requireLowLatencyFfmpeg();
   kafka = kafkaFor(brokers);
   dir = await mkdtemp(join(tmpdir(), 'll-e2e-'));
   const common = { KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, LOG_LEVEL: 'info', KAFKA_VIDEO_PARTITIONS: '1' };
@@ -65,7 +62,7 @@ const statuses = (messages: ReadMessage[], id: string) => streamStatuses(message
 const header = (message: ReadMessage, name: string) => message.headers[name];
 const num = (message: ReadMessage, name: string) => Number(message.headers[name]);
 
-itWithFfmpeg5('publishes init segments and contract-conformant fMP4 parts to video.segments for a latency_mode low stream', async () => {
+it('publishes init segments and contract-conformant fMP4 parts to video.segments for a latency_mode low stream', async () => {
   const id = `ll-${randomUUID().slice(0, 6)}`;
   const streamKey = await createStream(ingest.url, id, { latency_mode: 'low', segment_duration_seconds: 2, ladder: SMALL_LADDER });
   expect(((await (await fetch(`${ingest.url}/v1/streams/${id}`)).json()) as { latency_mode: string }).latency_mode).toBe('low');

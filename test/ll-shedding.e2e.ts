@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Topics, topicName, VideoHeaders } from '@tributary/contracts';
-import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
+import { requireLowLatencyFfmpeg } from '../services/transcoder/src/low-latency/testing/fmp4-fixture';
 import { checkLowLatencyPlaylist } from '../services/viewer-api/src/hls/testing/ll-hls-conformance';
 import { createStream, parseManifest, SMALL_LADDER, startVideoStack, until, type VideoStack } from './support/video-stack';
-import { FFMPEG_BIN, type FfmpegRun, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
+import { type FfmpegRun, kafkaFor, publishTestPattern, type ReadMessage, TopicTap } from './support/video-topics';
 
 /**
  * Low-latency shedding end to end: a `latency_mode: low` stream (360p + 180p) through the real
@@ -18,9 +18,6 @@ import { FFMPEG_BIN, type FfmpegRun, kafkaFor, publishTestPattern, type ReadMess
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const prefix = `lls-${randomUUID().slice(0, 8)}`;
 const topic = (base: string) => topicName(base, prefix);
-const support = lowLatencySupport(FFMPEG_BIN);
-const itWithFfmpeg5 = support.supported ? it : it.skip;
-if (!support.supported) process.stderr.write(`ll-shedding e2e skipped: ${support.reason}\n`);
 
 let stack: VideoStack;
 let tap: TopicTap;
@@ -28,7 +25,7 @@ let publisher: FfmpegRun | undefined;
 const paused = new Set<number>();
 
 beforeAll(async () => {
-  if (!support.supported) return;
+  requireLowLatencyFfmpeg();
   stack = await startVideoStack({
     brokers,
     prefix,
@@ -82,7 +79,7 @@ async function master(id: string): Promise<string[]> {
   return manifest.playlists.map((playlist: { uri: string }) => playlist.uri.split('/')[0]);
 }
 
-itWithFfmpeg5('sheds a starved low-latency stream in order, serves only its remaining renditions meanwhile, and restores them', async () => {
+it('sheds a starved low-latency stream in order, serves only its remaining renditions meanwhile, and restores them', async () => {
   const id = `lls-${randomUUID().slice(0, 6)}`;
   const streamKey = await createStream(stack.ingest.url, id, { latency_mode: 'low', segment_duration_seconds: 2, ladder: SMALL_LADDER });
   publisher = publishTestPattern(`${stack.ingest.url}/live/${streamKey}`, { size: '640x360', rate: 15, seconds: 120 });

@@ -9,10 +9,9 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { buildVideoSegmentHeaders, mintPlaybackToken, type StreamRecord, Topics, topicName } from '@tributary/contracts';
 import { freePort, startService, type ServiceProcess } from '@tributary/devkit';
 import { registerCompressionCodecs } from '@tributary/kafka';
-import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
+import { requireLowLatencyFfmpeg } from '../services/transcoder/src/low-latency/testing/fmp4-fixture';
 import { checkLowLatencyPlaylist, type CheckedPlaylist } from '../services/viewer-api/src/hls/testing/ll-hls-conformance';
 import { type Fmp4Part, type Fmp4Rendition, makeFmp4Parts } from './support/fmp4-parts';
-import { MEDIA_TOOLS } from './support/media-tools';
 import { median } from './support/percentile';
 import { until } from './support/until';
 import { type FixtureRendition, ffmpegRead, VideoFixture } from './support/video-fixture';
@@ -30,10 +29,6 @@ const RENDITIONS: FixtureRendition[] = [
   { name: '90p', width: 160, height: 90, video_bitrate_kbps: 150, audio_bitrate_kbps: 64, bandwidth_bps: 230_000, codecs: 'avc1.42c01e,mp4a.40.2' },
 ];
 const MEDIA_SECONDS = 90;
-// fMP4 parts need ffmpeg >= 5 (Debian's); the npm static build is older.
-const support = lowLatencySupport(MEDIA_TOOLS.ffmpeg);
-const describeWithFfmpeg5 = support.supported ? describe : describe.skip;
-if (!support.supported) process.stderr.write(`low-latency-hls e2e skipped: ${support.reason}\n`);
 
 const key = (rendition: string, msn: number, index: number) => `${rendition}/${msn}.${index}`;
 
@@ -103,7 +98,8 @@ class PartDriver {
   }
 }
 
-describeWithFfmpeg5('viewer-api low-latency HLS (real Kafka, real fMP4 parts, real viewer-api)', () => {
+describe('viewer-api low-latency HLS (real Kafka, real fMP4 parts, real viewer-api)', () => {
+  beforeAll(requireLowLatencyFfmpeg);
   // The blocking-timing test asserts a latency figure (median within one PART-TARGET) on a shared
   // 2-core machine: jest retries a failed test once. (jest-circus applies retryTimes to every test
   // of the file; the others pass or fail the same on a second run.)

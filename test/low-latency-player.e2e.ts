@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { lowLatencySupport } from '../services/transcoder/src/low-latency/ffmpeg-capability';
+import { requireLowLatencyFfmpeg } from '../services/transcoder/src/low-latency/testing/fmp4-fixture';
 import { type HeadlessChromium, launchChromium } from '@tributary/devkit';
 import { MEDIA_TOOLS } from './support/media-tools';
 import { percentile } from './support/percentile';
@@ -19,12 +19,9 @@ const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const SAMPLE_SECONDS = 30;
 const TARGET_P50_SECONDS = 1.5;
 const TARGET_P95_SECONDS = 2.5;
-// The transcoder's low-latency mode needs ffmpeg >= 5 (Debian's); the npm static build is older.
-const support = lowLatencySupport(MEDIA_TOOLS.ffmpeg);
-const describeWithFfmpeg = support.supported ? describe : describe.skip;
-if (!support.supported) process.stderr.write(`low-latency-player e2e skipped: ${support.reason}\n`);
 
-describeWithFfmpeg('low-latency HLS in Chromium (publisher → ingest → transcoder → viewer-api → hls.js)', () => {
+describe('low-latency HLS in Chromium (publisher → ingest → transcoder → viewer-api → hls.js)', () => {
+  beforeAll(requireLowLatencyFfmpeg);
   // A latency figure on a shared 2-core machine: one more run before it counts as a failure.
   jest.retryTimes(1, { logErrorsBeforeRetry: true });
   const prefix = `t-${randomUUID().slice(0, 8)}`;

@@ -1,5 +1,5 @@
 import { Fmp4FragmentReader, type Fmp4Output } from './fmp4-fragments';
-import { fmp4Fixture, itWithLowLatencyFfmpeg } from './testing/fmp4-fixture';
+import { fmp4Fixture, requireLowLatencyFfmpeg } from './testing/fmp4-fixture';
 
 type Fragment = Extract<Fmp4Output, { kind: 'fragment' }>;
 
@@ -13,10 +13,11 @@ function readAll(data: Buffer, chunk: number): Fmp4Output[] {
 describe(Fmp4FragmentReader.name, () => {
   let fixture: Buffer;
   beforeAll(async () => {
-    if (itWithLowLatencyFfmpeg === it) fixture = await fmp4Fixture(3);
+    requireLowLatencyFfmpeg();
+    fixture = await fmp4Fixture(3);
   }, 60_000);
 
-  itWithLowLatencyFfmpeg('reads the init segment (ftyp+moov) and every part (moof+mdat) of real ffmpeg output, with tfdt/trun time and sync flags', () => {
+  it('reads the init segment (ftyp+moov) and every part (moof+mdat) of real ffmpeg output, with tfdt/trun time and sync flags', () => {
     const out = readAll(fixture, 64 * 1024);
     const [init, ...rest] = out;
     expect(init.kind).toBe('init');
@@ -41,13 +42,13 @@ describe(Fmp4FragmentReader.name, () => {
     expect(fixture.subarray(0, joined.length).equals(joined)).toBe(true);
   });
 
-  itWithLowLatencyFfmpeg('gives the same parts when the pipe delivers one byte at a time', () => {
+  it('gives the same parts when the pipe delivers one byte at a time', () => {
     const describe = (items: Fmp4Output[]) =>
       items.map((item) => (item.kind === 'init' ? `init:${item.data.length}` : `${item.startSeconds}:${item.durationSeconds}:${item.independent}:${item.data.length}`));
     expect(describe(readAll(fixture, 1))).toEqual(describe(readAll(fixture, 64 * 1024)));
   }, 60_000);
 
-  itWithLowLatencyFfmpeg('refuses a stream that is out of order (a part before the init segment)', () => {
+  it('refuses a stream that is out of order (a part before the init segment)', () => {
     const [, ...after] = readAll(fixture, 64 * 1024);
     const firstPart = (after[0] as Fragment).data;
     expect(() => new Fmp4FragmentReader().push(firstPart)).toThrow(/moof before the init segment/);
