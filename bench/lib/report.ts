@@ -117,21 +117,36 @@ export function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
-/** Measures CPU use of named processes over a window: cores used = CPU seconds / wall seconds. */
+/**
+ * Measures CPU use of named processes over a window: cores used = CPU seconds / wall seconds. Each
+ * name counts its process and the descendants that are not watched under a name of their own
+ * (the broker's JVM under its guard shell counts as `kafka`; the services and client processes the
+ * bench spawns count as themselves, not as `bench`).
+ */
 export class CpuWatch {
-  private readonly start = new Map<string, number>();
+  private readonly start: Map<string, number>;
   private readonly startedAt = process.hrtime.bigint();
 
   constructor(private readonly pids: ReadonlyMap<string, number>) {
-    for (const [name, pid] of pids) this.start.set(name, treeCpuSeconds(pid));
+    this.start = this.read();
   }
 
   /** `name → cores` (1.0 = one core busy all the time) and `name → CPU seconds` over the window. */
   stop(): CpuUse {
     const wallSeconds = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
     const seconds = new Map<string, number>();
-    for (const [name, pid] of this.pids) seconds.set(name, treeCpuSeconds(pid) - (this.start.get(name) ?? 0));
+    for (const [name, now] of this.read()) seconds.set(name, now - (this.start.get(name) ?? 0));
     return { wallSeconds, seconds };
+  }
+
+  private read(): Map<string, number> {
+    const watched = new Set(this.pids.values());
+    const own = (pid: number): number => {
+      let total = cpuSeconds(pid);
+      for (const child of childPids(pid)) if (!watched.has(child)) total += own(child);
+      return total;
+    };
+    return new Map([...this.pids].map(([name, pid]) => [name, own(pid)]));
   }
 }
 
