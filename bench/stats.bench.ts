@@ -26,6 +26,7 @@ import { freePort, type LocalKafka, seededRandom, type ServiceProcess, startLoca
 import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary/kafka';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { cpuSeconds, fmt, machineConditions, pidListeningOn, sleep, table, treeCpuSeconds } from './lib/report';
+import { preloadEnv } from './lib/service-preloads';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { createEventsTopic, playbackEventMessage } from './lib/playback-load';
 
@@ -300,13 +301,7 @@ async function main(): Promise<void> {
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
           ...(tracing === 'off' ? { OTEL_SDK_DISABLED: 'true' } : {}),
-          ...(config.cpuProfDir
-            ? {
-                // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preload starts the profiler instead.
-                NODE_OPTIONS: `--require ${join(__dirname, 'lib', 'cpu-profile-preload.js')}`,
-                BENCH_CPU_PROFILE_FILE: join(config.cpuProfDir, `stats-${tracing}-${runId}.cpuprofile`),
-              }
-            : {}),
+          ...(config.cpuProfDir ? preloadEnv({ cpuProfileFile: join(config.cpuProfDir, `stats-${tracing}-${runId}.cpuprofile`) }) : {}),
         },
         readyTimeoutMs: 120_000,
       });
