@@ -115,6 +115,7 @@ export class StatsProcessor implements OnApplicationBootstrap, BeforeApplication
       eachBatch: (payload) => this.onBatch(payload),
       autoCommit: true,
       messageSpans: false,
+      consumerConfig: { minBytes: this.config.fetchMinBytes, maxWaitTimeInMs: this.config.fetchMaxWaitMs },
       logger: this.logger,
     });
     this.runner = runner;

@@ -17,6 +17,14 @@ export const statsEnvSpec = {
    * it stays under the topic's max.message.bytes (1 MiB) however many streams a partition has.
    */
   sendMaxBytes: int('STATS_SEND_MAX_BYTES', { default: 512 * 1024, min: 4 * 1024, max: 1024 * 1024 }),
+  /**
+   * A fetch of `playback.events` is answered once this many bytes are ready or FETCH_MAX_WAIT_MS
+   * has passed. Snapshots go out every STATS_EMIT_INTERVAL_MS, so waiting tens of ms costs them
+   * nothing, and bigger batches cost the processor (per-batch work) and the broker (per-fetch work)
+   * less per event; kafkajs answers at the first byte by default.
+   */
+  fetchMinBytes: int('STATS_FETCH_MIN_BYTES', { default: 64 * 1024, min: 1, max: 16 * 1024 * 1024 }),
+  fetchMaxWaitMs: int('STATS_FETCH_MAX_WAIT_MS', { default: 50, min: 0, max: 5_000 }),
 };
 
 export type StatsConfig = ConfigOf<typeof statsEnvSpec>;
