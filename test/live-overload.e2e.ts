@@ -20,7 +20,8 @@ import { parsePrometheusText, sampleValue } from './support/prometheus-text';
  * samples, whichever step it needed (how much overload is left depends on what else loads the
  * machine: the skip step was reached at load averages of 8–12, the top rendition was enough at
  * 15–19 with this test niced); the distribution is printed. The publishers stop one after another
- * (40, 50, 80 s): the last stream gets headroom and its work comes back (`restore_*`).
+ * (40, 50, 80 s): a stream gets headroom and its work comes back (`restore_*`; on a quiet machine
+ * that can happen before the first stop).
  * Build first: `npx tsc -b services/ingest services/transcoder services/viewer-api`.
  */
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -139,9 +140,12 @@ it('keeps overloaded live streams within their bound plus a segment by shedding,
   }
   expect(measured).toBeGreaterThanOrEqual(1);
 
-  // Work comes back when streams stop: after the first publisher stopped, a stream restores.
-  const restored = ids.flatMap((id) => actionsAt(id).filter((a) => a.action.startsWith('restore') && a.t > firstEnd).map((a) => ({ id, ...a })));
-  console.log(`restores after the first publisher stopped: ${restored.map((r) => `${r.id} ${r.action} +${((r.t - firstEnd) / 1000).toFixed(0)} s`).join(', ') || 'none'}`);
+  // Work comes back once there is headroom: usually after the first publisher stopped, but on a
+  // quieter machine dropping the top rendition already frees enough that a stream restores it
+  // while all three still publish (CI saw every restore before the first stop), so any restore
+  // after a shed counts; when it came relative to the first stop is printed.
+  const restored = ids.flatMap((id) => actionsAt(id).filter((a) => a.action.startsWith('restore')).map((a) => ({ id, ...a })));
+  console.log(`restores: ${restored.map((r) => `${r.id} ${r.action} ${r.t >= firstEnd ? '+' : '-'}${(Math.abs(r.t - firstEnd) / 1000).toFixed(0)} s from the first stop`).join(', ') || 'none'}`);
   expect(restored.length).toBeGreaterThanOrEqual(1);
   // The top rendition comes back: stream.status lists it again.
   const back = await tap.waitFor(
