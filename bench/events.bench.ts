@@ -21,30 +21,24 @@
  * Kafka is unreachable); a missed target is reported, not thrown.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type ConfigOf, int, list, optionalStr, parseEnv, processEnv } from '@tributary/config';
-import { type PlaybackEvent, topicName, topicSpecs, Topics } from '@tributary/contracts';
-import { freePort, type LocalKafka, type ServiceProcess, startLocalKafka, startService } from '@tributary/devkit';
-import {
-  COMPRESSIONS,
-  type Compression,
-  compressionType,
-  compressionUnavailableReason,
-  createKafkaClient,
-  parseKafkaConfig,
-} from '@tributary/kafka';
-import { type Consumer, type Kafka, type Message, Partitioners } from 'kafkajs';
-import { parse as parseYaml } from 'yaml';
+import { type PlaybackEvent, topicName, Topics } from '@tributary/contracts';
+import { type LocalKafka, startLocalKafka } from '@tributary/devkit';
+import { COMPRESSIONS, type Compression, compressionUnavailableReason, createKafkaClient, parseKafkaConfig } from '@tributary/kafka';
+import type { Kafka } from 'kafkajs';
 import { ClientFleet, verifyLightClients } from './lib/client-fleet';
+import { DiscardingConsumer } from './lib/discarding-consumer';
+import { type CodecRow, type IngestResult, type LatencyResult, printEventsReport, type ThroughputResult } from './lib/events-report';
+import { chartSampler, type EventServices, type EventServiceSettings, postEvents, startEventServices, startViewerApi, stopEventServices } from './lib/event-services';
 import { type DelayHistogram, describeFanoutDelay, readFanoutDelay } from './lib/fanout-delay';
 import { ServiceCpu } from './lib/process-cpu';
 import { eventLoadEnvSpec } from './lib/event-load';
 import { benchKafkaLogger } from './lib/kafka-logger';
-import { cpuPerEvent, type CpuUse, CpuWatch, describeCpu, describePerEvent, fmt, machineConditions, percentile, pidListeningOn, sleep, table } from './lib/report';
-import { benchEvent, playbackEventMessage } from './lib/playback-load';
-import { preloadEnv } from './lib/service-preloads';
+import { pool, waitForProgress } from './lib/progress';
+import { checkCodecInterop, runRawKafkaBaseline } from './lib/raw-kafka-baseline';
+import { CpuWatch, describeCpu, fmt, machineConditions, percentile, pidListeningOn, sleep } from './lib/report';
+import { benchEvent } from './lib/playback-load';
 
 const benchEnvSpec = {
   ...eventLoadEnvSpec({ events: 60_000, batch: 500, latencyRate: 1_000, latencySeconds: 15 }),
@@ -69,14 +63,6 @@ const benchEnvSpec = {
 };
 type BenchConfig = ConfigOf<typeof benchEnvSpec>;
 
-const TARGET_EPS = 10_000;
-const TARGET_P99_MS = 100;
-/** Issue 11's targets (ratios and per-unit costs measured in the same run). */
-const TARGET_E2E_RATIO = 0.5;
-const TARGET_POST_RATIO = 0.6;
-const TARGET_GATEWAY_US_PER_DELIVERY = 2;
-const TARGET_TRACING_RATIO = 1.15;
-
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const kafkaLogger = benchKafkaLogger(log);
 
@@ -96,289 +82,18 @@ function makeBatches(total: number, batchSize: number, streams: number): Playbac
   return batches;
 }
 
-
-/** Runs `worker` over `items` with at most `concurrency` in flight. */
-async function pool<T>(items: readonly T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await worker(item);
-    }
-  });
-  await Promise.all(runners);
-}
-
-/** Resolves when `done()` is true; rejects when nothing progressed for `stallMs`. */
-async function waitFor(done: () => boolean, progress: () => number, stallMs: number, what: string): Promise<void> {
-  let last = progress();
-  let lastChange = Date.now();
-  while (!done()) {
-    await sleep(5);
-    const now = progress();
-    if (now !== last) {
-      last = now;
-      lastChange = Date.now();
-    } else if (Date.now() - lastChange > stallMs) {
-      throw new Error(`${what}: no progress for ${stallMs} ms (at ${now})`);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1. Baseline: raw kafkajs
-
-/**
- * A kafkajs consumer that only counts what it reads (eachBatch), from the beginning of its topic:
- * the baseline's consumer, and the reader beside viewer-api in the ingest phase.
- */
-class DiscardingConsumer {
-  consumed = 0;
-  /** Bytes of Fetch responses (kafkajs reports each response's size): the record batches as the broker stores them. */
-  wireBytes = 0;
-
-  private constructor(private readonly consumer: Consumer) {}
-
-  static async start(kafka: Kafka, topic: string, groupId: string): Promise<DiscardingConsumer> {
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-    const counter = new DiscardingConsumer(consumer);
-    consumer.on(consumer.events.REQUEST, ({ payload }) => {
-      if (payload.apiName === 'Fetch') counter.wireBytes += payload.size;
-    });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        counter.consumed += batch.messages.length;
-      },
-    });
-    await joined;
-    return counter;
-  }
-
-  reset(): void {
-    this.consumed = 0;
-    this.wireBytes = 0;
-  }
-
-  waitFor(count: number, what: string): Promise<void> {
-    return waitFor(() => this.consumed >= count, () => this.consumed, 30_000, what);
-  }
-
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
-  }
-}
-
-interface BaselineResult {
-  produceEps: number;
-  endToEndEps: number;
-  wireBytesPerEvent: number;
-  valueBytesPerEvent: number;
-  cpu: CpuUse;
-}
-
-async function runBaseline(kafka: Kafka, config: BenchConfig, codec: Compression, pids: Map<string, number>): Promise<BaselineResult> {
-  const topic = topicName(`bench.baseline.${codec}`, `bench-${runId}`);
-  const spec = topicSpecs('').find((candidate) => candidate.name === Topics.playbackEvents)!;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: config.partitions,
-        replicationFactor: -1,
-        configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
-      },
-    ],
-  });
-  await admin.disconnect();
-
-  // The same producer settings as KafkaProducer (libs/kafka/src/producer.ts), on raw kafkajs so the
-  // produce-request sizes can be counted.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-
-  const consumer = await DiscardingConsumer.start(kafka, topic, `bench-${runId}-baseline-${codec}`);
-
-  const send = (messages: Message[]) => producer.send({ topic, messages, acks: -1, compression: compressionType(codec) });
-  // Warm-up: connections, metadata, JIT.
-  const warm = makeBatches(config.batch * 2, config.batch, config.streams).map((batch) => batch.map(playbackEventMessage));
-  for (const messages of warm) await send(messages);
-  await consumer.waitFor(config.batch * 2, 'baseline warm-up');
-
-  const batches = makeBatches(config.events, config.batch, config.streams).map((batch) => batch.map(playbackEventMessage));
-  const valueBytes = batches.flat().reduce((sum, message) => sum + Buffer.byteLength(message.value as string), 0);
-  consumer.reset();
-  const watch = new CpuWatch(pids);
-  const started = performance.now();
-  await pool(batches, config.concurrency, async (messages) => {
-    await send(messages);
-  });
-  const produced = performance.now();
-  await consumer.waitFor(config.events, `baseline ${codec}`);
-  const finished = performance.now();
-  const cpu = watch.stop();
-  const { wireBytes } = consumer;
-
-  await consumer.stop();
-  await producer.disconnect();
-  return {
-    produceEps: config.events / ((produced - started) / 1000),
-    endToEndEps: config.events / ((finished - started) / 1000),
-    wireBytesPerEvent: wireBytes / config.events,
-    valueBytesPerEvent: valueBytes / config.events,
-    cpu,
-  };
-}
-
-/**
- * Proves the codec against the broker's own implementation (lz4-java, zstd-jni): our batches
- * into a topic with compression.type=gzip (Kafka must decompress them to recompress), and plain
- * batches into a topic with compression.type=<codec> (Kafka compresses, we decompress).
- */
-async function checkCodecInterop(kafka: Kafka, codec: Compression): Promise<string> {
-  if (codec === 'none' || codec === 'gzip') return 'built in';
-  const admin = kafka.admin();
-  await admin.connect();
-  const cases: { topicCodec: string; producerCodec: Compression }[] = [
-    { topicCodec: 'gzip', producerCodec: codec },
-    { topicCodec: codec, producerCodec: 'none' },
-  ];
-  try {
-    for (const { topicCodec, producerCodec } of cases) {
-      const topic = topicName(`bench.interop.${producerCodec}-to-${topicCodec}`, `bench-${runId}`);
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'compression.type', value: topicCodec }] }],
-      });
-      const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-      await producer.connect();
-      const events = makeBatches(200, 200, 1)[0];
-      await producer.send({ topic, messages: events.map(playbackEventMessage), acks: -1, compression: compressionType(producerCodec) });
-      await producer.disconnect();
-      const consumer = kafka.consumer({ groupId: `bench-${runId}-interop-${producerCodec}-${topicCodec}` });
-      const seen: string[] = [];
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.push((JSON.parse(message.value!.toString()) as PlaybackEvent).event_id);
-        },
-      });
-      await waitFor(() => seen.length >= events.length, () => seen.length, 20_000, `interop ${producerCodec}→${topicCodec}`);
-      await consumer.disconnect();
-      if (seen.join() !== events.map((event) => event.event_id).join()) {
-        throw new Error(`interop ${producerCodec}→${topicCodec}: events differ after the round trip`);
-      }
-    }
-    return `ok with Kafka's ${codec === 'lz4' ? 'lz4-java' : 'zstd-jni'} both ways`;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // 2 + 3. End to end through viewer-api and event-gateway
-
-interface Services {
-  viewerApi: ServiceProcess;
-  gateway: ServiceProcess;
-  /** The stats processor (EVENT_GATEWAY_ROLES=stats), as the chart deploys it: not the fan-out's event loop. */
-  stats?: ServiceProcess;
-}
-
-/**
- * How the services trace: `all` = every request sampled (the services' own default,
- * parentbased_always_on), `chart` = the sampler the Helm chart sets (otel.sampler/samplerArg in
- * helm/tributary/values.yaml), `off` = OTEL_SDK_DISABLED=true.
- */
-type Tracing = 'all' | 'chart' | 'off';
-
-/** OTEL_TRACES_SAMPLER and _ARG as a `helm install` with default values sets them. */
-function chartSampler(): { sampler: string; arg: string } {
-  const values = parseYaml(readFileSync(join(__dirname, '..', '..', 'helm', 'tributary', 'values.yaml'), 'utf8')) as { otel?: { sampler?: string; samplerArg?: string } };
-  const { sampler, samplerArg } = values.otel ?? {};
-  if (!sampler || samplerArg === undefined) throw new Error('helm/tributary/values.yaml has no otel.sampler / otel.samplerArg');
-  return { sampler, arg: String(samplerArg) };
-}
-
-function tracingEnv(tracing: Tracing): Record<string, string> {
-  if (tracing === 'off') return { OTEL_SDK_DISABLED: 'true' };
-  if (tracing === 'all') return {};
-  const { sampler, arg } = chartSampler();
-  return { OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: arg };
-}
-
-const tracingSuffix = (tracing: Tracing) => (tracing === 'all' ? '' : tracing === 'off' ? '-untraced' : '-chart-sampler');
-
-function serviceEnv(config: BenchConfig, brokers: string, prefix: string, codec: Compression, name: string, tracing: Tracing = 'all'): Record<string, string> {
-  const env: Record<string, string> = {
-    ...tracingEnv(tracing),
-    KAFKA_BROKERS: brokers,
-    TOPIC_PREFIX: prefix,
-    KAFKA_COMPRESSION: codec,
-    KAFKA_EVENT_PARTITIONS: String(config.partitions),
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  };
-  if (config.cpuProfDir) {
-    Object.assign(env, preloadEnv({ cpuProfileFile: join(config.cpuProfDir, `${name}-${codec}${tracingSuffix(tracing)}-${runId}.cpuprofile`) }));
-  }
-  return env;
-}
-
-async function startViewerApi(config: BenchConfig, brokers: string, prefix: string, codec: Compression, tracing: Tracing = 'all'): Promise<ServiceProcess> {
-  const port = await freePort();
-  return startService('viewer-api', {
-    port,
-    env: serviceEnv(config, brokers, prefix, codec, 'viewer-api', tracing),
-    readyTimeoutMs: 120_000,
-  });
-}
-
-async function startGateway(config: BenchConfig, brokers: string, prefix: string, codec: Compression, tracing: Tracing = 'all', role = 'fanout'): Promise<ServiceProcess> {
-  const port = await freePort();
-  return startService('event-gateway', {
-    port,
-    env: {
-      ...serviceEnv(config, brokers, prefix, codec, role === 'stats' ? 'stats' : 'event-gateway', tracing),
-      // As the chart deploys it: the fan-out and the stats processor in processes of their own.
-      EVENT_GATEWAY_ROLES: role,
-      EVENT_GATEWAY_INSTANCE_ID: `bench-${runId}-${codec}${tracingSuffix(tracing)}-${role}`,
-    },
-    readyTimeoutMs: 120_000,
-  });
-}
-
-async function postEvents(url: string, events: readonly PlaybackEvent[], body?: string): Promise<void> {
-  const response = await fetch(`${url}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body ?? JSON.stringify(events),
-  });
-  if (response.status !== 202) {
-    throw new Error(`POST /v1/events answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
-  }
-  await response.arrayBuffer();
-}
-
-interface IngestResult {
-  postEps: number;
-  cpu: CpuUse;
-}
 
 /**
  * 2a. viewer-api alone: batched POSTs while one discarding consumer reads `playback.events` — the
  * baseline's conditions (its producer wrote while its consumer read), with viewer-api in place of
  * the raw producer. On topics of its own, so no later phase re-reads these events.
  */
-async function runIngest(kafka: Kafka, config: BenchConfig, brokers: string, prefix: string, codec: Compression, pids: ReadonlyMap<string, number>): Promise<IngestResult> {
-  const ingestPrefix = `${prefix}-ingest`;
-  const viewerApi = await startViewerApi(config, brokers, ingestPrefix, codec);
+async function runIngest(kafka: Kafka, config: BenchConfig, settings: EventServiceSettings, pids: ReadonlyMap<string, number>): Promise<IngestResult> {
+  const ingestPrefix = `${settings.prefix}-ingest`;
+  const { codec } = settings;
+  const viewerApi = await startViewerApi({ ...settings, prefix: ingestPrefix });
   let consumer: DiscardingConsumer | undefined;
   try {
     consumer = await DiscardingConsumer.start(kafka, topicName(Topics.playbackEvents, ingestPrefix), `bench-${runId}-ingest-${codec}`);
@@ -405,15 +120,6 @@ async function runIngest(kafka: Kafka, config: BenchConfig, brokers: string, pre
   }
 }
 
-interface ThroughputResult {
-  eps: number;
-  postEps: number;
-  delivered: number;
-  expected: number;
-  cpu: CpuUse;
-  verified: string;
-}
-
 /** The light clients' processes, accounted as `clients-<n>` (not part of `bench`). */
 function withFleet(pids: Map<string, number>, fleet: ClientFleet): Map<string, number> {
   const all = new Map(pids);
@@ -421,7 +127,7 @@ function withFleet(pids: Map<string, number>, fleet: ClientFleet): Map<string, n
   return all;
 }
 
-async function runThroughput(services: Services, config: BenchConfig, servicePids: Map<string, number>): Promise<ThroughputResult> {
+async function runThroughput(services: EventServices, config: BenchConfig, servicePids: Map<string, number>): Promise<ThroughputResult> {
   // The light counter must see what socket.io-client sees (same ids, same order) before it counts anything.
   const verified = await verifyLightClients(services.gateway.url, async () => {
     const events = makeBatches(200, 200, config.streams)[0];
@@ -434,7 +140,7 @@ async function runThroughput(services: Services, config: BenchConfig, servicePid
   try {
     const warm = makeBatches(config.batch, config.batch, config.streams);
     for (const batch of warm) await postEvents(services.viewerApi.url, batch);
-    await waitFor(() => fleet.min >= config.batch, () => fleet.total, 30_000, 'e2e warm-up');
+    await waitForProgress(() => fleet.min >= config.batch, () => fleet.total, 30_000, 'e2e warm-up');
     await fleet.reset();
 
     const batches = makeBatches(config.events, config.batch, config.streams);
@@ -448,7 +154,7 @@ async function runThroughput(services: Services, config: BenchConfig, servicePid
     );
     const posted = performance.now();
     let stalled = false;
-    await waitFor(() => fleet.min >= config.events, () => fleet.total, 15_000, 'e2e delivery').catch((error: Error) => {
+    await waitForProgress(() => fleet.min >= config.events, () => fleet.total, 15_000, 'e2e delivery').catch((error: Error) => {
       stalled = true;
       log(`e2e: ${error.message}`);
     });
@@ -468,27 +174,7 @@ async function runThroughput(services: Services, config: BenchConfig, servicePid
   }
 }
 
-interface LatencyResult {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  samples: number;
-  missing: number;
-  achievedRate: number;
-  cpu: CpuUse;
-  /** event-gateway's own CPU (process.cpuUsage via /metrics) per (event, client) receipt, µs. */
-  gatewayUsPerDelivery: number;
-  /** viewer-api's own CPU per event POSTed, µs. */
-  viewerApiUsPerEvent: number;
-  /** POST → 202 (acks=all) round trips, ms: what of the latency is viewer-api + Kafka's produce. */
-  postP50: number;
-  postP99: number;
-  /** Where the time went inside event-gateway (tributary_fanout_delay_seconds over the phase). */
-  gatewayDelay: string;
-}
-
-async function runLatency(services: Services, config: BenchConfig, servicePids: Map<string, number>): Promise<LatencyResult> {
+async function runLatency(services: EventServices, config: BenchConfig, servicePids: Map<string, number>): Promise<LatencyResult> {
   const fleet = await ClientFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
   const pids = withFleet(servicePids, fleet);
   try {
@@ -569,20 +255,6 @@ async function runLatency(services: Services, config: BenchConfig, servicePids: 
 
 // ---------------------------------------------------------------------------------------------
 
-interface CodecRow {
-  codec: Compression;
-  interop: string;
-  baseline?: BaselineResult;
-  ingest?: IngestResult;
-  e2e?: ThroughputResult;
-  latency?: LatencyResult;
-  /** The latency phase again with OTEL_SDK_DISABLED=true. */
-  untraced?: LatencyResult;
-  /** The latency phase again with the Helm chart's sampler. */
-  chartSampled?: LatencyResult;
-  error?: string;
-}
-
 async function main(): Promise<void> {
   const config = parseEnv(benchEnvSpec, processEnv());
   const codecs = config.codecs.map((name) => {
@@ -600,11 +272,10 @@ async function main(): Promise<void> {
 
   const kafka = createKafkaClient(parseKafkaConfig({ KAFKA_BROKERS: brokers }), `bench-${runId}`, kafkaLogger);
   const rows: CodecRow[] = [];
-  let gateway: ServiceProcess | undefined;
-  let viewerApi: ServiceProcess | undefined;
-  let stats: ServiceProcess | undefined;
+  let services: EventServices | undefined;
   const wantE2e = config.phases.includes('e2e') || config.phases.includes('latency');
   const prefix = `bench-${runId}`;
+  const batchesOf = (total: number) => makeBatches(total, config.batch, config.streams);
   try {
     for (const codec of codecs) {
       const row: CodecRow = { codec, interop: '' };
@@ -615,63 +286,50 @@ async function main(): Promise<void> {
         continue;
       }
       try {
-        row.interop = await checkCodecInterop(kafka, codec);
+        row.interop = await checkCodecInterop(kafka, codec, prefix, makeBatches(200, 200, 1)[0]);
       } catch (error) {
         row.interop = `FAILED: ${(error as Error).message}`;
         continue;
       }
+      const settings: EventServiceSettings = { brokers, prefix, codec, partitions: config.partitions, runId, cpuProfDir: config.cpuProfDir };
       const pids = new Map<string, number>([['bench', process.pid]]);
       if (brokerPid) pids.set('kafka', brokerPid);
       if (config.phases.includes('baseline')) {
         log(`${codec}: baseline (raw kafkajs)…`);
-        row.baseline = await runBaseline(kafka, config, codec, pids);
+        row.baseline = await runRawKafkaBaseline(kafka, { ...config, prefix }, codec, pids, batchesOf);
         log(`${codec}: baseline ${fmt(row.baseline.endToEndEps)} events/s (${describeCpu(row.baseline.cpu)})`);
       }
       if (config.phases.includes('ingest')) {
         log(`${codec}: ingest (viewer-api POSTs, one discarding consumer)…`);
-        row.ingest = await runIngest(kafka, config, brokers, prefix, codec, pids);
+        row.ingest = await runIngest(kafka, config, settings, pids);
         log(`${codec}: POST ${fmt(row.ingest.postEps)} events/s (${describeCpu(row.ingest.cpu)})`);
       }
       if (!wantE2e) continue;
+      const pidsOf = (started: EventServices) =>
+        new Map([...pids, ['viewer-api', started.viewerApi.child.pid!], ['event-gateway', started.gateway.child.pid!], ['stats', started.stats.child.pid!]]);
       try {
         // The gateway only consumes, so the codec matters for viewer-api's producer; both are
         // restarted per codec so each codec's run starts from the same state.
         log(`${codec}: starting viewer-api and event-gateway…`);
-        [viewerApi, gateway, stats] = await Promise.all([
-          startViewerApi(config, brokers, prefix, codec),
-          startGateway(config, brokers, prefix, codec),
-          startGateway(config, brokers, prefix, codec, 'all', 'stats'),
-        ]);
-        const services: Services = { viewerApi, gateway, stats };
-        const servicePids = new Map(pids);
-        servicePids.set('viewer-api', viewerApi.child.pid!);
-        servicePids.set('event-gateway', gateway.child.pid!);
-        servicePids.set('stats', stats.child.pid!);
+        services = await startEventServices(settings);
         if (config.phases.includes('e2e')) {
           log(`${codec}: e2e throughput with ${config.clients} clients…`);
-          row.e2e = await runThroughput(services, config, servicePids);
+          row.e2e = await runThroughput(services, config, pidsOf(services));
           log(`${codec}: e2e ${fmt(row.e2e.eps)} events/s to all clients (${describeCpu(row.e2e.cpu)})`);
         }
         if (config.phases.includes('latency')) {
           log(`${codec}: latency at ${config.latencyRate} events/s with ${config.latencyClients} clients for ${config.latencySeconds} s…`);
-          row.latency = await runLatency(services, config, servicePids);
+          row.latency = await runLatency(services, config, pidsOf(services));
           log(`${codec}: p99 ${fmt(row.latency.p99, 1)} ms (${describeCpu(row.latency.cpu)})`);
         }
         if (config.phases.includes('latency') && config.tracingCompare === 1) {
           // The same latency phase on freshly started services, with the chart's sampler and with tracing off.
           for (const tracing of ['chart', 'off'] as const) {
-            await Promise.all([viewerApi.stop(), gateway.stop(), stats.stop()]);
+            await stopEventServices(services);
+            services = undefined;
             log(`${codec}: latency again, tracing ${tracing === 'off' ? 'off (OTEL_SDK_DISABLED=true)' : `at the chart's sampler (${JSON.stringify(chartSampler())})`}…`);
-            [viewerApi, gateway, stats] = await Promise.all([
-              startViewerApi(config, brokers, prefix, codec, tracing),
-              startGateway(config, brokers, prefix, codec, tracing),
-              startGateway(config, brokers, prefix, codec, tracing, 'stats'),
-            ]);
-            const modePids = new Map(pids);
-            modePids.set('viewer-api', viewerApi.child.pid!);
-            modePids.set('event-gateway', gateway.child.pid!);
-            modePids.set('stats', stats.child.pid!);
-            const result = await runLatency({ viewerApi, gateway }, config, modePids);
+            services = await startEventServices(settings, tracing);
+            const result = await runLatency(services, config, pidsOf(services));
             if (tracing === 'off') row.untraced = result;
             else row.chartSampled = result;
             log(`${codec}: tracing ${tracing}: p99 ${fmt(result.p99, 1)} ms (${describeCpu(result.cpu)})`);
@@ -681,153 +339,17 @@ async function main(): Promise<void> {
         row.error = (error as Error).message;
         log(`${codec}: ${row.error}`);
       } finally {
-        await Promise.all([viewerApi?.stop(), gateway?.stop(), stats?.stop()]);
-        viewerApi = undefined;
-        gateway = undefined;
-        stats = undefined;
+        await stopEventServices(services);
+        services = undefined;
       }
     }
   } finally {
-    await Promise.all([viewerApi?.stop(), gateway?.stop(), stats?.stop()]);
+    await stopEventServices(services);
     await localKafka?.stop();
   }
 
-  printReport(config, rows, startedAt, brokers, localKafka !== undefined);
+  printEventsReport({ ...config, runId }, rows, startedAt, brokers, localKafka !== undefined);
   if (rows.every((row) => row.error !== undefined || row.interop.startsWith('FAILED'))) process.exitCode = 1;
-}
-
-function printReport(config: BenchConfig, rows: readonly CodecRow[], startedAt: Date, brokers: string, ownBroker: boolean): void {
-  const out: string[] = [];
-  out.push('');
-  out.push(`Tributary playback-event benchmark — ${startedAt.toISOString()} — run ${runId}`);
-  out.push(`machine: ${machineConditions()}; Kafka ${brokers}${ownBroker ? ' (own broker)' : ' (shared broker)'}`);
-  out.push(
-    `throughput: ${fmt(config.events)} events in POSTs of ${config.batch}, ${config.concurrency} in flight, ${config.streams} streams over ${config.partitions} partitions, ${config.clients} clients; ` +
-      `latency: ${fmt(config.latencyRate)} events/s in ${config.latencyTicks} POSTs/s, ${config.latencyClients} clients, ${config.latencySeconds} s after a ${config.latencyWarmupSeconds} s warm-up`,
-  );
-  out.push('');
-  out.push(
-    table(
-      ['codec', 'baseline ev/s', 'e2e ev/s', 'e2e/baseline', 'POST ev/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'wire B/event', 'interop'],
-      rows.map((row) => [
-        row.codec,
-        row.baseline ? fmt(row.baseline.endToEndEps) : '-',
-        row.e2e ? (Number.isNaN(row.e2e.eps) ? `stalled ${fmt(row.e2e.delivered)}/${fmt(row.e2e.expected)}` : fmt(row.e2e.eps)) : '-',
-        row.e2e && row.baseline ? fmt(row.e2e.eps / row.baseline.endToEndEps, 2) : '-',
-        row.ingest ? fmt(row.ingest.postEps) : '-',
-        row.latency ? fmt(row.latency.p50, 1) : '-',
-        row.latency ? fmt(row.latency.p95, 1) : '-',
-        row.latency ? fmt(row.latency.p99, 1) : '-',
-        row.latency ? fmt(row.latency.max, 1) : '-',
-        row.baseline ? `${fmt(row.baseline.wireBytesPerEvent, 1)} (${fmt((100 * row.baseline.wireBytesPerEvent) / row.baseline.valueBytesPerEvent)}%)` : '-',
-        row.error ? `${row.interop}; ERROR ${row.error.slice(0, 120)}` : row.interop,
-      ]),
-    ),
-  );
-  out.push('');
-  out.push('CPU (cores used, 1.00 = one core busy; 2 cores on this machine):');
-  for (const row of rows) {
-    if (row.baseline) out.push(`  ${row.codec.padEnd(5)} baseline: ${describeCpu(row.baseline.cpu)}`);
-    if (row.baseline) {
-      out.push(`  ${row.codec.padEnd(5)} baseline µs CPU per event: ${describePerEvent(cpuPerEvent(row.baseline.cpu, config.events))}`);
-    }
-    if (row.ingest) {
-      out.push(`  ${row.codec.padEnd(5)} ingest:   ${describeCpu(row.ingest.cpu)}; µs CPU per event: ${describePerEvent(cpuPerEvent(row.ingest.cpu, config.events))}`);
-    }
-    if (row.e2e) {
-      out.push(`  ${row.codec.padEnd(5)} e2e:      ${describeCpu(row.e2e.cpu)}; POSTs accepted during e2e (fan-out and stats reading on the same cores) ${fmt(row.e2e.postEps)} events/s`);
-      const perEvent = cpuPerEvent(row.e2e.cpu, config.events);
-      const system = [...perEvent].filter(([name]) => name !== 'bench').reduce((sum, [, micros]) => sum + micros, 0);
-      out.push(
-        `  ${row.codec.padEnd(5)} e2e µs CPU per event (all ${config.clients} clients): ${describePerEvent(perEvent)}; ` +
-          `services + Kafka ${fmt(system, 1)} µs → at most ${fmt(2e6 / system)} events/s if they had both cores to themselves (a projection, not a measurement)`,
-      );
-    }
-    if (row.latency) {
-      out.push(
-        `  ${row.codec.padEnd(5)} latency:  ${describeCpu(row.latency.cpu)}; ${fmt(row.latency.samples)} receipts, ${fmt(row.latency.missing)} missing, sent ${fmt(row.latency.achievedRate)} events/s; POST → 202 p50 ${fmt(row.latency.postP50, 1)} ms, p99 ${fmt(row.latency.postP99, 1)} ms; ${row.latency.gatewayDelay}`,
-      );
-    }
-    if (row.chartSampled) {
-      out.push(
-        `  ${row.codec.padEnd(5)} chart sampler: ${describeCpu(row.chartSampled.cpu)}; ${fmt(row.chartSampled.samples)} receipts, ${fmt(row.chartSampled.missing)} missing, p50 ${fmt(row.chartSampled.p50, 1)} ms`,
-      );
-    }
-    if (row.untraced) {
-      out.push(
-        `  ${row.codec.padEnd(5)} untraced: ${describeCpu(row.untraced.cpu)}; ${fmt(row.untraced.samples)} receipts, ${fmt(row.untraced.missing)} missing, p50 ${fmt(row.untraced.p50, 1)} ms`,
-      );
-    }
-  }
-  out.push('');
-  out.push(`Issue 11 targets (ratios and per-unit costs from this run; event-gateway CPU is its own process.cpuUsage(), read from its /metrics):`);
-  out.push(
-    table(
-      ['codec', 'figure', 'measured', 'target', ''],
-      rows.flatMap((row) => {
-        const lines: string[][] = [];
-        const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-        if (row.e2e && row.baseline) {
-          const ratio = row.e2e.eps / row.baseline.endToEndEps;
-          lines.push([row.codec, `e2e events/s to ${config.clients} clients ÷ raw kafkajs produce→consume`, `${fmt(ratio, 2)} (${fmt(row.e2e.eps)} / ${fmt(row.baseline.endToEndEps)})`, `≥ ${TARGET_E2E_RATIO}`, verdict(ratio >= TARGET_E2E_RATIO)]);
-        }
-        if (row.ingest && row.baseline) {
-          const post = row.ingest.postEps / row.baseline.produceEps;
-          lines.push([
-            row.codec,
-            `POST /v1/events accepted events/s (batches of ${config.batch}) ÷ raw kafkajs produce, each beside one discarding consumer`,
-            `${fmt(post, 2)} (${fmt(row.ingest.postEps)} / ${fmt(row.baseline.produceEps)})`,
-            `≥ ${TARGET_POST_RATIO}`,
-            verdict(post >= TARGET_POST_RATIO),
-          ]);
-        }
-        if (row.latency) {
-          const l = row.latency;
-          lines.push([row.codec, `event-gateway CPU per delivery, ${config.latencyClients} clients (µs per event per client)`, fmt(l.gatewayUsPerDelivery, 2), `≤ ${TARGET_GATEWAY_US_PER_DELIVERY}`, verdict(l.gatewayUsPerDelivery <= TARGET_GATEWAY_US_PER_DELIVERY)]);
-          lines.push([row.codec, `p99 POST → socket at ${fmt(config.latencyRate)} events/s × ${config.latencyClients} clients (ms)`, `${fmt(l.p99, 1)} (${fmt(l.missing)} missing)`, `≤ ${TARGET_P99_MS}`, verdict(l.p99 <= TARGET_P99_MS && l.missing === 0)]);
-        }
-        if (row.latency && row.untraced) {
-          const gw = row.latency.gatewayUsPerDelivery / row.untraced.gatewayUsPerDelivery;
-          const va = row.latency.viewerApiUsPerEvent / row.untraced.viewerApiUsPerEvent;
-          // 100 % sampling is reported; the target is for the sampler a chart install runs with.
-          lines.push([row.codec, 'tracing 100 % sampled ÷ off: event-gateway CPU per delivery', `${fmt(gw, 2)} (${fmt(row.latency.gatewayUsPerDelivery, 2)} / ${fmt(row.untraced.gatewayUsPerDelivery, 2)} µs)`, 'reported', '']);
-          lines.push([row.codec, 'tracing 100 % sampled ÷ off: viewer-api CPU per event', `${fmt(va, 2)} (${fmt(row.latency.viewerApiUsPerEvent, 1)} / ${fmt(row.untraced.viewerApiUsPerEvent, 1)} µs)`, 'reported', '']);
-          if (row.chartSampled) {
-            const { sampler, arg } = chartSampler();
-            const chartGw = row.chartSampled.gatewayUsPerDelivery / row.untraced.gatewayUsPerDelivery;
-            const chartVa = row.chartSampled.viewerApiUsPerEvent / row.untraced.viewerApiUsPerEvent;
-            const name = `${sampler} ${arg}, the chart's default`;
-            lines.push([row.codec, `tracing at ${name} ÷ off: event-gateway CPU per delivery`, `${fmt(chartGw, 2)} (${fmt(row.chartSampled.gatewayUsPerDelivery, 2)} / ${fmt(row.untraced.gatewayUsPerDelivery, 2)} µs)`, `< ${TARGET_TRACING_RATIO}`, verdict(chartGw < TARGET_TRACING_RATIO)]);
-            lines.push([row.codec, `tracing at ${name} ÷ off: viewer-api CPU per event`, `${fmt(chartVa, 2)} (${fmt(row.chartSampled.viewerApiUsPerEvent, 1)} / ${fmt(row.untraced.viewerApiUsPerEvent, 1)} µs)`, `< ${TARGET_TRACING_RATIO}`, verdict(chartVa < TARGET_TRACING_RATIO)]);
-          }
-          lines.push([row.codec, 'p99 POST → socket with tracing off (ms)', fmt(row.untraced.p99, 1), `≤ ${TARGET_P99_MS}`, verdict(row.untraced.p99 <= TARGET_P99_MS && row.untraced.missing === 0)]);
-        }
-        return lines;
-      }),
-    ),
-  );
-  for (const row of rows) if (row.e2e) out.push(`  ${row.codec.padEnd(5)} harness check: ${row.e2e.verified}`);
-  out.push('');
-  const measured = rows.filter((row) => row.e2e && !Number.isNaN(row.e2e.eps));
-  const best = measured.sort((a, b) => b.e2e!.eps - a.e2e!.eps)[0];
-  // The headline is the default codec (KAFKA_COMPRESSION unset), else the fastest measured.
-  const defaultCodec = parseKafkaConfig({}).compression;
-  const preferred = rows.find((row) => row.codec === defaultCodec);
-  const headline = preferred?.e2e && preferred.latency ? preferred : best;
-  if (headline?.e2e) {
-    const eps = headline.e2e.eps;
-    const p99 = headline.latency?.p99 ?? Number.NaN;
-    out.push(
-      `SUMMARY (${headline.codec}): e2e ${fmt(eps)} events/s to ${config.clients} clients (target ≥ ${fmt(TARGET_EPS)}: ${eps >= TARGET_EPS ? 'met' : 'MISSED'}), ` +
-        `${headline.baseline ? `${fmt(eps / headline.baseline.endToEndEps, 2)} of raw kafkajs ${fmt(headline.baseline.endToEndEps)} events/s, ` : ''}` +
-        `p99 POST→socket ${fmt(p99, 1)} ms at ${fmt(config.latencyRate)} events/s × ${config.latencyClients} clients (target ≤ ${TARGET_P99_MS}: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'})`,
-    );
-  } else if (rows.some((row) => row.baseline)) {
-    out.push(`SUMMARY: baseline only: ${rows.map((row) => `${row.codec} ${row.baseline ? fmt(row.baseline.endToEndEps) : '-'} events/s`).join(', ')}`);
-  } else {
-    out.push('SUMMARY: nothing measured');
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 main().catch((error: unknown) => {
