@@ -22,7 +22,9 @@
  * 3. yardstick: a bare `ws` server (bench/lib/bare-ws-server.child.ts) broadcasting a
  *    `playback.events` frame of BENCH_FANOUT_BARE_BATCH events to as many light clients (in the
  *    same latency mode), as fast as they drain it: saturation ratio = the full row's delivered/s ÷
- *    the bare server's. Its CPU per frame is also the floor of what one packet costs to write.
+ *    the bare server's. Then the same server writes a one-event frame to every client at the small
+ *    row's rate for a few seconds: its CPU per frame is the floor of what the small row's packets
+ *    (one event each, one write per client) cost on this machine.
  *
  * Prints every issue-11 fan-out row with its target. The gateway runs EVENT_GATEWAY_ROLES=fanout,
  * with the stats processor in a process of its own (BENCH_FANOUT_SPLIT_ROLES=0: both in one).
@@ -234,7 +236,7 @@ async function main(): Promise<void> {
   let producer: Producer | undefined;
   const rows: LoadRow[] = [];
   const memory: Memory = {};
-  const saturation: Partial<BareResult> & { verified?: string } = {};
+  const saturation: Partial<BareResult> & { verified?: string; oneEventFrame?: BareResult } = {};
   const notes: string[] = [];
   try {
     const topic = await createEventsTopic(kafka, prefix, config.partitions);
@@ -312,8 +314,13 @@ async function main(): Promise<void> {
     statsGateway = undefined;
     if (config.bareSeconds > 0) {
       log(`bare ws yardstick: ${fmt(config.clients)} clients, packets of ${config.bareBatch} events, ${config.bareSeconds} s…`);
-      Object.assign(saturation, await runBare(config, pids));
+      Object.assign(saturation, await runBare(config, pids, config.bareBatch, config.bareSeconds));
       log(`bare ws: ${fmt(saturation.bareEps ?? Number.NaN)} deliveries/s`);
+      if (config.smallRate > 0) {
+        log(`bare ws floor: one-event frames at ${config.smallRate}/s to every client, ${Math.min(5, config.bareSeconds)} s…`);
+        saturation.oneEventFrame = await runBare(config, pids, 1, Math.min(5, config.bareSeconds), config.smallRate);
+      }
+      if (saturation.oneEventFrame) log(`bare ws: ${fmt(saturation.oneEventFrame.bareUsPerFrame, 2)} µs CPU per one-event frame`);
     }
   } finally {
     await fleet?.close().catch(() => undefined);
@@ -369,7 +376,12 @@ async function main(): Promise<void> {
     ...rows.map((row) => `  ${row.name}: ${describeCpu(row.cpu)}; gateway µs CPU per delivery (its own process.cpuUsage ÷ receipts) ${fmt(row.gatewayUsPerDelivery, 2)}; ${row.gatewayDelay}${row.error ? `; ${row.error}` : ''}`),
     ...(saturation.bareCpu
       ? [
-          `  bare ws yardstick: ${describeCpu(saturation.bareCpu)}; bare server µs CPU per frame written (its own process.cpuUsage ÷ frames; the floor of a one-event packet's cost) ${fmt(saturation.bareUsPerFrame ?? Number.NaN, 2)}`,
+          `  bare ws yardstick, ${config.bareBatch}-event frames: ${describeCpu(saturation.bareCpu)}; bare server µs CPU per frame written (its own process.cpuUsage ÷ frames) ${fmt(saturation.bareUsPerFrame ?? Number.NaN, 2)}`,
+        ]
+      : []),
+    ...(saturation.oneEventFrame
+      ? [
+          `  bare ws, one-event frames at ${fmt(config.smallRate)}/s to every client: ${describeCpu(saturation.oneEventFrame.bareCpu)}; bare server µs CPU per frame written ${fmt(saturation.oneEventFrame.bareUsPerFrame, 2)} (the floor of the small row's cost per delivery on this machine)`,
         ]
       : []),
     ...notes,
@@ -391,7 +403,7 @@ async function main(): Promise<void> {
   if (memory.idleN === undefined) process.exitCode = 1;
 }
 
-/** The bare ws server (a child process) broadcasting one `playback.events` frame of `bareBatch` events to light clients. */
+/** The bare ws server (a child process) broadcasting one `playback.events` frame of `batch` events to light clients. */
 interface BareResult {
   bareEps: number;
   bareCpu: CpuUse;
@@ -399,8 +411,8 @@ interface BareResult {
   bareUsPerFrame: number;
 }
 
-async function runBare(config: BenchConfig, pids: ReadonlyMap<string, number>): Promise<BareResult> {
-  const events = Array.from({ length: config.bareBatch }, () => String(makeMessage(config.streams).value));
+async function runBare(config: BenchConfig, pids: ReadonlyMap<string, number>, batch: number, seconds: number, rate?: number): Promise<BareResult> {
+  const events = Array.from({ length: batch }, () => String(makeMessage(config.streams).value));
   const packet = `2/playback,["playback.events",[${events.map((event, index) => `{"event":${event},"position":{"partition":0,"offset":"${index}"}}`).join(',')}]]`;
   const child = fork(join(__dirname, 'lib', 'bare-ws-server.child.js'), [JSON.stringify({ packet })], { serialization: 'advanced' });
   const next = <T extends FromBare['type']>(type: T) =>
@@ -426,11 +438,11 @@ async function runBare(config: BenchConfig, pids: ReadonlyMap<string, number>): 
     const watch = new CpuWatch(watched);
     const started = performance.now();
     const done = next('done');
-    child.send({ type: 'broadcast', seconds: config.bareSeconds } satisfies ToBare);
+    child.send({ type: 'broadcast', seconds, rate } satisfies ToBare);
     const { frames, cpuSeconds } = await done;
     const delivered = fleet.total;
-    const seconds = (performance.now() - started) / 1000;
-    return { bareEps: delivered / seconds, bareCpu: watch.stop(), bareUsPerFrame: (cpuSeconds * 1e6) / Math.max(1, frames) };
+    const wallSeconds = (performance.now() - started) / 1000;
+    return { bareEps: delivered / wallSeconds, bareCpu: watch.stop(), bareUsPerFrame: (cpuSeconds * 1e6) / Math.max(1, frames) };
   } finally {
     await fleet?.close();
     child.send({ type: 'close' } satisfies ToBare);
@@ -441,7 +453,7 @@ function targetRows(
   config: BenchConfig,
   rows: readonly LoadRow[],
   memory: Memory,
-  saturation: { bareEps?: number },
+  saturation: { bareEps?: number; oneEventFrame?: BareResult },
 ): string[][] {
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const out: string[][] = [];
@@ -452,6 +464,13 @@ function targetRows(
     out.push([`${fmt(config.clients)} clients × ${fmt(small.rate)} events/s: delivered`, `${fmt(delivered, 2)} %`, '100 %', verdict(small.missing === 0)]);
     out.push([`${fmt(config.clients)} clients × ${fmt(small.rate)} events/s: p99 produce → socket`, `${fmt(small.p99, 1)} ms`, `≤ ${TARGET_P99_MS} ms`, verdict(small.p99 <= TARGET_P99_MS)]);
     out.push([`gateway CPU per delivery, ${fmt(config.clients)} clients × ${fmt(small.rate)} events/s`, `${fmt(small.gatewayUsPerDelivery, 2)} µs`, `≤ ${TARGET_US_PER_DELIVERY} µs`, verdict(small.gatewayUsPerDelivery <= TARGET_US_PER_DELIVERY)]);
+    if (saturation.oneEventFrame) {
+      // At this rate each flush carries one event, so a delivery is a packet written on its own; a
+      // bare ws server writing one-event frames at the same rate is its floor on this machine (the
+      // ratio does not depend on the CPU's speed).
+      const floor = saturation.oneEventFrame.bareUsPerFrame;
+      out.push([`  the same ÷ a bare ws server's CPU per one-event frame at that rate (${fmt(floor, 2)} µs)`, fmt(small.gatewayUsPerDelivery / floor, 2), 'reported', '']);
+    }
   }
   if (full) {
     out.push([`gateway CPU per delivery, ${fmt(config.clients)} clients × ${fmt(full.rate)} events/s (saturated)`, `${fmt(full.gatewayUsPerDelivery, 2)} µs`, `≤ ${TARGET_US_PER_DELIVERY} µs`, verdict(full.gatewayUsPerDelivery <= TARGET_US_PER_DELIVERY)]);

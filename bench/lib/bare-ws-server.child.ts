@@ -3,12 +3,14 @@
  * Engine.IO/Socket.IO to let the light clients connect to `/playback`, then broadcasts ONE
  * pre-framed packet (the same `playback.events` frame the gateway would write) to every client as
  * fast as each drains it (a client is written to while less than 256 KiB is queued for it). What
- * the clients count per second is what bare Node + ws can push to them on this machine.
+ * the clients count per second is what bare Node + ws can push to them on this machine. With a
+ * `rate`, it writes the frame to every client `rate` times a second instead: one write per client
+ * per frame with nothing queued, the way a gateway at a low event rate writes.
  */
 import { createServer } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 
-export type ToBare = { type: 'broadcast'; seconds: number } | { type: 'close' };
+export type ToBare = { type: 'broadcast'; seconds: number; rate?: number } | { type: 'close' };
 export type FromBare = { type: 'listening'; port: number } | { type: 'done'; frames: number; cpuSeconds: number };
 
 const { packet } = JSON.parse(process.argv[2] ?? '{}') as { packet: string };
@@ -61,7 +63,8 @@ process.on('message', (message: ToBare) => {
         frames += 1;
       }
     }
-    setImmediate(tick);
+    if (message.rate) setTimeout(tick, 1000 / message.rate);
+    else setImmediate(tick);
   };
   tick();
 });
