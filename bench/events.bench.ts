@@ -58,6 +58,12 @@ const benchEnvSpec = {
    * OTEL_SDK_DISABLED=true, to compare with the first run (100 % sampled, the services' own default).
    */
   tracingCompare: int('BENCH_TRACING_COMPARE', { default: 1, min: 0, max: 1 }),
+  /**
+   * Runs per compared tracing mode. Per-event CPU differs by ±10–15 % between freshly started
+   * services of the same mode (JIT, GC timing), more than the chart sampler's cost, so each mode is
+   * measured this many times, alternating (chart, off, off, chart, …), and compared by the mean.
+   */
+  tracingRepeats: int('BENCH_TRACING_REPEATS', { default: 2, min: 1, max: 5 }),
   /** Directory for --cpu-prof profiles of the services (unset = no profiling). */
   cpuProfDir: optionalStr('BENCH_CPU_PROF_DIR'),
 };
@@ -324,14 +330,15 @@ async function main(): Promise<void> {
         }
         if (config.phases.includes('latency') && config.tracingCompare === 1) {
           // The same latency phase on freshly started services, with the chart's sampler and with tracing off.
-          for (const tracing of ['chart', 'off'] as const) {
+          const order = Array.from({ length: config.tracingRepeats }, (_, index) => (index % 2 === 0 ? (['chart', 'off'] as const) : (['off', 'chart'] as const))).flat();
+          for (const tracing of order) {
             await stopEventServices(services);
             services = undefined;
             log(`${codec}: latency again, tracing ${tracing === 'off' ? 'off (OTEL_SDK_DISABLED=true)' : `at the chart's sampler (${JSON.stringify(chartSampler())})`}…`);
             services = await startEventServices(settings, tracing);
             const result = await runLatency(services, config, pidsOf(services));
-            if (tracing === 'off') row.untraced = result;
-            else row.chartSampled = result;
+            if (tracing === 'off') (row.untraced ??= []).push(result);
+            else (row.chartSampled ??= []).push(result);
             log(`${codec}: tracing ${tracing}: p99 ${fmt(result.p99, 1)} ms (${describeCpu(result.cpu)})`);
           }
         }
