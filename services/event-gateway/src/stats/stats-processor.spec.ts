@@ -13,7 +13,7 @@ import type { StatsConfig } from './stats.config';
 const STATS_TOPIC_MAX_BYTES = Number(topicSpecs().find((spec) => spec.name === Topics.playbackStats)!.configs['max.message.bytes']);
 
 function processorWith(sends: Message[][], sendMaxBytes = 512 * 1024): StatsProcessor {
-  const config: StatsConfig = { consumerGroup: undefined, emitIntervalMs: 2_000, allowedLatenessMs: 30_000, catchUpTimeoutMs: 0, sendMaxBytes };
+  const config: StatsConfig = { consumerGroup: undefined, emitIntervalMs: 2_000, allowedLatenessMs: 30_000, catchUpTimeoutMs: 0, sendMaxBytes, fetchMinBytes: 64 * 1024, fetchMaxWaitMs: 50 };
   const producer = {
     send: (_topic: string, messages: Message[]) => {
       sends.push(messages);
