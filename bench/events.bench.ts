@@ -301,6 +301,11 @@ async function main(): Promise<void> {
       const pids = new Map<string, number>([['bench', process.pid]]);
       if (brokerPid) pids.set('kafka', brokerPid);
       if (config.phases.includes('baseline')) {
+        // The broker is a fresh JVM: its C2 compiler thread took 25–80 % of a core through the first
+        // minute of a run (top -H), so a first pass warms it, on topics of its own, unmeasured.
+        // Before this, the baseline ran on a colder broker than the phases after it.
+        log(`${codec}: warming the broker (raw kafkajs, ${fmt(config.events)} events, not measured)…`);
+        await runRawKafkaBaseline(kafka, { ...config, prefix: `${prefix}-warm` }, codec, pids, batchesOf);
         log(`${codec}: baseline (raw kafkajs)…`);
         row.baseline = await runRawKafkaBaseline(kafka, { ...config, prefix }, codec, pids, batchesOf);
         log(`${codec}: baseline ${fmt(row.baseline.endToEndEps)} events/s (${describeCpu(row.baseline.cpu)})`);
