@@ -71,9 +71,9 @@ export interface CodecRow {
   ingest?: IngestResult;
   e2e?: ThroughputResult;
   latency?: LatencyResult;
-  /** The latency phase again with OTEL_SDK_DISABLED=true. */
+  /** The latency phase again with OTEL_SDK_DISABLED=true, once per BENCH_TRACING_REPEATS. */
   untraced?: LatencyResult[];
-  /** The latency phase again with the Helm chart's sampler. */
+  /** The latency phase again with the Helm chart's sampler, once per BENCH_TRACING_REPEATS. */
   chartSampled?: LatencyResult[];
   error?: string;
 }
