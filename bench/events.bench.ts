@@ -88,6 +88,21 @@ function makeBatches(total: number, batchSize: number, streams: number): Playbac
   return batches;
 }
 
+interface Post {
+  events: PlaybackEvent[];
+  body: string;
+}
+
+/** `config.events` events in POST bodies of `config.batch`, serialised before the timed window. */
+function preparePosts(config: BenchConfig): Post[] {
+  return makeBatches(config.events, config.batch, config.streams).map((events) => ({ events, body: JSON.stringify(events) }));
+}
+
+/** POSTs every body, `concurrency` in flight. */
+function postAll(url: string, posts: readonly Post[], concurrency: number): Promise<void> {
+  return pool(posts, concurrency, ({ events, body }) => postEvents(url, events, body));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2 + 3. End to end through viewer-api and event-gateway
 
@@ -106,16 +121,11 @@ async function runIngest(kafka: Kafka, config: BenchConfig, settings: EventServi
     const warm = makeBatches(config.batch * 2, config.batch, config.streams);
     for (const batch of warm) await postEvents(viewerApi.url, batch);
     await consumer.waitFor(config.batch * 2, 'ingest warm-up');
-    const batches = makeBatches(config.events, config.batch, config.streams);
-    const bodies = batches.map((batch) => JSON.stringify(batch));
+    const posts = preparePosts(config);
     consumer.reset();
     const watch = new CpuWatch(new Map([...pids, ['viewer-api', viewerApi.child.pid!]]));
     const started = performance.now();
-    await pool(
-      bodies.map((body, index) => ({ body, index })),
-      config.concurrency,
-      async ({ body, index }) => postEvents(viewerApi.url, batches[index], body),
-    );
+    await postAll(viewerApi.url, posts, config.concurrency);
     const posted = performance.now();
     const cpu = watch.stop();
     await consumer.waitFor(config.events, `ingest ${codec}`);
@@ -126,12 +136,6 @@ async function runIngest(kafka: Kafka, config: BenchConfig, settings: EventServi
   }
 }
 
-/** The light clients' processes, accounted as `clients-<n>` (not part of `bench`). */
-function withFleet(pids: Map<string, number>, fleet: ClientFleet): Map<string, number> {
-  const all = new Map(pids);
-  fleet.pids.forEach((pid, index) => all.set(`clients-${index}`, pid));
-  return all;
-}
 
 async function runThroughput(services: EventServices, config: BenchConfig, servicePids: Map<string, number>): Promise<ThroughputResult> {
   // The light counter must see what socket.io-client sees (same ids, same order) before it counts anything.
@@ -142,22 +146,17 @@ async function runThroughput(services: EventServices, config: BenchConfig, servi
   });
   log(verified);
   const fleet = await ClientFleet.start(services.gateway.url, config.clients, config.clientThreads, false);
-  const pids = withFleet(servicePids, fleet);
+  const pids = fleet.addPidsTo(new Map(servicePids));
   try {
     const warm = makeBatches(config.batch, config.batch, config.streams);
     for (const batch of warm) await postEvents(services.viewerApi.url, batch);
     await waitForProgress(() => fleet.min >= config.batch, () => fleet.total, 30_000, 'e2e warm-up');
     await fleet.reset();
 
-    const batches = makeBatches(config.events, config.batch, config.streams);
-    const bodies = batches.map((batch) => JSON.stringify(batch));
+    const posts = preparePosts(config);
     const watch = new CpuWatch(pids);
     const started = performance.now();
-    await pool(
-      bodies.map((body, index) => ({ body, index })),
-      config.concurrency,
-      async ({ body, index }) => postEvents(services.viewerApi.url, batches[index], body),
-    );
+    await postAll(services.viewerApi.url, posts, config.concurrency);
     const posted = performance.now();
     let stalled = false;
     await waitForProgress(() => fleet.min >= config.events, () => fleet.total, 15_000, 'e2e delivery').catch((error: Error) => {
@@ -182,7 +181,7 @@ async function runThroughput(services: EventServices, config: BenchConfig, servi
 
 async function runLatency(services: EventServices, config: BenchConfig, servicePids: Map<string, number>): Promise<LatencyResult> {
   const fleet = await ClientFleet.start(services.gateway.url, config.latencyClients, config.clientThreads, true);
-  const pids = withFleet(servicePids, fleet);
+  const pids = fleet.addPidsTo(new Map(servicePids));
   try {
     const perTick = Math.max(1, Math.round(config.latencyRate / config.latencyTicks));
     const interval = 1000 / config.latencyTicks;
@@ -239,6 +238,7 @@ async function runLatency(services: EventServices, config: BenchConfig, serviceP
     if (failures > 0) log(`latency: ${failures} POSTs failed`);
     const { latencies } = await fleet.collect();
     const sorted = Array.from(latencies).sort((a, b) => a - b);
+    postTimes.sort((a, b) => a - b);
     return {
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
@@ -249,8 +249,8 @@ async function runLatency(services: EventServices, config: BenchConfig, serviceP
       achievedRate: measuredEvents / ((measuredEnd - measuredStart) / 1000),
       cpu,
       gatewayUsPerDelivery: (gatewaySeconds * 1e6) / Math.max(1, sorted.length),
-      postP50: percentile([...postTimes].sort((a, b) => a - b), 50),
-      postP99: percentile([...postTimes].sort((a, b) => a - b), 99),
+      postP50: percentile(postTimes, 50),
+      postP99: percentile(postTimes, 99),
       viewerApiUsPerEvent: (viewerApiSeconds * 1e6) / Math.max(1, measuredEvents),
       gatewayDelay,
     };

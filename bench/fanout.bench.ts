@@ -291,7 +291,7 @@ async function main(): Promise<void> {
     memory.idleNFound = await sampleRss(gatewayPid);
     memory.idleN = await sampleRss(gatewayPid, true);
     log(`gateway RSS with ${config.clients} idle clients: ${fmt(memory.idleN / 1024 / 1024, 1)} MiB after a full GC (${fmt(memory.idleNFound / 1024 / 1024, 1)} as found; connected in ${fmt(memory.connectSeconds, 1)} s)`);
-    fleet.pids.forEach((pid, index) => pids.set(`clients-${index}`, pid));
+    fleet.addPidsTo(pids);
 
     const phases: [string, number, number][] = [];
     if (config.smallRate > 0) phases.push([`small: ${fmt(config.smallRate)} ev/s`, config.smallRate, config.smallSeconds]);
@@ -317,10 +317,11 @@ async function main(): Promise<void> {
       Object.assign(saturation, await runBare(config, pids, config.bareBatch, config.bareSeconds));
       log(`bare ws: ${fmt(saturation.bareEps ?? Number.NaN)} deliveries/s`);
       if (config.smallRate > 0) {
-        log(`bare ws floor: one-event frames at ${config.smallRate}/s to every client, ${Math.min(5, config.bareSeconds)} s…`);
-        saturation.oneEventFrame = await runBare(config, pids, 1, Math.min(5, config.bareSeconds), config.smallRate);
+        const floorSeconds = Math.min(5, config.bareSeconds);
+        log(`bare ws floor: one-event frames at ${config.smallRate}/s to every client, ${floorSeconds} s…`);
+        saturation.oneEventFrame = await runBare(config, pids, 1, floorSeconds, config.smallRate);
+        log(`bare ws: ${fmt(saturation.oneEventFrame.bareUsPerFrame, 2)} µs CPU per one-event frame`);
       }
-      if (saturation.oneEventFrame) log(`bare ws: ${fmt(saturation.oneEventFrame.bareUsPerFrame, 2)} µs CPU per one-event frame`);
     }
   } finally {
     await fleet?.close().catch(() => undefined);
@@ -433,7 +434,7 @@ async function runBare(config: BenchConfig, pids: ReadonlyMap<string, number>, b
     const watched = new Map(pids);
     watched.delete('event-gateway');
     watched.set('bare-ws', child.pid!);
-    fleet.pids.forEach((pid, index) => watched.set(`clients-${index}`, pid));
+    fleet.addPidsTo(watched);
     await fleet.reset();
     const watch = new CpuWatch(watched);
     const started = performance.now();

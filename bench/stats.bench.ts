@@ -27,6 +27,7 @@ import { compressionType, createKafkaClient, parseKafkaConfig } from '@tributary
 import { type Kafka, Partitioners } from 'kafkajs';
 import { cpuSeconds, fmt, machineConditions, pidListeningOn, sleep, table, treeCpuSeconds } from './lib/report';
 import { preloadEnv } from './lib/service-preloads';
+import { tracingEnv } from './lib/event-services';
 import { benchKafkaLogger } from './lib/kafka-logger';
 import { createEventsTopic, playbackEventMessage } from './lib/playback-load';
 
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
           EVENT_GATEWAY_ROLES: 'stats',
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
-          ...(tracing === 'off' ? { OTEL_SDK_DISABLED: 'true' } : {}),
+          ...tracingEnv(tracing === 'off' ? 'off' : 'all'),
           ...(config.cpuProfDir ? preloadEnv({ cpuProfileFile: join(config.cpuProfDir, `stats-${tracing}-${runId}.cpuprofile`) }) : {}),
         },
         readyTimeoutMs: 120_000,

@@ -17,9 +17,10 @@ import { parsePrometheusText, sampleValue } from './support/prometheus-text';
  * if it needed the skip step: start-up and the backlog the shed restarts re-feed are before that),
  * its edge delay (the transcoder's own measure, one sample per second
  * from its debug log line `edge delay`) must stay within the bound plus one segment for most
- * samples of all shed streams together (≥ 75 %) and at least half of each one's, whichever step it needed (how much overload is left depends on what else loads the
- * machine: the skip step was reached at load averages of 8–12, the top rendition was enough at
- * 15–19 with this test niced); the distribution is printed. The publishers stop one after another
+ * samples of all shed streams together (≥ 75 %) and at least half of each one's, whichever step
+ * it needed (how much overload is left depends on what else loads the machine: the skip step was
+ * reached at load averages of 8–12, the top rendition was enough at 15–19 with this test niced);
+ * the distribution is printed. The publishers stop one after another
  * (40, 50, 80 s): a stream gets headroom and its work comes back (`restore_*`; on a quiet machine
  * that can happen before the first stop).
  * Build first: `npx tsc -b services/ingest services/transcoder services/viewer-api`.

@@ -68,6 +68,12 @@ export class ClientFleet {
     return this.children.map((state) => state.child.pid!).filter(Boolean);
   }
 
+  /** Adds this fleet's processes to a CpuWatch name → pid map as `clients-<n>` (not part of `bench`); returns the map. */
+  addPidsTo(watched: Map<string, number>): Map<string, number> {
+    this.pids.forEach((pid, index) => watched.set(`clients-${index}`, pid));
+    return watched;
+  }
+
   /** Events received by the client that received the fewest. */
   get min(): number {
     return Math.min(...this.children.map((state) => state.min));

@@ -24,15 +24,20 @@ export interface EventServiceSettings {
   cpuProfDir?: string;
 }
 
-/** OTEL_TRACES_SAMPLER and _ARG as a `helm install` with default values sets them. */
+let chartSamplerRead: { sampler: string; arg: string } | undefined;
+
+/** OTEL_TRACES_SAMPLER and _ARG as a `helm install` with default values sets them (values.yaml read once). */
 export function chartSampler(): { sampler: string; arg: string } {
+  if (chartSamplerRead) return chartSamplerRead;
   const values = parseYaml(readFileSync(join(__dirname, '..', '..', '..', 'helm', 'tributary', 'values.yaml'), 'utf8')) as { otel?: { sampler?: string; samplerArg?: string } };
   const { sampler, samplerArg } = values.otel ?? {};
   if (!sampler || samplerArg === undefined) throw new Error('helm/tributary/values.yaml has no otel.sampler / otel.samplerArg');
-  return { sampler, arg: String(samplerArg) };
+  chartSamplerRead = { sampler, arg: String(samplerArg) };
+  return chartSamplerRead;
 }
 
-function tracingEnv(tracing: Tracing): Record<string, string> {
+/** The environment that makes a service trace as `tracing` says. */
+export function tracingEnv(tracing: Tracing): Record<string, string> {
   if (tracing === 'off') return { OTEL_SDK_DISABLED: 'true' };
   if (tracing === 'all') return {};
   const { sampler, arg } = chartSampler();
